@@ -1,0 +1,1 @@
+"""inbox: conversations and their timeline, the agents' HTTP API, fed by the INBOUND stream."""

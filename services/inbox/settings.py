@@ -1,0 +1,13 @@
+"""Settings of the inbox service (`HUB_INBOX_*`)."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import HttpSettings
+
+
+class InboxSettings(HttpSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_INBOX_", extra="ignore")
+
+    port: int = 8002
+    contacts_timeout_seconds: float = Field(default=2.0, gt=0)

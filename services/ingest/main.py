@@ -1,0 +1,22 @@
+"""Composition root of the ingest service."""
+
+from fastapi import FastAPI
+
+from shared.runtime import Runtime, create_app, serve
+from shared.settings import HubSettings
+
+from .api import router
+from .settings import IngestSettings
+
+
+def build_app(settings: HubSettings | None = None, http: IngestSettings | None = None) -> FastAPI:
+    settings = settings or HubSettings()
+    http = http or IngestSettings()
+    app = create_app(Runtime.build("ingest", settings), [router], title="Hub ingest")
+    app.state.ingest_settings = http
+    return app
+
+
+def main() -> None:
+    settings, http = HubSettings(), IngestSettings()
+    serve(build_app(settings, http), "ingest", http, settings)

@@ -1,0 +1,1 @@
+"""notify: every outbound message (email, chat, forwards, delegations, shares, agent alerts)."""

@@ -1,0 +1,1 @@
+"""solicit: external solicitations from inside a request and their replies threaded back."""

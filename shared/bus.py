@@ -1,0 +1,245 @@
+"""The bus in one place: every subject, stream, durable consumer and message schema.
+
+Who publishes what, and who consumes it:
+
+| subject                                      | stream   | producer        | consumer (durable)          |
+|----------------------------------------------|----------|-----------------|-----------------------------|
+| hub.inbound.guest.{channel}.{location}       | INBOUND  | ingest          | inbox (`inbox-inbound`)     |
+| hub.inbound.solicitation.{location}          | INBOUND  | ingest          | solicit (future)            |
+| hub.outbound.{email,chat}                    | OUTBOUND | inbox, solicit  | notify (future)             |
+| hub.events.{aggregate}.{event}               | EVENTS   | every service   | projections, live UI        |
+| hub.dlq.{stream}                             | DLQ      | any consumer    | operators (`hub dlq` CLI)   |
+| hub.rpc.contacts.resolve (request/reply)     | -        | inbox           | contacts                    |
+
+Guest channels get their own `guest` token so the inbox can filter them in one wildcard and the
+solicitation replies, which belong to the solicit service, never reach it.
+"""
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter
+
+SCHEMA_VERSION = 1
+DAY = 24 * 3600.0
+
+# A location id travels in subjects, so it must be a single safe token.
+LOCATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+LocationId = Annotated[str, StringConstraints(pattern=LOCATION_ID_PATTERN)]
+_location_re = re.compile(LOCATION_ID_PATTERN)
+
+
+def is_location_id(value: str) -> bool:
+    return bool(_location_re.match(value))
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    FORM = "form"
+    CHAT = "chat"
+    REVIEW = "review"
+    PHONE = "phone"
+
+
+# --- subjects -------------------------------------------------------------------------------------
+
+
+class Subjects:
+    INBOUND_GUEST_ALL = "hub.inbound.guest.>"
+    INBOUND_SOLICITATION_ALL = "hub.inbound.solicitation.>"
+    OUTBOUND_ALL = "hub.outbound.>"
+    EVENTS_ALL = "hub.events.>"
+    DLQ_ALL = "hub.dlq.>"
+    RESOLVE_CONTACT = "hub.rpc.contacts.resolve"
+
+    @staticmethod
+    def inbound_guest(channel: Channel, location_id: str) -> str:
+        return f"hub.inbound.guest.{channel.value}.{location_id}"
+
+    @staticmethod
+    def inbound_solicitation(location_id: str) -> str:
+        return f"hub.inbound.solicitation.{location_id}"
+
+    @staticmethod
+    def event(aggregate: str, name: str) -> str:
+        return f"hub.events.{aggregate}.{name}"
+
+    @staticmethod
+    def dlq(stream: str) -> str:
+        return f"hub.dlq.{stream.lower()}"
+
+
+# --- streams --------------------------------------------------------------------------------------
+
+
+class StreamSpec(BaseModel):
+    """A JetStream stream as the hub declares it at start-up (every service declares what it uses)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    subjects: list[str]
+    retention: RetentionPolicy
+    max_age_seconds: float
+    # Publishes carrying the same Nats-Msg-Id inside this window are dropped by the server;
+    # consumers are idempotent as well, so a duplicate after the window is a no-op too.
+    duplicate_window_seconds: float = 3600.0
+    storage: StorageType = StorageType.FILE
+
+
+INBOUND = StreamSpec(
+    name="INBOUND",
+    subjects=["hub.inbound.>"],
+    retention=RetentionPolicy.LIMITS,
+    max_age_seconds=14 * DAY,
+)
+OUTBOUND = StreamSpec(
+    name="OUTBOUND",
+    subjects=[Subjects.OUTBOUND_ALL],
+    retention=RetentionPolicy.WORK_QUEUE,
+    max_age_seconds=7 * DAY,
+)
+EVENTS = StreamSpec(
+    name="EVENTS",
+    subjects=[Subjects.EVENTS_ALL],
+    retention=RetentionPolicy.LIMITS,
+    max_age_seconds=30 * DAY,
+)
+DLQ = StreamSpec(
+    name="DLQ",
+    subjects=[Subjects.DLQ_ALL],
+    retention=RetentionPolicy.LIMITS,
+    max_age_seconds=90 * DAY,
+)
+STREAMS = (INBOUND, OUTBOUND, EVENTS, DLQ)
+
+
+# --- durable consumers ----------------------------------------------------------------------------
+
+
+class ConsumerSpec(BaseModel):
+    """A durable pull consumer; replicas of a service share it and so share the work."""
+
+    model_config = ConfigDict(frozen=True)
+
+    durable: str
+    stream: StreamSpec
+    filter_subject: str
+
+    def config(self, *, max_deliver: int, ack_wait_seconds: float) -> ConsumerConfig:
+        # The server gives up two deliveries after the application would have dead-lettered the
+        # message itself, so a process killed during the last attempt still gets one more try.
+        # Its back-off only applies to ack time-outs (a crashed or stuck worker), never shorter
+        # than the ack wait, so a handler that is merely slow is not redelivered early.
+        return ConsumerConfig(
+            durable_name=self.durable,
+            filter_subject=self.filter_subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=ack_wait_seconds,
+            max_deliver=max_deliver + 2,
+            backoff=[ack_wait_seconds * factor for factor in (1, 2, 4, 8)][: max_deliver + 1],
+            max_ack_pending=1000,
+        )
+
+
+INBOX_INBOUND = ConsumerSpec(durable="inbox-inbound", stream=INBOUND, filter_subject=Subjects.INBOUND_GUEST_ALL)
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+
+class BusMessage(BaseModel):
+    """Base of every message on the bus: versioned, and tolerant of fields added by newer producers."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int = SCHEMA_VERSION
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Guest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    email: EmailStr | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+
+class InboundMessage(BusMessage):
+    """A guest's message from any channel, normalized by ingest (`hub.inbound.guest.*`)."""
+
+    type: Literal["inbound.message"] = "inbound.message"
+    # Stable key of the real-world event (e.g. `form:<location>:<submission id>`): the JetStream
+    # Nats-Msg-Id and the inbox's unique key for this timeline entry.
+    key: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    channel: Channel
+    location_id: LocationId
+    received_at: datetime = Field(default_factory=utcnow)
+    guest: Guest
+    subject: Annotated[str, StringConstraints(max_length=500)] = ""
+    text: Annotated[str, StringConstraints(max_length=100_000)]
+
+
+class ConversationCreated(BusMessage):
+    type: Literal["conversation.created"] = "conversation.created"
+    conversation_id: str
+    location_id: LocationId
+    channel: Channel
+    contact_id: str | None
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class MessageReceived(BusMessage):
+    type: Literal["conversation.message_received"] = "conversation.message_received"
+    conversation_id: str
+    location_id: LocationId
+    channel: Channel
+    message_key: str
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+ConversationEvent = Annotated[ConversationCreated | MessageReceived, Field(discriminator="type")]
+conversation_event_adapter: TypeAdapter[ConversationCreated | MessageReceived] = TypeAdapter(ConversationEvent)
+
+
+class ResolveContact(BusMessage):
+    """Request on `hub.rpc.contacts.resolve`: find the guest's contact, or create it."""
+
+    type: Literal["contacts.resolve"] = "contacts.resolve"
+    location_id: LocationId
+    channel: Channel
+    guest: Guest
+
+
+class ContactResolved(BusMessage):
+    type: Literal["contacts.resolved"] = "contacts.resolved"
+    contact_id: str | None
+    display_name: str | None = None
+    created: bool = False
+
+
+class Header(BaseModel):
+    name: str
+    value: str
+
+
+class DeadLetter(BusMessage):
+    """What a consumer gave up on (`hub.dlq.{stream}`), with enough to inspect and replay it."""
+
+    type: Literal["dead_letter"] = "dead_letter"
+    stream: str
+    consumer: str
+    subject: str
+    stream_sequence: int
+    deliveries: int
+    error: str
+    payload_base64: str  # the original body, byte for byte, so it can be replayed
+    headers: list[Header] = []
+    failed_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,60 @@
+"""The database: one AsyncMongoClient per process, collection ownership, and index creation at start-up.
+
+Each service owns its collections and touches no other (a test checks the code for it). Queries that
+run often are equalities on indexed fields, because FerretDB v1 only pushes those down to SQLite.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.settings import HubSettings
+
+Document: TypeAlias = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    keys: Sequence[tuple[str, int]]
+    name: str
+    unique: bool = False
+
+
+# Which service owns which collection; nothing outside that service's package may name it.
+OWNERSHIP: Mapping[str, tuple[str, ...]] = {
+    "ingest": ("mailbox_state", "chat_sessions", "form_submissions"),
+    "inbox": ("conversations", "timeline", "templates", "agents", "locations", "location_groups", "settings"),
+    "contacts": ("contacts", "contact_identities", "contact_history"),
+    "notify": ("deliveries",),
+    "solicit": ("solicitations", "solicitation_messages", "solicitation_recipients"),
+}
+
+
+def make_client(settings: HubSettings) -> AsyncMongoClient[Document]:
+    timeout = settings.mongo_timeout_ms
+    return AsyncMongoClient(
+        settings.mongo_url,
+        serverSelectionTimeoutMS=timeout,
+        connectTimeoutMS=timeout,
+        socketTimeoutMS=timeout,
+        tz_aware=True,
+        uuidRepresentation="standard",
+    )
+
+
+async def ensure_indexes(db: AsyncDatabase[Document], indexes: Mapping[str, Sequence[IndexSpec]]) -> None:
+    """Create the service's indexes; idempotent, so every replica runs it at start-up."""
+    for collection, specs in indexes.items():
+        for spec in specs:
+            await db[collection].create_index(list(spec.keys), name=spec.name, unique=spec.unique)
+
+
+async def ping(client: AsyncMongoClient[Document]) -> bool:
+    try:
+        await client.admin.command("ping")
+    except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+        return False
+    return True

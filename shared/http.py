@@ -1,0 +1,61 @@
+"""Helpers for public HTTP surfaces: bounded request bodies and strict decoding."""
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+
+from shared.problems import Problem
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """Read the body, refusing it as soon as it is known to be larger than `max_bytes`."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise Problem(400, "Bad request", "The Content-Length header is not a number.")
+        if int(declared) > max_bytes:
+            raise _too_large(max_bytes)
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks.extend(chunk)
+        if len(chunks) > max_bytes:
+            raise _too_large(max_bytes)
+    return bytes(chunks)
+
+
+def _too_large(max_bytes: int) -> Problem:
+    return Problem(413, "Payload too large", f"The request body is larger than the limit of {max_bytes} bytes.")
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def decode_json_or_form(request: Request, body: bytes) -> dict[str, Any]:
+    """Decode a JSON object or an urlencoded form; invalid UTF-8 or syntax is a 400, other types a 415."""
+    kind = media_type(request)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "Bad encoding", f"The body is not valid UTF-8 (byte {exc.start}).") from exc
+    if kind == "application/json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise Problem(400, "Malformed JSON", f"The body is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
+        if not isinstance(data, dict):
+            raise Problem(400, "Malformed JSON", "The body must be a JSON object.")
+        return data
+    if kind == "application/x-www-form-urlencoded":
+        try:
+            pairs = parse_qsl(text, keep_blank_values=False, strict_parsing=False, errors="strict")
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise Problem(400, "Bad encoding", "The form fields are not valid UTF-8.") from exc
+        return dict(pairs)
+    raise Problem(
+        415,
+        "Unsupported media type",
+        f"Content-Type {kind or '(none)'} is not accepted; send application/json or application/x-www-form-urlencoded.",
+    )

@@ -1,0 +1,238 @@
+"""How services use the bus: the broker factory, durable publishing, and retry-then-dead-letter consuming.
+
+FastStream's default NATS ack policy terminates a message whose handler raises, so it is never
+retried. Every JetStream subscriber here uses `AckPolicy.MANUAL` and this module's middleware acks,
+nacks with a growing delay, or dead-letters instead.
+"""
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from faststream import AckPolicy
+from faststream._internal.middlewares import BaseMiddleware
+from faststream.message import StreamMessage
+from faststream.nats import JStream, NatsBroker, PullSub
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import PubAck, StreamConfig
+from nats.js.client import JetStreamContext
+from nats.js.errors import NoStreamResponseError, NotFoundError
+
+from shared.bus import DLQ, STREAMS, BusMessage, ConsumerSpec, DeadLetter, Header, StreamSpec, Subjects
+from shared.metrics import BUS_DEAD_LETTERED, BUS_PUBLISH_FAILURES, BUS_REDELIVERIES
+from shared.settings import HubSettings
+
+log = logging.getLogger(__name__)
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+class PublishFailedError(Exception):
+    """JetStream did not acknowledge a publish: the caller must not tell its client it was accepted."""
+
+
+class PermanentError(Exception):
+    """Raised by a handler for input that no retry can fix: the message goes to the DLQ at once."""
+
+
+@dataclass
+class RetryPolicy:
+    """What a consumer does when its handler fails; shared by every durable consumer of a process."""
+
+    max_deliver: int
+    retry_delays_seconds: list[float]
+    ack_wait_seconds: float
+    broker: NatsBroker | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: HubSettings) -> "RetryPolicy":
+        return cls(
+            max_deliver=settings.consumer_max_deliver,
+            retry_delays_seconds=settings.consumer_retry_delays_seconds or [1.0],
+            ack_wait_seconds=settings.consumer_ack_wait_seconds,
+        )
+
+    def delay_after(self, deliveries: int) -> float:
+        index = min(max(deliveries - 1, 0), len(self.retry_delays_seconds) - 1)
+        return self.retry_delays_seconds[index]
+
+
+def _is_jetstream(raw: Any) -> bool:
+    return isinstance(raw, Msg) and bool(raw.reply) and raw.reply.startswith("$JS.ACK.")
+
+
+def _permanent(exc: BaseException) -> bool:
+    # pydantic's ValidationError and UnicodeDecodeError are ValueErrors: a malformed payload.
+    return isinstance(exc, PermanentError | ValueError)
+
+
+class RetryThenDeadLetter(BaseMiddleware[Any, Any]):
+    """Ack on success; on failure nack with a delay, and after `max_deliver` attempts dead-letter.
+
+    While the handler runs, the message's ack deadline is extended, so a slow database never gets
+    the same message redelivered to another replica in the meantime.
+    """
+
+    def __init__(self, msg: Any, /, *, policy: RetryPolicy, **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
+        self.policy = policy
+
+    async def consume_scope(self, call_next: Callable[..., Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
+        raw = msg.raw_message
+        if not _is_jetstream(raw):
+            return await call_next(msg)
+        heartbeat = asyncio.create_task(self._keep_in_progress(raw))
+        try:
+            result = await call_next(msg)
+        except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered, never lost
+            heartbeat.cancel()
+            await self._on_failure(raw, exc)
+            return None
+        heartbeat.cancel()
+        await msg.ack()
+        return result
+
+    async def _keep_in_progress(self, raw: Msg) -> None:
+        interval = max(self.policy.ack_wait_seconds / 3, 0.5)
+        with contextlib.suppress(NatsError, asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(interval)
+                await raw.in_progress()
+
+    async def _on_failure(self, raw: Msg, exc: Exception) -> None:
+        meta = raw.metadata
+        deliveries = meta.num_delivered
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if _permanent(exc) or deliveries >= self.policy.max_deliver:
+            log.warning(
+                "dead-lettering message",
+                extra={"stream": meta.stream, "seq": meta.sequence.stream, "deliveries": deliveries, "error": error},
+            )
+            try:
+                await publish_dead_letter(self.policy, raw, error)
+            except PublishFailedError:
+                await raw.nak(delay=self.policy.delay_after(deliveries))
+                return
+            BUS_DEAD_LETTERED.labels(stream=meta.stream, consumer=meta.consumer).inc()
+            await raw.term()
+            return
+        delay = self.policy.delay_after(deliveries)
+        log.info("handler failed, retrying", extra={"seq": meta.sequence.stream, "delay": delay, "error": error})
+        BUS_REDELIVERIES.labels(stream=meta.stream, consumer=meta.consumer).inc()
+        await raw.nak(delay=delay)
+
+
+async def publish_dead_letter(policy: RetryPolicy, raw: Msg, error: str) -> None:
+    meta = raw.metadata
+    if policy.broker is None:
+        raise PublishFailedError("broker not attached to the retry policy")
+    letter = DeadLetter(
+        stream=meta.stream,
+        consumer=meta.consumer,
+        subject=raw.subject,
+        stream_sequence=meta.sequence.stream,
+        deliveries=meta.num_delivered,
+        error=error,
+        payload_base64=base64.b64encode(raw.data).decode(),
+        headers=[Header(name=k, value=v) for k, v in (raw.headers or {}).items()],
+    )
+    await publish_durably(
+        policy.broker,
+        letter,
+        Subjects.dlq(meta.stream),
+        msg_id=f"dlq:{meta.stream}:{meta.consumer}:{meta.sequence.stream}",
+        stream=DLQ,
+    )
+
+
+def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker, RetryPolicy]:
+    """A broker that reconnects forever (nats-py's default gives up after about two minutes)."""
+    policy = RetryPolicy.from_settings(settings)
+    broker = NatsBroker(
+        settings.nats_url,
+        name=client_name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=5,
+        allow_reconnect=True,
+        middlewares=[partial(RetryThenDeadLetter, policy=policy)],
+        graceful_timeout=max(settings.consumer_ack_wait_seconds, 5.0),
+        log_level=logging.INFO,
+    )
+    policy.broker = broker
+    return broker, policy
+
+
+def durable_subscriber_kwargs(consumer: ConsumerSpec, policy: RetryPolicy) -> dict[str, Any]:
+    """Keyword arguments for `broker.subscriber(...)` that make a durable pull consumer with manual acks."""
+    return {
+        "subject": consumer.filter_subject,
+        "stream": JStream(consumer.stream.name, declare=False),
+        "durable": consumer.durable,
+        "config": consumer.config(max_deliver=policy.max_deliver, ack_wait_seconds=policy.ack_wait_seconds),
+        "pull_sub": PullSub(batch_size=10, timeout=2.0),
+        "ack_policy": AckPolicy.MANUAL,
+    }
+
+
+async def declare_streams(js: JetStreamContext, streams: tuple[StreamSpec, ...] = STREAMS) -> None:
+    """Create the streams, or bring their configuration up to date; safe from any number of replicas."""
+    for spec in streams:
+        config = StreamConfig(
+            name=spec.name,
+            subjects=spec.subjects,
+            retention=spec.retention,
+            max_age=spec.max_age_seconds,
+            duplicate_window=spec.duplicate_window_seconds,
+            storage=spec.storage,
+        )
+        try:
+            await js.stream_info(spec.name)
+        except NotFoundError:
+            try:
+                await js.add_stream(config)
+            except NatsError:
+                # another replica created it between our look-up and our add
+                await js.update_stream(config)
+        else:
+            await js.update_stream(config)
+
+
+async def connect_and_start(broker: NatsBroker) -> None:
+    """Connect, make sure the streams exist, then start the subscribers."""
+    await broker.connect()
+    await declare_streams(broker.connection.jetstream())
+    await broker.start()
+
+
+async def publish_durably(
+    broker: NatsBroker,
+    message: BusMessage,
+    subject: str,
+    *,
+    msg_id: str,
+    stream: StreamSpec,
+    timeout: float = 5.0,
+) -> PubAck:
+    """Publish to JetStream and return only once the server has stored it (or it was a duplicate)."""
+    try:
+        ack = await broker.publish(
+            message,
+            subject,
+            headers={MSG_ID_HEADER: msg_id},
+            stream=stream.name,
+            timeout=timeout,
+        )
+    except (NatsTimeoutError, NoStreamResponseError, NatsError, TimeoutError, ConnectionError) as exc:
+        BUS_PUBLISH_FAILURES.labels(stream=stream.name).inc()
+        raise PublishFailedError(f"JetStream did not acknowledge the publish to {subject}: {exc!r}") from exc
+    if ack is None:  # pragma: no cover - only when no stream is given
+        raise PublishFailedError("no JetStream acknowledgement")
+    return ack

@@ -1,0 +1,174 @@
+"""What every service process shares: a typed runtime (bus + database), its lifespan, health and metrics.
+
+A service's `main.py` builds a `Runtime`, registers its subscribers on `runtime.broker`, and calls
+`create_app`; the lifespan connects to the database and the bus (waiting for them while they start),
+creates the indexes, starts the subscribers, and drains them on shutdown.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from faststream.nats import NatsBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from shared.db import Document, IndexSpec, ensure_indexes, make_client, ping
+from shared.logging import configure_logging
+from shared.messaging import RetryPolicy, connect_and_start, make_broker
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.problems import install_problem_handlers, problem_response
+from shared.settings import HttpSettings, HubSettings
+
+log = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT_SECONDS = 120.0
+
+
+@dataclass
+class Runtime:
+    """The process's connections, created once and handed to handlers and routes."""
+
+    service: str
+    settings: HubSettings
+    broker: NatsBroker
+    policy: RetryPolicy
+    mongo: AsyncMongoClient[Document]
+    indexes: Mapping[str, Sequence[IndexSpec]] = field(default_factory=dict)
+    draining: bool = False
+
+    @classmethod
+    def build(
+        cls, service: str, settings: HubSettings, indexes: Mapping[str, Sequence[IndexSpec]] | None = None
+    ) -> "Runtime":
+        broker, policy = make_broker(settings, client_name=f"hub-{service}")
+        return cls(
+            service=service,
+            settings=settings,
+            broker=broker,
+            policy=policy,
+            mongo=make_client(settings),
+            indexes=indexes or {},
+        )
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self.mongo[self.settings.mongo_database]
+
+    def bus_connected(self) -> bool:
+        try:
+            return bool(self.broker.connection.is_connected)
+        except Exception:  # noqa: BLE001 - not connected yet
+            return False
+
+    async def start(self) -> None:
+        await _retry_until_ready("database", self._prepare_database)
+        await _retry_until_ready("NATS", lambda: connect_and_start(self.broker))
+
+    async def _prepare_database(self) -> None:
+        await ensure_indexes(self.db, self.indexes)
+
+    async def stop(self) -> None:
+        self.draining = True
+        await self.broker.stop()
+        await self.mongo.close()
+
+
+async def _retry_until_ready(what: str, attempt: Callable[[], Awaitable[None]]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    delay = 0.2
+    while True:
+        try:
+            await attempt()
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("waiting for %s: %r", what, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        else:
+            return
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz")
+    async def readyz(runtime: RuntimeDep) -> Response:
+        checks = {
+            "bus": runtime.bus_connected(),
+            "database": await ping(runtime.mongo),
+            "accepting": not runtime.draining,
+        }
+        if all(checks.values()):
+            return Response('{"status":"ready"}', media_type="application/json")
+        failing = ", ".join(name for name, ok in checks.items() if not ok)
+        return problem_response(503, "Not ready", f"Not ready: {failing} unavailable.", checks=checks)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class RequestMetrics(BaseHTTPMiddleware):
+    def __init__(self, app: Any, service: str) -> None:
+        super().__init__(app)
+        self.service = service
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        if route not in {"/metrics", "/healthz", "/readyz"}:
+            HTTP_LATENCY.labels(self.service, request.method, route).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(self.service, request.method, route, f"{response.status_code // 100}xx").inc()
+        return response
+
+
+def create_app(runtime: Runtime, routers: Sequence[APIRouter] = (), *, title: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        await runtime.start()
+        log.info("%s ready", runtime.service)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(RequestMetrics, service=runtime.service)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, service: str, http: HttpSettings, settings: HubSettings) -> None:
+    """Run one service process; uvicorn handles SIGTERM by draining requests, then the lifespan drains the bus."""
+    configure_logging(service, settings.log_level)
+    uvicorn.run(app, host=http.host, port=http.port, log_config=None, timeout_graceful_shutdown=20)

@@ -1,0 +1,49 @@
+"""Settings shared by every service; each service adds its own on top with its own env prefix."""
+
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the placeholder that production refuses
+
+
+class HubSettings(BaseSettings):
+    """Values every service reads, from `HUB_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    # JetStream publish must be acknowledged within this time or the producer answers 503.
+    nats_publish_timeout_seconds: float = 5.0
+
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    mongo_database: str = "hub"
+    # Kept well under the consumers' ack wait so a stalled database makes a handler fail and
+    # nack with a delay instead of running while JetStream redelivers the same message.
+    mongo_timeout_ms: int = Field(default=5000, ge=100)
+
+    # Redelivery policy of every durable consumer (see shared/messaging.py).
+    consumer_max_deliver: int = Field(default=5, ge=1, le=100)
+    consumer_retry_delays_seconds: list[float] = Field(default=[1.0, 5.0, 30.0, 120.0])
+    consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Self:
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            msg = "HUB_SECRET_KEY must be set to a real secret when HUB_ENVIRONMENT=production"
+            raise ValueError(msg)
+        return self
+
+
+class HttpSettings(BaseSettings):
+    """Where a service listens; each service subclasses it with its own prefix and default port."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)

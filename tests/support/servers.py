@@ -1,0 +1,145 @@
+"""Real servers for the tests: NATS with JetStream, FerretDB on SQLite, and the hub's own services.
+
+Each is a separate process on a free port with its data in a temporary folder, so tests talk to them
+exactly as production code talks to its servers.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".tools" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
+
+
+def tool(name: str) -> str:
+    path = TOOLS / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make tools` (scripts/install-tools.sh) first")
+    return str(path)
+
+
+@dataclass
+class Process:
+    """A child process with its log file, which tests can stop, kill -9, pause and restart."""
+
+    name: str
+    argv: list[str]
+    log_path: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    port: int | None = None
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Process":
+        log = self.log_path.open("ab")
+        self.popen = subprocess.Popen(  # noqa: S603 - argv built by the tests
+            self.argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}, cwd=ROOT
+        )
+        if self.port is not None:
+            try:
+                wait_for_port(self.port)
+            except TimeoutError as exc:
+                raise RuntimeError(f"{self.name} did not start; log:\n{self.log_tail()}") from exc
+        return self
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+    def kill(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def nats_server(data_dir: Path, port: int | None = None) -> Process:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Process(
+        name="nats",
+        argv=[tool("nats-server"), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(data_dir)],
+        log_path=data_dir.parent / "nats.log",
+        port=port,
+    )
+
+
+def ferretdb(data_dir: Path, port: int | None = None) -> Process:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Process(
+        name="ferretdb",
+        argv=[
+            tool("ferretdb"),
+            "--handler=sqlite",
+            f"--sqlite-url=file:{data_dir}/",
+            f"--listen-addr=127.0.0.1:{port}",
+            "--debug-addr=-",
+            "--telemetry=disable",
+            f"--state-dir={data_dir}",
+            "--log-level=warn",
+        ],
+        log_path=data_dir.parent / "ferretdb.log",
+        port=port,
+    )
+
+
+SERVICES = ("ingest", "inbox", "contacts", "notify", "solicit")
+
+
+def service(name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None) -> Process:
+    port = port or free_port()
+    return Process(
+        name=name,
+        argv=[sys.executable, "-m", f"services.{name}"],
+        log_path=log_dir / f"{name}.log",
+        env={**env, f"HUB_{name.upper()}_PORT": str(port), f"HUB_{name.upper()}_HOST": "127.0.0.1"},
+        port=port,
+    )
+
+
+def wait_ready(base_url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=2)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.1)
+    raise TimeoutError(f"{base_url} not ready after {timeout}s: {last}")
