@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter, field_validator
 
 SCHEMA_VERSION = 1
 DAY = 24 * 3600.0
@@ -130,10 +130,11 @@ class ConsumerSpec(BaseModel):
     filter_subject: str
 
     def config(self, *, max_deliver: int, ack_wait_seconds: float) -> ConsumerConfig:
-        # The server gives up two deliveries after the application would have dead-lettered the
-        # message itself, so a process killed during the last attempt still gets one more try.
-        # Its back-off only applies to ack time-outs (a crashed or stuck worker), never shorter
-        # than the ack wait, so a handler that is merely slow is not redelivered early.
+        # The application dead-letters a message after `max_deliver` attempts, nacking each failure
+        # with a growing delay (shared/messaging.py); the server's own limit is two deliveries
+        # higher so a process killed during the last attempt still gets one more try. No server
+        # BackOff: it also governs explicit nacks and was seen overriding their delays. A worker
+        # that dies is covered by the ack wait; a slow one extends it with in-progress acks.
         return ConsumerConfig(
             durable_name=self.durable,
             filter_subject=self.filter_subject,
@@ -141,7 +142,6 @@ class ConsumerSpec(BaseModel):
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=ack_wait_seconds,
             max_deliver=max_deliver + 2,
-            backoff=[ack_wait_seconds * factor for factor in (1, 2, 4, 8)][: max_deliver + 1],
             max_ack_pending=1000,
         )
 
@@ -170,6 +170,12 @@ class Guest(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     email: EmailStr | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _lower_case_email(cls, value: str | None) -> str | None:
+        # Mailboxes are case-insensitive in practice: one guest, one address, however they typed it.
+        return value.lower() if value else value
 
 
 class InboundMessage(BusMessage):

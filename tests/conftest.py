@@ -1,0 +1,1 @@
+"""Fixtures shared by every test: the real servers live in tests/support/servers.py."""

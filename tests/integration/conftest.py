@@ -1,0 +1,125 @@
+"""One real stack per test session: NATS (JetStream), FerretDB (SQLite), the five services, the gateway.
+
+Tests that need isolation use their own hotel (location id), so they can share the stack.
+"""
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+from nats.aio.client import Client as NatsClient
+from pymongo import AsyncMongoClient
+
+from scripts.gateway import render
+from tests.support import servers
+from tests.support.servers import Process
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Stack:
+    root: Path
+    nats: Process
+    ferretdb: Process
+    services: dict[str, Process]
+    env: dict[str, str]
+    gateway_url: str | None = None
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.nats.port}"
+
+    @property
+    def mongo_url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.ferretdb.port}"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.services[service].port}"
+
+    def restart(self, service: str) -> None:
+        """Start a stopped or killed service again on the same port and wait until it is ready."""
+        self.services[service].start()
+        servers.wait_ready(self.url(service))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("stack")
+    nats_server = servers.nats_server(root / "nats").start()
+    ferret = servers.ferretdb(root / "ferretdb").start()
+    env = {
+        "HUB_ENVIRONMENT": "test",
+        "HUB_NATS_URL": f"nats://127.0.0.1:{nats_server.port}",
+        "HUB_MONGO_URL": f"mongodb://127.0.0.1:{ferret.port}",
+        "HUB_MONGO_DATABASE": "hub",
+        # Short waits so redelivery after a kill -9 is seconds, not minutes.
+        "HUB_CONSUMER_ACK_WAIT_SECONDS": "4",
+        "HUB_CONSUMER_MAX_DELIVER": "4",
+        "HUB_CONSUMER_RETRY_DELAYS_SECONDS": "[0.2, 0.5, 1.0]",
+    }
+    procs = {name: servers.service(name, env, root) for name in servers.SERVICES}
+    stack = Stack(root=root, nats=nats_server, ferretdb=ferret, services=procs, env=env)
+    try:
+        for proc in procs.values():
+            proc.start()
+        for name in procs:
+            servers.wait_ready(stack.url(name))
+        yield stack
+    finally:
+        for proc in procs.values():
+            proc.stop()
+        nats_server.stop()
+        ferret.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(stack: Stack) -> Iterator[str]:
+    """The nginx gateway of deploy/nginx, in front of the test stack's services."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = servers.free_port()
+    ports = {name: proc.port or 0 for name, proc in stack.services.items()}
+    config = render(stack.root / "nginx", port, ports)
+    proc = Process(
+        name="gateway",
+        argv=[nginx, "-p", str(config.parent), "-c", str(config)],
+        log_path=stack.root / "gateway.log",
+        port=port,
+    ).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stop()
+        subprocess.run(["pkill", "-f", str(config)], check=False)  # noqa: S607 - stray workers, if any
+
+
+@pytest.fixture
+def location() -> str:
+    """A hotel of this test's own, so tests sharing the stack do not see each other's data."""
+    return f"hotel-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def nc(stack: Stack) -> AsyncIterator[NatsClient]:
+    client = await nats.connect(stack.nats_url)
+    yield client
+    await client.drain()
+
+
+@pytest.fixture
+async def mongo(stack: Stack) -> AsyncIterator[AsyncMongoClient[dict[str, object]]]:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(stack.mongo_url, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client

@@ -1,0 +1,99 @@
+"""A web form travels ingest -> JetStream -> inbox (+ contacts) -> API, through the real gateway."""
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Stack
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def list_conversations(http: httpx.AsyncClient, base: str, location: str) -> list[dict[str, object]]:
+    response = await http.get(f"{base}/api/v1/conversations", params={"location": location})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, object]] = response.json()["items"]
+    return items
+
+
+class TestEveryService:
+    @pytest.mark.parametrize("service", ["ingest", "inbox", "contacts", "notify", "solicit"])
+    async def test_is_alive_ready_and_exposes_metrics(self, stack: Stack, http: httpx.AsyncClient, service: str) -> None:
+        base = stack.url(service)
+        assert (await http.get(f"{base}/healthz")).status_code == 200
+        ready = await http.get(f"{base}/readyz")
+        assert ready.status_code == 200, ready.text
+        metrics = await http.get(f"{base}/metrics")
+        assert "hub_bus_redeliveries_total" in metrics.text
+
+
+class TestFormToConversation:
+    async def test_form_posted_through_gateway_is_listed_as_conversation(
+        self, gateway: str, http: httpx.AsyncClient, location: str
+    ) -> None:
+        form = {"name": "Anna Martin", "email": "Anna.Martin@Example.com", "subject": "Late check-in",
+                "message": "We land at 23:40; can we still check in?"}
+        accepted = await http.post(f"{gateway}/ingest/forms/{location}", json=form)
+        assert accepted.status_code == 202, accepted.text
+        assert accepted.json()["key"].startswith(f"form:{location}:")
+
+        items = await eventually(lambda: list_conversations(http, gateway, location), lambda items: len(items) == 1)
+        conversation = items[0]
+        assert conversation["status"] == "open"
+        assert conversation["channel"] == "form"
+        assert conversation["subject"] == "Late check-in"
+        assert conversation["unread"] is True
+        assert conversation["priority"] == "low"
+        assert conversation["guest"] == {"name": "Anna Martin", "email": "anna.martin@example.com"}
+        assert conversation["contact_id"], "contacts resolved the guest over request/reply"
+
+        detail = await http.get(f"{gateway}/api/v1/conversations/{conversation['id']}")
+        assert detail.status_code == 200
+        timeline = detail.json()["timeline"]
+        assert [entry["text"] for entry in timeline] == [form["message"]]
+        assert timeline[0]["direction"] == "inbound"
+
+    async def test_urlencoded_html_form_is_accepted(self, stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+        response = await http.post(
+            f"{stack.url('ingest')}/ingest/forms/{location}",
+            data={"name": "Louis", "email": "louis@example.fr", "message": "Bonjour, un parking ?"},
+        )
+        assert response.status_code == 202, response.text
+        items = await eventually(
+            lambda: list_conversations(http, stack.url("inbox"), location), lambda items: len(items) == 1
+        )
+        assert items[0]["snippet"] == "Bonjour, un parking ?"
+
+    async def test_same_guest_twice_is_one_contact(self, stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+        for text in ("First question", "Second question"):
+            form = {"email": "repeat.guest@example.com", "message": text}
+            assert (await http.post(f"{stack.url('ingest')}/ingest/forms/{location}", json=form)).status_code == 202
+        items = await eventually(
+            lambda: list_conversations(http, stack.url("inbox"), location), lambda items: len(items) == 2
+        )
+        assert len({item["contact_id"] for item in items}) == 1, "a web form opens a new request, same contact"
+
+    async def test_unknown_conversation_is_a_404_problem(self, stack: Stack, http: httpx.AsyncClient) -> None:
+        response = await http.get(f"{stack.url('inbox')}/api/v1/conversations/does-not-exist")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "does-not-exist" in response.json()["detail"]
+
+    async def test_list_is_cursor_paginated(self, stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+        for n in range(5):
+            form = {"email": f"guest{n}@example.com", "message": f"message {n}", "submission_id": f"page-{n}"}
+            assert (await http.post(f"{stack.url('ingest')}/ingest/forms/{location}", json=form)).status_code == 202
+        await eventually(lambda: list_conversations(http, stack.url("inbox"), location), lambda items: len(items) == 5)
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"location": location, "limit": "2", **({"cursor": cursor} if cursor else {})}
+            page = (await http.get(f"{stack.url('inbox')}/api/v1/conversations", params=params)).json()
+            assert page["total"] == 5
+            seen += [item["snippet"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [f"message {n}" for n in reversed(range(5))], "newest guest activity first, no repeats"
+        bad = await http.get(f"{stack.url('inbox')}/api/v1/conversations", params={"cursor": "not-a-cursor"})
+        assert bad.status_code == 400
