@@ -10,12 +10,36 @@ import httpx
 
 GATEWAY = "http://127.0.0.1:8080"
 DEMO_FORMS = [
-    ("paris-opera", {"submission_id": "demo-1", "name": "Anna Martin", "email": "anna.martin@example.com",
-                     "subject": "Late check-in", "message": "Hello, we land at 23:40. Can we still check in?"}),
-    ("paris-opera", {"submission_id": "demo-2", "name": "Louis Bernard", "email": "louis@example.fr",
-                     "subject": "Parking", "message": "Bonjour, avez-vous un parking pour un van ?"}),
-    ("lyon-part-dieu", {"submission_id": "demo-3", "name": "Sarah Cohen", "email": "sarah.cohen@example.com",
-                        "subject": "Allergies", "message": "My son is allergic to nuts; is breakfast safe for him?"}),
+    (
+        "paris-opera",
+        {
+            "submission_id": "demo-1",
+            "name": "Anna Martin",
+            "email": "anna.martin@example.com",
+            "subject": "Late check-in",
+            "message": "Hello, we land at 23:40. Can we still check in?",
+        },
+    ),
+    (
+        "paris-opera",
+        {
+            "submission_id": "demo-2",
+            "name": "Louis Bernard",
+            "email": "louis@example.fr",
+            "subject": "Parking",
+            "message": "Bonjour, avez-vous un parking pour un van ?",
+        },
+    ),
+    (
+        "lyon-part-dieu",
+        {
+            "submission_id": "demo-3",
+            "name": "Sarah Cohen",
+            "email": "sarah.cohen@example.com",
+            "subject": "Allergies",
+            "message": "My son is allergic to nuts; is breakfast safe for him?",
+        },
+    ),
 ]
 
 

@@ -44,7 +44,9 @@ def decode_json_or_form(request: Request, body: bytes) -> dict[str, Any]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise Problem(400, "Malformed JSON", f"The body is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
+            raise Problem(
+                400, "Malformed JSON", f"The body is not valid JSON: {exc.msg} at line {exc.lineno}."
+            ) from exc
         if not isinstance(data, dict):
             raise Problem(400, "Malformed JSON", "The body must be a JSON object.")
         return data

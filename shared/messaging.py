@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faststream import AckPolicy
 from faststream._internal.middlewares import BaseMiddleware
@@ -28,6 +28,9 @@ from nats.js.errors import NoStreamResponseError, NotFoundError
 from shared.bus import DLQ, STREAMS, BusMessage, ConsumerSpec, DeadLetter, Header, StreamSpec, Subjects
 from shared.metrics import BUS_DEAD_LETTERED, BUS_PUBLISH_FAILURES, BUS_REDELIVERIES
 from shared.settings import HubSettings
+
+if TYPE_CHECKING:
+    from faststream.nats.subscriber.usecases import PullStreamSubscriber
 
 log = logging.getLogger(__name__)
 
@@ -170,16 +173,16 @@ def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker,
     return broker, policy
 
 
-def durable_subscriber_kwargs(consumer: ConsumerSpec, policy: RetryPolicy) -> dict[str, Any]:
-    """Keyword arguments for `broker.subscriber(...)` that make a durable pull consumer with manual acks."""
-    return {
-        "subject": consumer.filter_subject,
-        "stream": JStream(consumer.stream.name, declare=False),
-        "durable": consumer.durable,
-        "config": consumer.config(max_deliver=policy.max_deliver, ack_wait_seconds=policy.ack_wait_seconds),
-        "pull_sub": PullSub(batch_size=10, timeout=2.0),
-        "ack_policy": AckPolicy.MANUAL,
-    }
+def durable_subscriber(broker: NatsBroker, consumer: ConsumerSpec, policy: RetryPolicy) -> "PullStreamSubscriber":
+    """Register a durable pull consumer with manual acks: `@durable_subscriber(broker, SPEC, policy)`."""
+    return broker.subscriber(
+        consumer.filter_subject,
+        stream=JStream(consumer.stream.name, declare=False),
+        durable=consumer.durable,
+        config=consumer.config(max_deliver=policy.max_deliver, ack_wait_seconds=policy.ack_wait_seconds),
+        pull_sub=PullSub(batch_size=10, timeout=2.0),
+        ack_policy=AckPolicy.MANUAL,
+    )
 
 
 async def declare_streams(js: JetStreamContext, streams: tuple[StreamSpec, ...] = STREAMS) -> None:

@@ -54,5 +54,5 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
         return problem_response(500, "Internal error", "Something went wrong on our side; it has been logged.")

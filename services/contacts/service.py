@@ -30,11 +30,11 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
         "display_name": guest.name or None,
         "emails": [guest.email.lower()] if guest.email else [],
         "phones": [identity.removeprefix("phone:")] if identity.startswith("phone:") else [],
-        "locations": [request.location_id],
+        "location_ids": [request.location_id],
     }
     contact = await repository.ensure_contact(contact_id, fields, now)
     return ContactResolved(
         contact_id=contact_id,
-        display_name=contact.get("display_name"),  # type: ignore[arg-type]
+        display_name=str(contact["display_name"]) if contact.get("display_name") else None,
         created=contact_id == candidate,
     )

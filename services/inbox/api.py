@@ -30,7 +30,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         at, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return datetime.fromisoformat(at), last_id
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise Problem(400, "Invalid cursor", "The cursor is not one this API returned; start from the first page.") from exc
+        raise Problem(
+            400, "Invalid cursor", "The cursor is not one this API returned; start from the first page."
+        ) from exc
 
 
 @router.get("", response_model=ConversationPage)

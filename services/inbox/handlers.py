@@ -1,7 +1,7 @@
 """Bus handlers of the inbox: the durable consumer of guests' inbound messages."""
 
 from shared.bus import INBOX_INBOUND, InboundMessage
-from shared.messaging import durable_subscriber_kwargs
+from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
 from . import service
@@ -10,7 +10,7 @@ from .settings import InboxSettings
 
 
 def register(runtime: Runtime, settings: InboxSettings) -> None:
-    @runtime.broker.subscriber(**durable_subscriber_kwargs(INBOX_INBOUND, runtime.policy))
+    @durable_subscriber(runtime.broker, INBOX_INBOUND, runtime.policy)
     async def on_inbound(message: InboundMessage) -> None:
         await service.receive(
             ConversationRepository(runtime.db),

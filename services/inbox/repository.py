@@ -60,9 +60,7 @@ class ConversationRepository:
     async def get(self, conversation_id: str) -> Document | None:
         return await self.conversations.find_one({"_id": conversation_id})
 
-    async def entries(
-        self, conversation_id: str, *, after: tuple[datetime, str] | None, limit: int
-    ) -> list[Document]:
+    async def entries(self, conversation_id: str, *, after: tuple[datetime, str] | None, limit: int) -> list[Document]:
         query: Document = {"conversation_id": conversation_id}
         if after is not None:
             at, last_id = after

@@ -48,7 +48,9 @@ async def resolve_contact(broker: NatsBroker, message: InboundMessage, timeout: 
         response = await broker.request(request, Subjects.RESOLVE_CONTACT, timeout=timeout)
         return ContactResolved.model_validate(await response.decode())
     except Exception as exc:  # noqa: BLE001 - a missing contact link must not hold the guest's message back
-        log.warning("contact resolution failed; storing without a contact", extra={"key": message.key, "error": repr(exc)})
+        log.warning(
+            "contact resolution failed; storing without a contact", extra={"key": message.key, "error": repr(exc)}
+        )
         return None
 
 

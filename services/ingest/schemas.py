@@ -12,9 +12,12 @@ class FormSubmission(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    submission_id: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    ] | None = Field(default=None, description="Stable id of this submission; a repeated id is accepted once.")
+    submission_id: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+        ]
+        | None
+    ) = Field(default=None, description="Stable id of this submission; a repeated id is accepted once.")
     name: ShortText | None = None
     email: EmailStr
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None

@@ -1,4 +1,4 @@
-"""The solicit service's only access to MongoDB (`solicitations`, `solicitation_messages`, `solicitation_recipients`)."""
+"""The solicit service's only access to MongoDB: solicitations, their messages, and recipients by use."""
 
 from shared.db import IndexSpec
 

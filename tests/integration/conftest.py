@@ -96,7 +96,7 @@ def gateway(stack: Stack) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.stop()
-        subprocess.run(["pkill", "-f", str(config)], check=False)  # noqa: S607 - stray workers, if any
+        subprocess.run(["pkill", "-f", str(config)], check=False)
 
 
 @pytest.fixture

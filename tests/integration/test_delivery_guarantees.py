@@ -11,7 +11,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from pymongo import AsyncMongoClient
 
 from shared.bus import DLQ, Channel, ConsumerSpec, DeadLetter, Guest, InboundMessage, StreamSpec, Subjects
-from shared.messaging import declare_streams, durable_subscriber_kwargs, make_broker
+from shared.messaging import declare_streams, durable_subscriber, make_broker
 from shared.settings import HubSettings
 from tests.integration.conftest import Stack
 from tests.support.polling import eventually
@@ -91,19 +91,36 @@ class TestBadInput:
         ("body", "headers", "status", "words"),
         [
             (json.dumps({"message": "no address"}).encode(), {"content-type": "application/json"}, 422, "email"),
-            (json.dumps({"email": "not-an-address", "message": "x"}).encode(), {"content-type": "application/json"},
-             422, "email"),
+            (
+                json.dumps({"email": "not-an-address", "message": "x"}).encode(),
+                {"content-type": "application/json"},
+                422,
+                "email",
+            ),
             (json.dumps({"email": "a@example.com"}).encode(), {"content-type": "application/json"}, 422, "message"),
             (b"x" * (10 * 1024 * 1024), {"content-type": "application/json"}, 413, "limit"),
             (b"email=a@example.com&message=hi", {"content-type": "text/plain"}, 415, "Content-Type"),
             (b'{"email": "a@example.com", "message": "caf\xe9"}', {"content-type": "application/json"}, 400, "UTF-8"),
-            (b"email=a%40example.com&message=caf%E9", {"content-type": "application/x-www-form-urlencoded"}, 400,
-             "UTF-8"),
+            (
+                b"email=a%40example.com&message=caf%E9",
+                {"content-type": "application/x-www-form-urlencoded"},
+                400,
+                "UTF-8",
+            ),
             (b"{not json", {"content-type": "application/json"}, 400, "JSON"),
             (b"[1, 2]", {"content-type": "application/json"}, 400, "object"),
         ],
-        ids=["missing-email", "bad-email", "missing-message", "10MB", "wrong-type", "invalid-utf8-json",
-             "invalid-utf8-form", "broken-json", "json-array"],
+        ids=[
+            "missing-email",
+            "bad-email",
+            "missing-message",
+            "10MB",
+            "wrong-type",
+            "invalid-utf8-json",
+            "invalid-utf8-form",
+            "broken-json",
+            "json-array",
+        ],
     )
     async def test_malformed_form_gets_clear_4xx_and_nothing_reaches_the_bus(
         self,
@@ -156,7 +173,9 @@ class TestPoisonMessages:
         self, stack: Stack, http: httpx.AsyncClient, nc: NatsClient, mongo: Mongo, location: str
     ) -> None:
         subject = Subjects.inbound_guest(Channel.FORM, location)
-        await nc.jetstream().publish(subject, b'{"type": "inbound.message", "text": 42}', headers={"Nats-Msg-Id": location})
+        await nc.jetstream().publish(
+            subject, b'{"type": "inbound.message", "text": 42}', headers={"Nats-Msg-Id": location}
+        )
         behind = await http.post(
             f"{stack.url('ingest')}/ingest/forms/{location}", json={"email": "behind@example.com", "message": "hi"}
         )
@@ -170,7 +189,9 @@ class TestPoisonMessages:
 
 
 class TestRetryThenDeadLetter:
-    async def test_failing_handler_is_retried_with_backoff_then_dead_lettered(self, stack: Stack, nc: NatsClient) -> None:
+    async def test_failing_handler_is_retried_with_backoff_then_dead_lettered(
+        self, stack: Stack, nc: NatsClient
+    ) -> None:
         """The shared consumer machinery, on a stream of the test's own, with a handler that fails on one message."""
         settings = HubSettings(
             nats_url=stack.nats_url,
@@ -178,13 +199,18 @@ class TestRetryThenDeadLetter:
             consumer_retry_delays_seconds=[0.3, 0.6, 1.2],
             consumer_ack_wait_seconds=5,
         )
-        stream = StreamSpec(name="RETRYTEST", subjects=["test.retry.>"], retention=DLQ.retention, max_age_seconds=600,
-                            duplicate_window_seconds=60)
+        stream = StreamSpec(
+            name="RETRYTEST",
+            subjects=["test.retry.>"],
+            retention=DLQ.retention,
+            max_age_seconds=600,
+            duplicate_window_seconds=60,
+        )
         consumer = ConsumerSpec(durable="retry-test", stream=stream, filter_subject="test.retry.>")
         broker, policy = make_broker(settings, client_name="retry-test")
         attempts: dict[str, list[float]] = {}
 
-        @broker.subscriber(**durable_subscriber_kwargs(consumer, policy))
+        @durable_subscriber(broker, consumer, policy)
         async def handle(message: InboundMessage) -> None:
             attempts.setdefault(message.key, []).append(time.monotonic())
             if message.key == "poison":

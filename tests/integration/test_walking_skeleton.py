@@ -18,7 +18,9 @@ async def list_conversations(http: httpx.AsyncClient, base: str, location: str) 
 
 class TestEveryService:
     @pytest.mark.parametrize("service", ["ingest", "inbox", "contacts", "notify", "solicit"])
-    async def test_is_alive_ready_and_exposes_metrics(self, stack: Stack, http: httpx.AsyncClient, service: str) -> None:
+    async def test_is_alive_ready_and_exposes_metrics(
+        self, stack: Stack, http: httpx.AsyncClient, service: str
+    ) -> None:
         base = stack.url(service)
         assert (await http.get(f"{base}/healthz")).status_code == 200
         ready = await http.get(f"{base}/readyz")
@@ -31,8 +33,12 @@ class TestFormToConversation:
     async def test_form_posted_through_gateway_is_listed_as_conversation(
         self, gateway: str, http: httpx.AsyncClient, location: str
     ) -> None:
-        form = {"name": "Anna Martin", "email": "Anna.Martin@Example.com", "subject": "Late check-in",
-                "message": "We land at 23:40; can we still check in?"}
+        form = {
+            "name": "Anna Martin",
+            "email": "Anna.Martin@Example.com",
+            "subject": "Late check-in",
+            "message": "We land at 23:40; can we still check in?",
+        }
         accepted = await http.post(f"{gateway}/ingest/forms/{location}", json=form)
         assert accepted.status_code == 202, accepted.text
         assert accepted.json()["key"].startswith(f"form:{location}:")

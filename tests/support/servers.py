@@ -56,7 +56,7 @@ class Process:
 
     def start(self) -> "Process":
         log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(  # noqa: S603 - argv built by the tests
+        self.popen = subprocess.Popen(
             self.argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}, cwd=ROOT
         )
         if self.port is not None:
