@@ -24,6 +24,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import PubAck, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import NoStreamResponseError, NotFoundError
+from pydantic import BaseModel, ConfigDict
 
 from shared.bus import DLQ, STREAMS, BusMessage, ConsumerSpec, DeadLetter, Header, StreamSpec, Subjects
 from shared.metrics import BUS_DEAD_LETTERED, BUS_PUBLISH_FAILURES, BUS_REDELIVERIES
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+MAX_DELIVERIES_ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>"
 
 
 class PublishFailedError(Exception):
@@ -155,6 +157,63 @@ async def publish_dead_letter(policy: RetryPolicy, raw: Msg, error: str) -> None
     )
 
 
+class MaxDeliveriesAdvisory(BaseModel):
+    """What the server publishes when it gives up on a message (the fields we use of it)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stream: str
+    consumer: str
+    stream_seq: int
+    deliveries: int
+
+
+async def dead_letter_exhausted(broker: NatsBroker, advisory: MaxDeliveriesAdvisory) -> None:
+    """Dead-letter a message the server stopped delivering because no attempt ever finished.
+
+    The middleware dead-letters failures itself; this covers attempts that never returned (the
+    process was killed on the message, or hung past the ack wait), which would otherwise sit in
+    the stream unprocessed and unreported.
+    """
+    js = broker.connection.jetstream()
+    error = (
+        f"the server gave up after {advisory.deliveries} deliveries that were never acknowledged "
+        "(the consumer crashed or hung on this message)"
+    )
+    try:
+        raw = await js.get_msg(advisory.stream, advisory.stream_seq)
+        subject, data, headers = raw.subject or "", raw.data or b"", raw.headers or {}
+    except NotFoundError:
+        subject, data, headers = "", b"", {}
+        error += "; the message itself is no longer in the stream"
+    letter = DeadLetter(
+        stream=advisory.stream,
+        consumer=advisory.consumer,
+        subject=subject,
+        stream_sequence=advisory.stream_seq,
+        deliveries=advisory.deliveries,
+        error=error,
+        payload_base64=base64.b64encode(data).decode(),
+        headers=[Header(name=k, value=v) for k, v in headers.items()],
+    )
+    await publish_durably(
+        broker,
+        letter,
+        Subjects.dlq(advisory.stream),
+        msg_id=f"dlq:{advisory.stream}:{advisory.consumer}:{advisory.stream_seq}",
+        stream=DLQ,
+    )
+    BUS_DEAD_LETTERED.labels(stream=advisory.stream, consumer=advisory.consumer).inc()
+
+
+def register_dead_letter_advisories(broker: NatsBroker) -> None:
+    # One queue group across every replica of every service: each advisory is handled once.
+    @broker.subscriber(MAX_DELIVERIES_ADVISORY, queue="hub-dead-letter-advisories", include_in_schema=False)
+    async def on_max_deliveries(advisory: MaxDeliveriesAdvisory) -> None:
+        if advisory.stream != DLQ.name:
+            await dead_letter_exhausted(broker, advisory)
+
+
 def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker, RetryPolicy]:
     """A broker that reconnects forever (nats-py's default gives up after about two minutes)."""
     policy = RetryPolicy.from_settings(settings)
@@ -167,9 +226,11 @@ def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker,
         allow_reconnect=True,
         middlewares=[partial(RetryThenDeadLetter, policy=policy)],
         graceful_timeout=max(settings.consumer_ack_wait_seconds, 5.0),
+        logger=logging.getLogger("hub.bus"),
         log_level=logging.INFO,
     )
     policy.broker = broker
+    register_dead_letter_advisories(broker)
     return broker, policy
 
 

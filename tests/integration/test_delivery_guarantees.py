@@ -245,3 +245,35 @@ class TestRetryThenDeadLetter:
         assert letter.deliveries == 4
         assert "RuntimeError: the database rejected this one" in letter.error
         assert letter.stream == "RETRYTEST"
+
+
+class TestExhaustedDeliveries:
+    async def test_message_never_acknowledged_is_dead_lettered_from_the_server_advisory(
+        self, stack: Stack, nc: NatsClient
+    ) -> None:
+        """A consumer that dies on a message every time: the server gives up, the hub still reports it."""
+        js = nc.jetstream()
+        stream = StreamSpec(
+            name="CRASHTEST",
+            subjects=["test.crash.>"],
+            retention=DLQ.retention,
+            max_age_seconds=600,
+            duplicate_window_seconds=60,
+        )
+        await declare_streams(js, (stream,))
+        await js.publish("test.crash.one", b'{"never": "acked"}')
+        sub = await js.pull_subscribe(
+            "test.crash.>", durable="crash-test", stream=stream.name, config=ConsumerConfig(ack_wait=0.5, max_deliver=2)
+        )
+        for _ in range(2):  # receive it and "crash": no ack, no nack
+            assert len(await sub.fetch(1, timeout=5)) == 1
+        # The server notices the exhausted message when it would deliver it again.
+        with pytest.raises(TimeoutError):
+            await sub.fetch(1, timeout=2)
+        letters = await eventually(lambda: dead_letters(nc, "test.crash."), lambda found: len(found) == 1)
+        await sub.unsubscribe()
+        letter = letters[0]
+        assert letter.consumer == "crash-test"
+        assert letter.deliveries == 2
+        assert "never acknowledged" in letter.error
+        assert letter.payload_base64 == "eyJuZXZlciI6ICJhY2tlZCJ9"
