@@ -16,6 +16,7 @@ solicitation replies, which belong to the solicit service, never reach it.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -249,3 +250,62 @@ class DeadLetter(BusMessage):
     payload_base64: str  # the original body, byte for byte, so it can be replayed
     headers: list[Header] = []
     failed_at: datetime = Field(default_factory=utcnow)
+
+
+# --- publications: what each service puts on the bus ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A kind of message a service publishes: its subject (with `{placeholders}`), stream and schema.
+
+    Services register theirs on their broker at start, which is what the AsyncAPI document is
+    generated from (docs/asyncapi.yaml), and `publish_durably` refuses a message that does not fit.
+    """
+
+    subject: str
+    stream: StreamSpec | None
+    schema: type[BusMessage]
+    producer: str
+    description: str
+
+    def matches(self, subject: str) -> bool:
+        pattern = re.sub(r"\\\{[a-z_]+\\\}", r"[^.>*]+", re.escape(self.subject))
+        return re.fullmatch(pattern, subject) is not None
+
+
+INBOUND_GUEST_MESSAGE = Publication(
+    subject="hub.inbound.guest.{channel}.{location}",
+    stream=INBOUND,
+    schema=InboundMessage,
+    producer="ingest",
+    description="A guest's message from any channel, accepted by ingest; consumed by the inbox.",
+)
+CONVERSATION_CREATED = Publication(
+    subject="hub.events.conversation.created",
+    stream=EVENTS,
+    schema=ConversationCreated,
+    producer="inbox",
+    description="A new guest request was opened.",
+)
+MESSAGE_RECEIVED = Publication(
+    subject="hub.events.conversation.message_received",
+    stream=EVENTS,
+    schema=MessageReceived,
+    producer="inbox",
+    description="A guest's message was stored in its conversation.",
+)
+RESOLVE_CONTACT = Publication(
+    subject=Subjects.RESOLVE_CONTACT,
+    stream=None,
+    schema=ResolveContact,
+    producer="inbox",
+    description="Request/reply: contacts answers with ContactResolved (the guest's contact, created if new).",
+)
+DEAD_LETTER = Publication(
+    subject="hub.dlq.{stream}",
+    stream=DLQ,
+    schema=DeadLetter,
+    producer="any consumer",
+    description="A message a consumer gave up on, with its error, payload and headers, for inspection and replay.",
+)

@@ -9,7 +9,7 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,18 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import NoStreamResponseError, NotFoundError
 from pydantic import BaseModel, ConfigDict
 
-from shared.bus import DLQ, STREAMS, BusMessage, ConsumerSpec, DeadLetter, Header, StreamSpec, Subjects
+from shared.bus import (
+    DEAD_LETTER,
+    DLQ,
+    STREAMS,
+    BusMessage,
+    ConsumerSpec,
+    DeadLetter,
+    Header,
+    Publication,
+    StreamSpec,
+    Subjects,
+)
 from shared.metrics import BUS_DEAD_LETTERED, BUS_PUBLISH_FAILURES, BUS_REDELIVERIES
 from shared.settings import HubSettings
 
@@ -150,10 +161,10 @@ async def publish_dead_letter(policy: RetryPolicy, raw: Msg, error: str) -> None
     )
     await publish_durably(
         policy.broker,
+        DEAD_LETTER,
         letter,
-        Subjects.dlq(meta.stream),
+        subject=Subjects.dlq(meta.stream),
         msg_id=f"dlq:{meta.stream}:{meta.consumer}:{meta.sequence.stream}",
-        stream=DLQ,
     )
 
 
@@ -198,10 +209,10 @@ async def dead_letter_exhausted(broker: NatsBroker, advisory: MaxDeliveriesAdvis
     )
     await publish_durably(
         broker,
+        DEAD_LETTER,
         letter,
-        Subjects.dlq(advisory.stream),
+        subject=Subjects.dlq(advisory.stream),
         msg_id=f"dlq:{advisory.stream}:{advisory.consumer}:{advisory.stream_seq}",
-        stream=DLQ,
     )
     BUS_DEAD_LETTERED.labels(stream=advisory.stream, consumer=advisory.consumer).inc()
 
@@ -231,6 +242,7 @@ def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker,
     )
     policy.broker = broker
     register_dead_letter_advisories(broker)
+    register_publications(broker, [DEAD_LETTER])
     return broker, policy
 
 
@@ -278,25 +290,40 @@ async def connect_and_start(broker: NatsBroker) -> None:
 
 async def publish_durably(
     broker: NatsBroker,
+    publication: Publication,
     message: BusMessage,
-    subject: str,
     *,
     msg_id: str,
-    stream: StreamSpec,
+    subject: str | None = None,
     timeout: float = 5.0,
 ) -> PubAck:
     """Publish to JetStream and return only once the server has stored it (or it was a duplicate)."""
+    subject = subject or publication.subject
+    if publication.stream is None or not isinstance(message, publication.schema) or not publication.matches(subject):
+        msg = f"{type(message).__name__} on {subject} does not fit the publication {publication.subject}"
+        raise TypeError(msg)
     try:
         ack = await broker.publish(
             message,
             subject,
             headers={MSG_ID_HEADER: msg_id},
-            stream=stream.name,
+            stream=publication.stream.name,
             timeout=timeout,
         )
     except (NatsTimeoutError, NoStreamResponseError, NatsError, TimeoutError, ConnectionError) as exc:
-        BUS_PUBLISH_FAILURES.labels(stream=stream.name).inc()
+        BUS_PUBLISH_FAILURES.labels(stream=publication.stream.name).inc()
         raise PublishFailedError(f"JetStream did not acknowledge the publish to {subject}: {exc!r}") from exc
     if ack is None:  # pragma: no cover - only when no stream is given
         raise PublishFailedError("no JetStream acknowledgement")
     return ack
+
+
+def register_publications(broker: NatsBroker, publications: Iterable[Publication]) -> None:
+    """Declare what this process publishes, so the generated AsyncAPI document tells the truth."""
+    for publication in publications:
+        broker.publisher(
+            publication.subject,
+            schema=publication.schema,
+            title=f"{publication.subject}:{publication.producer}",
+            description=publication.description,
+        )

@@ -21,9 +21,10 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from shared.bus import Publication
 from shared.db import Document, IndexSpec, ensure_indexes, make_client, ping
 from shared.logging import configure_logging
-from shared.messaging import RetryPolicy, connect_and_start, make_broker
+from shared.messaging import RetryPolicy, connect_and_start, make_broker, register_publications
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import HttpSettings, HubSettings
@@ -47,9 +48,14 @@ class Runtime:
 
     @classmethod
     def build(
-        cls, service: str, settings: HubSettings, indexes: Mapping[str, Sequence[IndexSpec]] | None = None
+        cls,
+        service: str,
+        settings: HubSettings,
+        indexes: Mapping[str, Sequence[IndexSpec]] | None = None,
+        publications: Sequence[Publication] = (),
     ) -> "Runtime":
         broker, policy = make_broker(settings, client_name=f"hub-{service}")
+        register_publications(broker, publications)
         return cls(
             service=service,
             settings=settings,

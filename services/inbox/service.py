@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from faststream.nats import NatsBroker
 
 from shared.bus import (
-    EVENTS,
+    CONVERSATION_CREATED,
+    MESSAGE_RECEIVED,
     Channel,
     ContactResolved,
     ConversationCreated,
@@ -123,27 +124,25 @@ async def receive(
         CONVERSATIONS_CREATED.labels(channel=message.channel.value).inc()
         await publish_durably(
             broker,
+            CONVERSATION_CREATED,
             ConversationCreated(
                 conversation_id=conversation_id,
                 location_id=message.location_id,
                 channel=message.channel,
                 contact_id=conversation.get("contact_id"),
             ),
-            Subjects.event("conversation", "created"),
             msg_id=f"conversation.created:{conversation_id}",
-            stream=EVENTS,
         )
     await publish_durably(
         broker,
+        MESSAGE_RECEIVED,
         MessageReceived(
             conversation_id=conversation_id,
             location_id=message.location_id,
             channel=message.channel,
             message_key=message.key,
         ),
-        Subjects.event("conversation", "message_received"),
         msg_id=f"conversation.message_received:{message.key}",
-        stream=EVENTS,
     )
     return Received(conversation_id=conversation_id, created=created, stored=stored)
 

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from shared.bus import INBOUND_GUEST_MESSAGE
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
@@ -12,7 +13,9 @@ from .settings import IngestSettings
 def build_app(settings: HubSettings | None = None, http: IngestSettings | None = None) -> FastAPI:
     settings = settings or HubSettings()
     http = http or IngestSettings()
-    app = create_app(Runtime.build("ingest", settings), [router], title="Hub ingest")
+    app = create_app(
+        Runtime.build("ingest", settings, publications=[INBOUND_GUEST_MESSAGE]), [router], title="Hub ingest"
+    )
     app.state.ingest_settings = http
     return app
 

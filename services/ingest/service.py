@@ -3,7 +3,7 @@
 import logging
 import uuid
 
-from shared.bus import INBOUND, Channel, Guest, InboundMessage, Subjects
+from shared.bus import INBOUND_GUEST_MESSAGE, Channel, Guest, InboundMessage, Subjects
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
@@ -34,10 +34,10 @@ async def accept_form(runtime: Runtime, location_id: str, form: FormSubmission) 
     )
     await publish_durably(
         runtime.broker,
+        INBOUND_GUEST_MESSAGE,
         message,
-        Subjects.inbound_guest(Channel.FORM, location_id),
+        subject=Subjects.inbound_guest(Channel.FORM, location_id),
         msg_id=key,
-        stream=INBOUND,
         timeout=runtime.settings.nats_publish_timeout_seconds,
     )
     INBOUND_ACCEPTED.labels(channel=Channel.FORM.value, location=location_id).inc()
