@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter, field_validator
@@ -148,6 +148,7 @@ class ConsumerSpec(BaseModel):
 
 
 INBOX_INBOUND = ConsumerSpec(durable="inbox-inbound", stream=INBOUND, filter_subject=Subjects.INBOUND_GUEST_ALL)
+INBOX_DELIVERIES = ConsumerSpec(durable="inbox-deliveries", stream=EVENTS, filter_subject="hub.events.delivery.>")
 
 
 # --- messages -------------------------------------------------------------------------------------
@@ -179,6 +180,22 @@ class Guest(BaseModel):
         return value.lower() if value else value
 
 
+MessageId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=998)]
+
+
+class ThreadHints(BaseModel):
+    """What ingest found that tells which conversation a message belongs to (checked by the inbox)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message_id: MessageId | None = None  # email Message-ID, without angle brackets
+    in_reply_to: list[MessageId] = Field(default=[], max_length=100)
+    references: list[MessageId] = Field(default=[], max_length=500)
+    reply_token: Annotated[str, StringConstraints(max_length=200)] | None = None  # from reply+<token>@…
+    chat_session_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    review_id: Annotated[str, StringConstraints(max_length=300)] | None = None  # "<platform>:<id>"
+
+
 class InboundMessage(BusMessage):
     """A guest's message from any channel, normalized by ingest (`hub.inbound.guest.*`)."""
 
@@ -192,6 +209,9 @@ class InboundMessage(BusMessage):
     guest: Guest
     subject: Annotated[str, StringConstraints(max_length=500)] = ""
     text: Annotated[str, StringConstraints(max_length=100_000)]
+    thread: ThreadHints = Field(default_factory=ThreadHints)
+    rating: int | None = Field(default=None, ge=1, le=5)  # reviews
+    bot_handled: bool = False  # a chat the chatbot answers until it hands over to a person
 
 
 class ConversationCreated(BusMessage):
@@ -212,8 +232,69 @@ class MessageReceived(BusMessage):
     occurred_at: datetime = Field(default_factory=utcnow)
 
 
-ConversationEvent = Annotated[ConversationCreated | MessageReceived, Field(discriminator="type")]
-conversation_event_adapter: TypeAdapter[ConversationCreated | MessageReceived] = TypeAdapter(ConversationEvent)
+class ConversationUpdated(BusMessage):
+    """Something changed on a conversation (`hub.events.conversation.{event}`): status, assignee, a note…"""
+
+    type: Literal["conversation.updated"] = "conversation.updated"
+    event: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+    conversation_id: str
+    location_id: LocationId
+    actor_id: str | None = None  # None: the guest or the system (e.g. a snooze that expired)
+    changes: dict[str, Any] = {}
+    entry_id: str | None = None
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+ConversationEvent = Annotated[ConversationCreated | MessageReceived | ConversationUpdated, Field(discriminator="type")]
+conversation_event_adapter: TypeAdapter[ConversationCreated | MessageReceived | ConversationUpdated] = TypeAdapter(
+    ConversationEvent
+)
+
+
+class OutboundKind(StrEnum):
+    REPLY = "reply"
+    FORWARD = "forward"
+    DELEGATE = "delegate"
+    SHARE = "share"
+
+
+class OutboundMessage(BusMessage):
+    """A command to notify (`hub.outbound.{email,chat}`): send this, once, and report how it went."""
+
+    type: Literal["outbound.message"] = "outbound.message"
+    key: str  # the timeline entry's key: notify sends each key once
+    kind: OutboundKind
+    channel: Channel
+    conversation_id: str
+    location_id: LocationId
+    to: list[EmailStr] = []
+    chat_session_id: str | None = None
+    subject: str = ""
+    text: str
+    reply_token: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = []
+    author_name: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DeliveryStatus(BusMessage):
+    """notify's report on an outbound message (`hub.events.delivery.{state}`)."""
+
+    type: Literal["delivery.status"] = "delivery.status"
+    key: str
+    conversation_id: str
+    location_id: LocationId
+    state: DeliveryState
+    reason: str | None = None
+    message_id: str | None = None  # the email's Message-ID, so replies to it thread back
+    occurred_at: datetime = Field(default_factory=utcnow)
 
 
 class ResolveContact(BusMessage):
@@ -294,6 +375,34 @@ MESSAGE_RECEIVED = Publication(
     schema=MessageReceived,
     producer="inbox",
     description="A guest's message was stored in its conversation.",
+)
+CONVERSATION_UPDATED = Publication(
+    subject="hub.events.conversation.{event}",
+    stream=EVENTS,
+    schema=ConversationUpdated,
+    producer="inbox",
+    description="A conversation changed: status, snooze, assignee, qualification, note, reply, read…",
+)
+OUTBOUND_EMAIL = Publication(
+    subject="hub.outbound.email",
+    stream=OUTBOUND,
+    schema=OutboundMessage,
+    producer="inbox",
+    description="Send an email: a reply, a forward, a delegation or a share; consumed by notify.",
+)
+OUTBOUND_CHAT = Publication(
+    subject="hub.outbound.chat",
+    stream=OUTBOUND,
+    schema=OutboundMessage,
+    producer="inbox",
+    description="Push an agent's reply to the guest's chat widget; consumed by notify.",
+)
+DELIVERY_STATUS = Publication(
+    subject="hub.events.delivery.{state}",
+    stream=EVENTS,
+    schema=DeliveryStatus,
+    producer="notify",
+    description="How an outbound message went (queued, sent, failed with the reason); the inbox shows it.",
 )
 RESOLVE_CONTACT = Publication(
     subject=Subjects.RESOLVE_CONTACT,

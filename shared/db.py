@@ -26,7 +26,17 @@ class IndexSpec:
 # Which service owns which collection; nothing outside that service's package may name it.
 OWNERSHIP: Mapping[str, tuple[str, ...]] = {
     "ingest": ("mailbox_state", "chat_sessions", "form_submissions"),
-    "inbox": ("conversations", "timeline", "templates", "agents", "locations", "location_groups", "settings"),
+    "inbox": (
+        "conversations",
+        "timeline",
+        "thread_refs",
+        "conversation_versions",
+        "templates",
+        "agents",
+        "locations",
+        "location_groups",
+        "settings",
+    ),
     "contacts": ("contacts", "contact_identities", "contact_history"),
     "notify": ("deliveries",),
     "solicit": ("solicitations", "solicitation_messages", "solicitation_recipients"),

@@ -8,7 +8,7 @@ creates the indexes, starts the subscribers, and drains them on shutdown.
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -153,15 +153,32 @@ class RequestMetrics(BaseHTTPMiddleware):
         return response
 
 
-def create_app(runtime: Runtime, routers: Sequence[APIRouter] = (), *, title: str) -> FastAPI:
+BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
+
+
+def create_app(
+    runtime: Runtime,
+    routers: Sequence[APIRouter] = (),
+    *,
+    title: str,
+    background: Sequence[BackgroundTask] = (),
+) -> FastAPI:
+    """The service's app; `background` coroutines (sweeps) run from start-up until shutdown."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime
         await runtime.start()
+        tasks: list[asyncio.Task[None]] = [
+            asyncio.create_task(task(runtime), name=getattr(task, "__name__", "task")) for task in background
+        ]
         log.info("%s ready", runtime.service)
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)

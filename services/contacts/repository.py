@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -33,11 +32,17 @@ class ContactRepository:
         return contact_id
 
     async def ensure_contact(self, contact_id: str, fields: Document, now: datetime) -> Document:
-        """Create the contact document if it does not exist yet (idempotent, safe under races)."""
-        document = await self.contacts.find_one_and_update(
-            {"_id": contact_id},
-            {"$setOnInsert": {**fields, "created_at": now}, "$set": {"updated_at": now}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return document or {}
+        """Create the contact document if it does not exist yet (idempotent, safe under races).
+
+        Insert-or-read rather than an upsert: FerretDB v1 runs updates as a read then a write, so
+        only unique inserts decide races there.
+        """
+        existing = await self.contacts.find_one({"_id": contact_id})
+        if existing is not None:
+            return existing
+        document = {"_id": contact_id, **fields, "created_at": now, "updated_at": now}
+        try:
+            await self.contacts.insert_one(document)
+        except DuplicateKeyError:
+            return await self.contacts.find_one({"_id": contact_id}) or document
+        return document

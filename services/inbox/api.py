@@ -1,24 +1,50 @@
-"""HTTP surface of the inbox: the agents' API under /api/v1/conversations."""
+"""HTTP surface of the inbox: the agents' API under /api/v1/conversations, and the live event stream."""
 
+import asyncio
 import base64
 import binascii
+import contextlib
+import json
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from nats.aio.msg import Msg
 
-from shared.bus import LOCATION_ID_PATTERN, Channel
-from shared.db import Document
+from shared.auth import ActorDep
+from shared.bus import LOCATION_ID_PATTERN, Channel, Subjects
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
+from . import actions, schemas, views
 from .repository import ConversationRepository
-from .schemas import ConversationDetail, ConversationPage
-from .service import public_conversation, public_entry
+from .service import Inbox, public_conversation, public_entry, reply_token
+from .settings import InboxSettings
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+events_router = APIRouter(prefix="/api/v1", tags=["events"])
 
-Status = Literal["open", "on_hold", "closed", "spam"]
+ConversationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def inbox_of(request: Request, runtime: RuntimeDep) -> Inbox:
+    settings: InboxSettings = request.app.state.inbox_settings
+    return Inbox(
+        repository=ConversationRepository(runtime.db),
+        broker=runtime.broker,
+        secret=runtime.settings.secret_key.get_secret_value(),
+        contacts_timeout=settings.contacts_timeout_seconds,
+    )
+
+
+InboxDep = Annotated[Inbox, Depends(inbox_of)]
+
+
+def console_url(request: Request) -> str:
+    settings: InboxSettings = request.app.state.inbox_settings
+    return settings.console_url.rstrip("/")
 
 
 def encode_cursor(at: datetime, last_id: str) -> str:
@@ -35,58 +61,242 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from exc
 
 
-@router.get("", response_model=ConversationPage)
-async def list_conversations(
-    runtime: RuntimeDep,
+def filters_from_query(
+    view: schemas.View = schemas.View.INBOX,
+    bucket: schemas.Bucket | None = None,
     location: Annotated[str | None, Query(pattern=LOCATION_ID_PATTERN)] = None,
-    status: Status | None = None,
+    group: Annotated[str | None, Query(max_length=64)] = None,
     channel: Channel | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> ConversationPage:
-    """Conversations, most recent guest activity first, cursor-paginated."""
-    filters: Document = {}
-    if location:
-        filters["location_id"] = location
-    if status:
-        filters["status"] = status
-    if channel:
-        filters["channel"] = channel.value
-    repository = ConversationRepository(runtime.db)
-    before = decode_cursor(cursor) if cursor else None
-    documents = await repository.page(filters, before=before, limit=limit + 1)
-    has_more = len(documents) > limit
-    documents = documents[:limit]
-    next_cursor = None
-    if has_more and documents:
-        last = documents[-1]
-        next_cursor = encode_cursor(last["last_activity_at"], str(last["_id"]))
-    return ConversationPage(
-        items=[public_conversation(d) for d in documents],
-        next_cursor=next_cursor,
-        total=await repository.count(filters),
+    assignee: Annotated[str | None, Query(max_length=64, description="me, nobody, someone or an agent id")] = None,
+    label: Annotated[str | None, Query(max_length=50)] = None,
+    priority: schemas.Priority | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in subject, message, guest name or email")] = None,
+) -> views.Filters:
+    return views.Filters(
+        view=view,
+        bucket=bucket,
+        location=location,
+        group=group,
+        channel=channel.value if channel else None,
+        assignee=views.check_assignee_filter(assignee),
+        label=label,
+        priority=priority,
+        text=q.strip() or None if q else None,
     )
 
 
-@router.get("/{conversation_id}", response_model=ConversationDetail)
+FiltersDep = Annotated[views.Filters, Depends(filters_from_query)]
+
+
+@router.get("", response_model=schemas.ConversationPage)
+async def list_conversations(
+    inbox: InboxDep,
+    actor: ActorDep,
+    filters: FiltersDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+) -> schemas.ConversationPage:
+    """A tab of the inbox, most recent guest activity first, cursor-paginated."""
+    locations = await views.visible_locations(inbox.repository, actor, filters)
+    query = views.view_query(filters, actor, locations)
+    documents = await inbox.repository.page(query, before=decode_cursor(cursor) if cursor else None, limit=limit + 1)
+    page, has_more = documents[:limit], len(documents) > limit
+    next_cursor = encode_cursor(page[-1]["last_activity_at"], str(page[-1]["_id"])) if has_more and page else None
+    return schemas.ConversationPage(items=[public_conversation(d) for d in page], next_cursor=next_cursor)
+
+
+@router.get("/counts", response_model=schemas.Counts)
+async def count_conversations(inbox: InboxDep, actor: ActorDep, filters: FiltersDep) -> schemas.Counts:
+    """The tabs and buckets with their counts, for the same filters as the list."""
+    return await views.counts(inbox.repository, actor, filters)
+
+
+@router.get("/{conversation_id}", response_model=schemas.ConversationDetail)
 async def get_conversation(
-    conversation_id: Annotated[str, Path(min_length=1, max_length=64)],
-    runtime: RuntimeDep,
+    conversation_id: ConversationId,
+    inbox: InboxDep,
+    actor: ActorDep,
     timeline_limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    timeline_cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> ConversationDetail:
+    timeline_cursor: Annotated[str | None, Query(max_length=300)] = None,
+) -> schemas.ConversationDetail:
     """One conversation with its timeline (oldest first, paginated for long ones)."""
-    repository = ConversationRepository(runtime.db)
-    document = await repository.get(conversation_id)
-    if document is None:
-        raise Problem(404, "Not found", f"No conversation has the id {conversation_id!r}.")
+    document = await inbox.visible(conversation_id, actor)
     after = decode_cursor(timeline_cursor) if timeline_cursor else None
-    entries = await repository.entries(str(document["_id"]), after=after, limit=timeline_limit + 1)
-    has_more = len(entries) > timeline_limit
-    entries = entries[:timeline_limit]
-    next_cursor = encode_cursor(entries[-1]["at"], str(entries[-1]["_id"])) if has_more and entries else None
-    return ConversationDetail(
+    entries = await inbox.repository.entries(str(document["_id"]), after=after, limit=timeline_limit + 1)
+    page, has_more = entries[:timeline_limit], len(entries) > timeline_limit
+    next_cursor = encode_cursor(page[-1]["at"], str(page[-1]["_id"])) if has_more and page else None
+    return schemas.ConversationDetail(
         conversation=public_conversation(document),
-        timeline=[public_entry(e) for e in entries],
+        timeline=[public_entry(e) for e in page],
         next_timeline_cursor=next_cursor,
     )
+
+
+async def _result(inbox: Inbox, conversation_id: str, actor: ActorDep, decide: actions.Decide) -> dict[str, Any]:
+    document, entries = await inbox.act(conversation_id, actor, decide)
+    return {"conversation": public_conversation(document), "entries": [public_entry(e) for e in entries]}
+
+
+@router.post("/{conversation_id}/messages")
+async def reply(
+    conversation_id: ConversationId, body: schemas.Reply, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    """Answer the guest (by email, or in the chat while it is open); reopens a request on hold."""
+    return await _result(
+        inbox, conversation_id, actor, actions.reply(body, actor, reply_token(conversation_id, inbox.secret))
+    )
+
+
+@router.post("/{conversation_id}/notes")
+async def add_note(
+    conversation_id: ConversationId, body: schemas.Note, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    """An internal note: visible to agents only, never sent to the guest."""
+    return await _result(inbox, conversation_id, actor, actions.note(body))
+
+
+@router.post("/{conversation_id}/read")
+async def mark_read(conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep) -> dict[str, Any]:
+    """The console's read receipt, sent after 3 seconds of viewing: clears the unread mark."""
+    return await _result(inbox, conversation_id, actor, actions.read)
+
+
+@router.put("/{conversation_id}/assignee")
+async def assign(
+    conversation_id: ConversationId, body: schemas.Assign, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    assignee = None
+    if body.agent_id is not None:
+        assignee = await inbox.repository.agent(body.agent_id)
+        if assignee is None:
+            raise Problem(422, "Invalid request", f"agent_id: no agent has the id {body.agent_id!r}.")
+    return await _result(inbox, conversation_id, actor, actions.assign(assignee))
+
+
+@router.put("/{conversation_id}/status")
+async def set_status(
+    conversation_id: ConversationId, body: schemas.SetStatus, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    """Open, put on hold (optionally until a time, when it comes back by itself) or close."""
+    return await _result(inbox, conversation_id, actor, actions.set_status(body))
+
+
+@router.post("/{conversation_id}/snooze")
+async def snooze(
+    conversation_id: ConversationId, body: schemas.Snooze, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    return await _result(inbox, conversation_id, actor, actions.snooze(body))
+
+
+@router.patch("/{conversation_id}")
+async def update(
+    conversation_id: ConversationId, body: schemas.Update, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    """Edit the subject, qualify (priority, contact reason), set labels."""
+    reasons = None
+    if body.contact_reason is not None:
+        configured = (await inbox.repository.chain_settings()).get("contact_reasons") or []
+        reasons = {str(reason.get("id")) for reason in configured if isinstance(reason, dict)}
+    return await _result(inbox, conversation_id, actor, actions.update(body, reasons))
+
+
+@router.post("/{conversation_id}/spam")
+async def mark_spam(conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep) -> dict[str, Any]:
+    return await _result(inbox, conversation_id, actor, actions.mark_spam)
+
+
+@router.delete("/{conversation_id}/spam")
+async def mark_not_spam(conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep) -> dict[str, Any]:
+    return await _result(inbox, conversation_id, actor, actions.mark_not_spam)
+
+
+@router.post("/{conversation_id}/calls")
+async def log_call(
+    conversation_id: ConversationId, body: schemas.Call, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    return await _result(inbox, conversation_id, actor, actions.call(body))
+
+
+@router.post("/{conversation_id}/reservations")
+async def record_reservation(
+    conversation_id: ConversationId, body: schemas.Reservation, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    return await _result(inbox, conversation_id, actor, actions.reservation(body))
+
+
+@router.post("/{conversation_id}/forward")
+async def forward(
+    conversation_id: ConversationId, body: schemas.Forward, inbox: InboxDep, actor: ActorDep, request: Request
+) -> dict[str, Any]:
+    """Send the request to a colleague better placed to answer it."""
+    return await _result(inbox, conversation_id, actor, actions.forward(body, actor, console_url(request)))
+
+
+@router.post("/{conversation_id}/delegate")
+async def delegate(
+    conversation_id: ConversationId, body: schemas.Delegate, inbox: InboxDep, actor: ActorDep, request: Request
+) -> dict[str, Any]:
+    """Hand the request to the customer-service address set in settings."""
+    address = (await inbox.repository.chain_settings()).get("customer_service_email")
+    decide = actions.delegate(body, actor, str(address) if address else None, console_url(request))
+    return await _result(inbox, conversation_id, actor, decide)
+
+
+@router.post("/{conversation_id}/share")
+async def share(
+    conversation_id: ConversationId, body: schemas.Share, inbox: InboxDep, actor: ActorDep, request: Request
+) -> dict[str, Any]:
+    """Share the request with other departments (a copy by email, with a link to it)."""
+    return await _result(inbox, conversation_id, actor, actions.share(body, actor, console_url(request)))
+
+
+@router.post("/{conversation_id}/close-chat")
+async def close_chat(
+    conversation_id: ConversationId, body: schemas.CloseChat, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    """End a live chat, choosing what becomes of the request (closed by default)."""
+    return await _result(inbox, conversation_id, actor, actions.close_chat(body))
+
+
+@router.post("/{conversation_id}/handover")
+async def hand_over(conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep) -> dict[str, Any]:
+    """Take a conversation over from the chatbot."""
+    return await _result(inbox, conversation_id, actor, actions.hand_over)
+
+
+@router.put("/{conversation_id}/contact")
+async def link_contact(
+    conversation_id: ConversationId, body: schemas.LinkContact, inbox: InboxDep, actor: ActorDep
+) -> dict[str, Any]:
+    return await _result(inbox, conversation_id, actor, actions.link_contact(body))
+
+
+@events_router.get("/events")
+async def live_events(request: Request, runtime: RuntimeDep, actor: ActorDep) -> StreamingResponse:
+    """Server-Sent Events: every change the agent may see, as it happens (the console's live updates)."""
+    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=1000)
+
+    async def on_event(msg: Msg) -> None:
+        with contextlib.suppress(ValueError, asyncio.QueueFull):
+            event = json.loads(msg.data)
+            location = event.get("location_id") if isinstance(event, dict) else None
+            if isinstance(location, str) and actor.can_see(location):
+                queue.put_nowait((msg.subject.removeprefix("hub.events."), msg.data.decode()))
+
+    subscription = await runtime.broker.connection.subscribe(Subjects.EVENTS_ALL, cb=on_event)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield "retry: 3000\n\n"
+            while not await request.is_disconnected():
+                try:
+                    name, data = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield f"event: {name}\ndata: {data}\n\n"
+        finally:
+            await subscription.unsubscribe()
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

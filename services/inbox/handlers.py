@@ -1,20 +1,52 @@
-"""Bus handlers of the inbox: the durable consumer of guests' inbound messages."""
+"""Bus handlers and sweeps of the inbox: guests' inbound messages, notify's delivery reports, snoozes."""
 
-from shared.bus import INBOX_INBOUND, InboundMessage
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from shared.bus import INBOX_DELIVERIES, INBOX_INBOUND, DeliveryStatus, InboundMessage, utcnow
 from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
-from . import service
 from .repository import ConversationRepository
+from .service import Inbox
 from .settings import InboxSettings
+
+log = logging.getLogger(__name__)
+
+
+def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
+    return Inbox(
+        repository=ConversationRepository(runtime.db),
+        broker=runtime.broker,
+        secret=runtime.settings.secret_key.get_secret_value(),
+        contacts_timeout=settings.contacts_timeout_seconds,
+    )
 
 
 def register(runtime: Runtime, settings: InboxSettings) -> None:
     @durable_subscriber(runtime.broker, INBOX_INBOUND, runtime.policy)
     async def on_inbound(message: InboundMessage) -> None:
-        await service.receive(
-            ConversationRepository(runtime.db),
-            runtime.broker,
-            message,
-            contacts_timeout=settings.contacts_timeout_seconds,
-        )
+        await inbox_for(runtime, settings).receive(message)
+
+    @durable_subscriber(runtime.broker, INBOX_DELIVERIES, runtime.policy)
+    async def on_delivery(status: DeliveryStatus) -> None:
+        await inbox_for(runtime, settings).record_delivery(status)
+
+
+def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+    """Every replica sweeps; the versioned update lets exactly one of them reopen each request."""
+
+    async def sweep(runtime: Runtime) -> None:
+        while True:
+            await asyncio.sleep(settings.snooze_sweep_seconds)
+            try:
+                woken = await inbox_for(runtime, settings).wake_snoozed(utcnow())
+            except Exception:
+                log.warning("snooze sweep failed", exc_info=True)
+                continue
+            if woken:
+                log.info("reopened snoozed requests", extra={"count": woken})
+
+    return sweep

@@ -2,26 +2,39 @@
 
 from fastapi import FastAPI
 
-from shared.bus import CONVERSATION_CREATED, MESSAGE_RECEIVED, RESOLVE_CONTACT
+from shared.bus import (
+    CONVERSATION_CREATED,
+    CONVERSATION_UPDATED,
+    MESSAGE_RECEIVED,
+    OUTBOUND_CHAT,
+    OUTBOUND_EMAIL,
+    RESOLVE_CONTACT,
+)
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
 from . import handlers
-from .api import router
+from .api import events_router, router
 from .repository import INDEXES
 from .settings import InboxSettings
+
+PUBLICATIONS = [
+    CONVERSATION_CREATED,
+    MESSAGE_RECEIVED,
+    CONVERSATION_UPDATED,
+    OUTBOUND_EMAIL,
+    OUTBOUND_CHAT,
+    RESOLVE_CONTACT,
+]
 
 
 def build_app(settings: HubSettings | None = None, http: InboxSettings | None = None) -> FastAPI:
     http = http or InboxSettings()
-    runtime = Runtime.build(
-        "inbox",
-        settings or HubSettings(),
-        INDEXES,
-        publications=[CONVERSATION_CREATED, MESSAGE_RECEIVED, RESOLVE_CONTACT],
-    )
+    runtime = Runtime.build("inbox", settings or HubSettings(), INDEXES, publications=PUBLICATIONS)
     handlers.register(runtime, http)
-    return create_app(runtime, [router], title="Hub inbox")
+    app = create_app(runtime, [router, events_router], title="Hub inbox", background=[handlers.snooze_sweep(http)])
+    app.state.inbox_settings = http
+    return app
 
 
 def main() -> None:

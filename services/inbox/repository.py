@@ -1,6 +1,9 @@
-"""The inbox's only access to MongoDB (`conversations`, `timeline`)."""
+"""The inbox's MongoDB access for conversations, their timeline, thread references and view counters."""
 
-from datetime import datetime
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -15,6 +18,7 @@ INDEXES = {
         # Lists are equalities on the hotel (and status) before the sort, so FerretDB narrows first.
         IndexSpec(keys=[("location_id", 1), ("last_activity_at", DESCENDING)], name="location_activity"),
         IndexSpec(keys=[("location_id", 1), ("status", 1), ("last_activity_at", DESCENDING)], name="location_status"),
+        IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
         IndexSpec(keys=[("last_activity_at", DESCENDING)], name="activity"),
     ],
     "timeline": [
@@ -22,32 +26,132 @@ INDEXES = {
         IndexSpec(keys=[("key", 1)], name="key", unique=True),
         IndexSpec(keys=[("conversation_id", 1), ("at", 1)], name="conversation_at"),
     ],
+    # `_id` is a reference ("msgid:<id>", "chat:<session>", "review:<id>"): equality look-ups only.
+    "thread_refs": [IndexSpec(keys=[("conversation_id", 1)], name="conversation")],
+    # `_id` is "<conversation>:<version>": the claim that makes a change exclusive (see update_if_version).
+    "conversation_versions": [IndexSpec(keys=[("at", 1)], name="at")],
 }
+
+MAX_KEYS_REMEMBERED = 1000
+CLAIM_LEASE = timedelta(seconds=30)
+log = logging.getLogger(__name__)
 
 
 class ConversationRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.conversations = db["conversations"]
         self.timeline = db["timeline"]
+        self.thread_refs = db["thread_refs"]
+        self.versions = db["conversation_versions"]
+        self.agents = db["agents"]
+        self.settings = db["settings"]
+        self.groups = db["location_groups"]
+
+    # --- threads ----------------------------------------------------------------------------------
+
+    async def find_thread(self, references: Iterable[str]) -> str | None:
+        for reference in references:
+            found = await self.thread_refs.find_one({"_id": reference})
+            if found is not None:
+                return str(found["conversation_id"])
+        return None
+
+    async def remember_references(self, references: Iterable[str], conversation_id: str) -> None:
+        """Record that these references lead to the conversation; the first conversation to claim one keeps it."""
+        for reference in dict.fromkeys(references):
+            try:
+                await self.thread_refs.insert_one({"_id": reference, "conversation_id": conversation_id})
+            except DuplicateKeyError:
+                continue
 
     async def open_thread(self, thread_key: str, new_conversation: Document) -> tuple[Document, bool]:
         """Return the thread's conversation, creating it from `new_conversation` if it has none.
 
-        The unique index on `thread_key` decides races between replicas: the loser of a concurrent
-        upsert gets a DuplicateKeyError and reads the winner's document.
+        The unique index on `thread_key` decides races between replicas: the loser's insert fails
+        and it reads the winner's document. (An upsert would do the same on MongoDB, but FerretDB
+        v1 runs updates as a read then a write, so only unique inserts are atomic there.)
         """
+        existing = await self.conversations.find_one({"thread_key": thread_key})
+        if existing is not None:
+            return existing, False
         try:
-            document = await self.conversations.find_one_and_update(
-                {"thread_key": thread_key},
-                {"$setOnInsert": new_conversation},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
+            await self.conversations.insert_one(new_conversation)
         except DuplicateKeyError:
-            document = await self.conversations.find_one({"thread_key": thread_key})
-        if document is None:  # pragma: no cover - the upsert always yields a document
-            raise LookupError(thread_key)
-        return document, document["_id"] == new_conversation["_id"]
+            existing = await self.conversations.find_one({"thread_key": thread_key})
+            if existing is None:  # pragma: no cover - the winner's document is there
+                raise
+            return existing, False
+        return new_conversation, True
+
+    # --- conversations ----------------------------------------------------------------------------
+
+    async def get(self, conversation_id: str) -> Document | None:
+        return await self.conversations.find_one({"_id": conversation_id})
+
+    async def update_if_version(
+        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None = None
+    ) -> bool:
+        """Apply `changes` only if nobody changed the conversation since `version` was read.
+
+        Compare-and-set built on a unique insert, the one atomic operation FerretDB v1 offers
+        (its updates read then write, so a filter on `version` alone lets two writers through):
+        whoever inserts the claim for `version + 1` is the only one allowed to write it.
+        """
+        if not await self._claim(conversation_id, version + 1):
+            return False
+        update: Document = {"$set": {**changes, "version": version + 1}}
+        if applied_key is not None:
+            # The keys of the guest messages already applied, so a redelivery is recognised.
+            update["$push"] = {"applied_keys": {"$each": [applied_key], "$slice": -MAX_KEYS_REMEMBERED}}
+        await self.conversations.update_one({"_id": conversation_id}, update)
+        return True
+
+    async def _claim(self, conversation_id: str, version: int) -> bool:
+        now = datetime.now(UTC)
+        try:
+            await self.versions.insert_one({"_id": f"{conversation_id}:{version}", "at": now})
+        except DuplicateKeyError:
+            return await self._recover_abandoned_claim(conversation_id, version, now)
+        return True
+
+    async def _recover_abandoned_claim(self, conversation_id: str, version: int, now: datetime) -> bool:
+        """A claim whose writer died before writing would block the conversation: after a lease,
+        one recoverer (again by unique insert) writes the version with no change, and everyone retries."""
+        claim = await self.versions.find_one({"_id": f"{conversation_id}:{version}"})
+        if claim is None or now - claim["at"] < CLAIM_LEASE:
+            return False
+        current = await self.conversations.find_one({"_id": conversation_id}, {"version": 1})
+        if current is None or int(current.get("version", 0)) >= version:
+            return False
+        try:
+            await self.versions.insert_one({"_id": f"{conversation_id}:{version}:recovered", "at": now})
+        except DuplicateKeyError:
+            return False
+        log.warning("recovered an abandoned change", extra={"conversation": conversation_id, "version": version})
+        await self.conversations.update_one({"_id": conversation_id}, {"$set": {"version": version}})
+        return False
+
+    async def page(self, filters: Document, *, before: tuple[datetime, str] | None, limit: int) -> list[Document]:
+        query = dict(filters)
+        if before is not None:
+            at, last_id = before
+            cursor_clause = [
+                {"last_activity_at": {"$lt": at}},
+                {"last_activity_at": at, "_id": {"$lt": last_id}},
+            ]
+            query = {"$and": [query, {"$or": cursor_clause}]} if "$or" in query else {**query, "$or": cursor_clause}
+        cursor = self.conversations.find(query, {"applied_keys": 0})
+        cursor = cursor.sort([("last_activity_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def count(self, filters: Document) -> int:
+        return await self.conversations.count_documents(filters)
+
+    async def due_snoozes(self, now: datetime, limit: int = 100) -> list[Document]:
+        query = {"status": "on_hold", "snoozed_until": {"$lte": now}}
+        return [doc async for doc in self.conversations.find(query, {"_id": 1}).limit(limit)]
+
+    # --- timeline ---------------------------------------------------------------------------------
 
     async def add_entry(self, entry: Document) -> bool:
         """Insert a timeline entry; False if an entry with the same key is there already."""
@@ -57,8 +161,13 @@ class ConversationRepository:
             return False
         return True
 
-    async def get(self, conversation_id: str) -> Document | None:
-        return await self.conversations.find_one({"_id": conversation_id})
+    async def entry_by_key(self, key: str) -> Document | None:
+        return await self.timeline.find_one({"key": key})
+
+    async def update_entry(self, key: str, changes: Mapping[str, Any]) -> Document | None:
+        return await self.timeline.find_one_and_update(
+            {"key": key}, {"$set": dict(changes)}, return_document=ReturnDocument.AFTER
+        )
 
     async def entries(self, conversation_id: str, *, after: tuple[datetime, str] | None, limit: int) -> list[Document]:
         query: Document = {"conversation_id": conversation_id}
@@ -68,16 +177,56 @@ class ConversationRepository:
         cursor = self.timeline.find(query).sort([("at", 1), ("_id", 1)]).limit(limit)
         return [entry async for entry in cursor]
 
-    async def page(self, filters: Document, *, before: tuple[datetime, str] | None, limit: int) -> list[Document]:
-        query = dict(filters)
-        if before is not None:
-            at, last_id = before
-            query["$or"] = [
-                {"last_activity_at": {"$lt": at}},
-                {"last_activity_at": at, "_id": {"$lt": last_id}},
-            ]
-        cursor = self.conversations.find(query).sort([("last_activity_at", DESCENDING), ("_id", DESCENDING)])
-        return [doc async for doc in cursor.limit(limit)]
+    # --- view counts -----------------------------------------------------------------------------
 
-    async def count(self, filters: Document) -> int:
-        return await self.conversations.count_documents(filters)
+    async def state_counts(self, location_id: str, channel: str | None) -> list[Document]:
+        """How many of a hotel's conversations are in each combination of the fields views depend on.
+
+        Counted from the conversations themselves, so counts always equal a recount: counters kept
+        with `$inc` lose increments on FerretDB v1 under concurrency. The `$match` is an equality
+        on the indexed hotel, so only that hotel's conversations are read.
+        """
+        match: Document = {"location_id": location_id}
+        if channel is not None:
+            match["channel"] = channel
+        pipeline: list[Document] = [
+            {"$match": match},
+            {
+                "$group": {
+                    "_id": {"status": "$status", "unread": "$unread", "alert": "$alert", "bot": "$bot_active"},
+                    "n": {"$sum": 1},
+                }
+            },
+        ]
+        cursor = await self.conversations.aggregate(pipeline)
+        return [group async for group in cursor]
+
+    async def all_state_counts(self, channel: str | None) -> list[Document]:
+        """The same, for every hotel at once (the chain-wide view of admins)."""
+        pipeline: list[Document] = [{"$match": {"channel": channel}}] if channel else []
+        pipeline.append(
+            {
+                "$group": {
+                    "_id": {"status": "$status", "unread": "$unread", "alert": "$alert", "bot": "$bot_active"},
+                    "n": {"$sum": 1},
+                }
+            }
+        )
+        cursor = await self.conversations.aggregate(pipeline)
+        return [group async for group in cursor]
+
+    # --- directory look-ups (read-only here; the directory owns their lifecycle) ------------------
+
+    async def agent(self, agent_id: str) -> Document | None:
+        return await self.agents.find_one({"_id": agent_id}, {"password_hash": 0})
+
+    async def chain_settings(self) -> Document:
+        return await self.settings.find_one({"_id": "chain"}) or {}
+
+    async def alert_rule(self) -> Document:
+        rule = (await self.chain_settings()).get("alert_rule")
+        return dict(rule) if isinstance(rule, dict) else {}
+
+    async def locations_of_group(self, group_id: str) -> list[str]:
+        group = await self.groups.find_one({"_id": group_id})
+        return [str(location) for location in (group or {}).get("location_ids", [])]

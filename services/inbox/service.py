@@ -1,40 +1,55 @@
-"""Rules of the inbox: where an inbound message belongs, and what an agent sees of it."""
+"""Rules of the inbox: where an inbound message belongs, and how a conversation changes.
+
+Every change is a versioned update (read, decide, write only if nobody wrote in between, else
+retry), followed by its timeline entry and its event. So replicas and agents acting at once never
+lose a change, and a decision is always made on the state it changes.
+"""
 
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from faststream.nats import NatsBroker
 
+from shared import tokens
+from shared.auth import Actor
 from shared.bus import (
     CONVERSATION_CREATED,
+    CONVERSATION_UPDATED,
     MESSAGE_RECEIVED,
+    OUTBOUND_CHAT,
+    OUTBOUND_EMAIL,
     Channel,
     ContactResolved,
     ConversationCreated,
+    ConversationUpdated,
+    DeliveryStatus,
     InboundMessage,
     MessageReceived,
+    OutboundMessage,
     ResolveContact,
     Subjects,
     utcnow,
 )
 from shared.db import Document
-from shared.messaging import publish_durably
+from shared.messaging import PublishFailedError, publish_durably
+from shared.problems import Problem
 
+from . import states
 from .metrics import CONVERSATIONS_CREATED, INBOUND_STORED, PIPELINE_LATENCY
 from .repository import ConversationRepository
+from .states import Status
+from .threading import lookup_for
 
 log = logging.getLogger(__name__)
 
 SNIPPET_LENGTH = 160
-
-
-def thread_key_of(message: InboundMessage) -> str:
-    """The thread an inbound message belongs to. A web form always opens a new request."""
-    if message.channel is Channel.FORM:
-        return message.key
-    # Other channels (email headers, chat sessions, review ids) thread in the inbox issue.
-    return message.key
+MAX_ATTEMPTS = 25
+REPLY_TOKEN_PURPOSE = "reply"  # noqa: S105 - a signature domain, not a secret
+DEFAULT_ALERT_MAX_RATING = 2
 
 
 def snippet(text: str) -> str:
@@ -42,17 +57,19 @@ def snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET_LENGTH else flat[: SNIPPET_LENGTH - 1] + "…"
 
 
-async def resolve_contact(broker: NatsBroker, message: InboundMessage, timeout: float) -> ContactResolved | None:
-    """Ask contacts who the guest is; None when it does not answer in time (the message is stored anyway)."""
-    request = ResolveContact(location_id=message.location_id, channel=message.channel, guest=message.guest)
-    try:
-        response = await broker.request(request, Subjects.RESOLVE_CONTACT, timeout=timeout)
-        return ContactResolved.model_validate(await response.decode())
-    except Exception as exc:  # noqa: BLE001 - a missing contact link must not hold the guest's message back
-        log.warning(
-            "contact resolution failed; storing without a contact", extra={"key": message.key, "error": repr(exc)}
-        )
-        return None
+def reply_token(conversation_id: str, secret: str) -> str:
+    return tokens.sign(REPLY_TOKEN_PURPOSE, conversation_id, secret)
+
+
+@dataclass
+class Change:
+    """What an action decided: fields to set, timeline entries to add, an event, maybe a message to send."""
+
+    event: str
+    set: dict[str, Any] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    event_changes: dict[str, Any] = field(default_factory=dict)
+    outbound: OutboundMessage | None = None
 
 
 @dataclass
@@ -62,47 +79,177 @@ class Received:
     stored: bool
 
 
-async def receive(
-    repository: ConversationRepository,
-    broker: NatsBroker,
-    message: InboundMessage,
-    *,
-    contacts_timeout: float,
-) -> Received:
-    """Store a guest's message in its conversation exactly once, then announce it.
+def _not_found(conversation_id: str) -> Problem:
+    return Problem(404, "Not found", f"No conversation has the id {conversation_id!r}.")
 
-    Idempotent: a redelivery finds the thread and the timeline entry by their keys and changes
-    nothing; its events carry deterministic message ids so JetStream drops the repeats.
-    """
-    contact = await resolve_contact(broker, message, contacts_timeout)
-    new_id = uuid.uuid4().hex
-    guest = message.guest.model_dump(exclude_none=True)
-    if contact and contact.display_name and "name" not in guest:
-        guest["name"] = contact.display_name
-    conversation, created = await repository.open_thread(
-        thread_key_of(message),
-        {
-            "_id": new_id,
-            "thread_key": thread_key_of(message),
-            "location_id": message.location_id,
-            "channel": message.channel.value,
-            "status": "open",
-            "subject": message.subject,
-            "guest": guest,
-            "contact_id": contact.contact_id if contact else None,
-            "priority": "low",
-            "assignee_id": None,
-            "labels": [],
-            "unread": True,
-            "snippet": snippet(message.text),
-            "message_count": 1,
-            "created_at": message.received_at,
-            "last_activity_at": message.received_at,
-        },
-    )
-    conversation_id = str(conversation["_id"])
-    stored = await repository.add_entry(
-        {
+
+@dataclass
+class Inbox:
+    repository: ConversationRepository
+    broker: NatsBroker
+    secret: str
+    contacts_timeout: float = 2.0
+
+    # --- inbound ----------------------------------------------------------------------------------
+
+    async def receive(self, message: InboundMessage) -> Received:
+        """Store a guest's message in its conversation exactly once, then announce it.
+
+        Idempotent: a redelivery finds the thread by its references and the message by its key
+        among the conversation's applied keys, and changes nothing; events carry deterministic
+        message ids, so JetStream drops the repeats.
+        """
+        lookup = lookup_for(message)
+        conversation_id = await self.repository.find_thread(lookup.references)
+        if conversation_id is None and message.thread.reply_token:
+            conversation_id = await self._conversation_of_token(message.thread.reply_token, message.location_id)
+        created = False
+        alert = await self._is_alert(message)
+        if conversation_id is None:
+            document, created = await self._open_conversation(message, lookup.new_thread_key, alert)
+            conversation_id = str(document["_id"])
+        if not created:
+            await self._apply_guest_message(conversation_id, message, alert)
+        await self.repository.remember_references(lookup.own_references, conversation_id)
+        stored = await self.repository.add_entry(self._inbound_entry(conversation_id, message))
+        if stored:
+            INBOUND_STORED.labels(channel=message.channel.value).inc()
+            age = (utcnow() - message.received_at).total_seconds()
+            PIPELINE_LATENCY.labels(channel=message.channel.value).observe(max(age, 0.0))
+        if created:
+            CONVERSATIONS_CREATED.labels(channel=message.channel.value).inc()
+            await publish_durably(
+                self.broker,
+                CONVERSATION_CREATED,
+                ConversationCreated(
+                    conversation_id=conversation_id,
+                    location_id=message.location_id,
+                    channel=message.channel,
+                    contact_id=None,
+                ),
+                msg_id=f"conversation.created:{conversation_id}",
+            )
+        await publish_durably(
+            self.broker,
+            MESSAGE_RECEIVED,
+            MessageReceived(
+                conversation_id=conversation_id,
+                location_id=message.location_id,
+                channel=message.channel,
+                message_key=message.key,
+            ),
+            msg_id=f"conversation.message_received:{message.key}",
+        )
+        return Received(conversation_id=conversation_id, created=created, stored=stored)
+
+    async def _conversation_of_token(self, token: str, location_id: str) -> str | None:
+        conversation_id = tokens.verify(REPLY_TOKEN_PURPOSE, token, self.secret)
+        if conversation_id is None:
+            log.warning("reply token with a bad signature ignored", extra={"location": location_id})
+            return None
+        document = await self.repository.get(conversation_id)
+        return conversation_id if document is not None else None
+
+    async def _is_alert(self, message: InboundMessage) -> bool:
+        if message.rating is None:
+            return False
+        rule = await self.repository.alert_rule()
+        return message.rating <= int(rule.get("max_rating", DEFAULT_ALERT_MAX_RATING))
+
+    async def _open_conversation(self, message: InboundMessage, thread_key: str, alert: bool) -> tuple[Document, bool]:
+        contact = await self._resolve_contact(message)
+        guest = message.guest.model_dump(exclude_none=True)
+        if contact and contact.display_name and "name" not in guest:
+            guest["name"] = contact.display_name
+        return await self.repository.open_thread(
+            thread_key,
+            {
+                "_id": uuid.uuid4().hex,
+                "thread_key": thread_key,
+                "version": 0,
+                "applied_keys": [message.key],
+                "location_id": message.location_id,
+                "channel": message.channel.value,
+                "status": Status.OPEN.value,
+                "snoozed_until": None,
+                "bot_active": message.bot_handled,
+                "has_bot": message.bot_handled,
+                "subject": message.subject,
+                "guest": guest,
+                "contact_id": contact.contact_id if contact else None,
+                "priority": "low",
+                "contact_reason": None,
+                "assignee": None,
+                "labels": [],
+                "unread": True,
+                "alert": alert,
+                "rating": message.rating,
+                "chat_session_id": message.thread.chat_session_id,
+                "last_message_id": message.thread.message_id,
+                "snippet": snippet(message.text),
+                "message_count": 1,
+                "created_at": message.received_at,
+                "last_activity_at": message.received_at,
+            },
+        )
+
+    async def _resolve_contact(self, message: InboundMessage) -> ContactResolved | None:
+        """Ask contacts who the guest is; None when it does not answer in time (the message is stored anyway)."""
+        request = ResolveContact(location_id=message.location_id, channel=message.channel, guest=message.guest)
+        try:
+            response = await self.broker.request(request, Subjects.RESOLVE_CONTACT, timeout=self.contacts_timeout)
+            return ContactResolved.model_validate(await response.decode())
+        except Exception as exc:  # noqa: BLE001 - a missing contact link must not hold the guest's message back
+            log.warning("contact resolution failed; storing without a contact", extra={"error": repr(exc)})
+            return None
+
+    async def _apply_guest_message(self, conversation_id: str, message: InboundMessage, alert: bool) -> None:
+        for _ in range(MAX_ATTEMPTS):
+            document = await self.repository.get(conversation_id)
+            if document is None:  # pragma: no cover - conversations are never deleted
+                raise LookupError(conversation_id)
+            if message.key in document.get("applied_keys", []):
+                return
+            status = states.guest_writes(Status(document["status"]))
+            changes: dict[str, Any] = {
+                "status": status.value,
+                "unread": status != Status.SPAM or bool(document.get("unread")),
+                "message_count": int(document.get("message_count", 0)) + 1,
+            }
+            if status != Status(document["status"]):
+                changes["snoozed_until"] = None
+            if alert:
+                changes["alert"] = True
+                changes["rating"] = message.rating
+            if message.thread.message_id:
+                changes["last_message_id"] = message.thread.message_id
+            if message.received_at >= document["last_activity_at"]:
+                changes["last_activity_at"] = message.received_at
+                changes["snippet"] = snippet(message.text)
+            if await self.repository.update_if_version(
+                conversation_id, int(document["version"]), changes, applied_key=message.key
+            ):
+                after = {**document, **changes}
+                if status != Status(document["status"]):
+                    entry = {
+                        "_id": uuid.uuid4().hex,
+                        "key": f"reopened:{message.key}",
+                        "conversation_id": conversation_id,
+                        "kind": "status",
+                        "from": document["status"],
+                        "to": status.value,
+                        "reason": "guest_wrote",
+                        "author": {"type": "guest", **message.guest.model_dump(exclude_none=True)},
+                        "at": message.received_at,
+                    }
+                    await self.repository.add_entry(entry)
+                    await self._publish_update(after, "reopened", None, {"status": status.value}, str(entry["_id"]))
+                return
+        raise RuntimeError(f"conversation {conversation_id} kept changing; the message will be retried")
+
+    def _inbound_entry(self, conversation_id: str, message: InboundMessage) -> Document:
+        guest = message.guest.model_dump(exclude_none=True)
+        return {
             "_id": uuid.uuid4().hex,
             "key": message.key,
             "conversation_id": conversation_id,
@@ -112,47 +259,144 @@ async def receive(
             "author": {"type": "guest", **guest},
             "subject": message.subject,
             "text": message.text,
+            "rating": message.rating,
+            "message_id": message.thread.message_id,
             "at": message.received_at,
         }
-    )
-    if stored:
-        INBOUND_STORED.labels(channel=message.channel.value).inc()
-        age = (utcnow() - message.received_at).total_seconds()
-        PIPELINE_LATENCY.labels(channel=message.channel.value).observe(max(age, 0.0))
-        log.info("stored inbound message", extra={"key": message.key, "conversation": conversation_id, "age": age})
-    if created:
-        CONVERSATIONS_CREATED.labels(channel=message.channel.value).inc()
-        await publish_durably(
-            broker,
-            CONVERSATION_CREATED,
-            ConversationCreated(
-                conversation_id=conversation_id,
-                location_id=message.location_id,
-                channel=message.channel,
-                contact_id=conversation.get("contact_id"),
-            ),
-            msg_id=f"conversation.created:{conversation_id}",
+
+    # --- agent actions ----------------------------------------------------------------------------
+
+    async def visible(self, conversation_id: str, actor: Actor) -> Document:
+        document = await self.repository.get(conversation_id)
+        if document is None or not actor.can_see(str(document["location_id"])):
+            raise _not_found(conversation_id)
+        return document
+
+    async def act(
+        self, conversation_id: str, actor: Actor | None, decide: Callable[[Document], Change]
+    ) -> tuple[Document, list[Document]]:
+        """Apply an action decided from the conversation's current state; retried on concurrent changes."""
+        for _ in range(MAX_ATTEMPTS):
+            if actor is not None:
+                document = await self.visible(conversation_id, actor)
+            else:
+                found = await self.repository.get(conversation_id)
+                if found is None:
+                    raise _not_found(conversation_id)
+                document = found
+            try:
+                change = decide(document)
+            except states.IllegalTransitionError as exc:
+                raise Problem(409, "Not allowed now", str(exc), status_now=document["status"]) from exc
+            if not change.set and not change.entries:
+                return document, []
+            after = {**document, **change.set}
+            if change.set and not await self.repository.update_if_version(
+                conversation_id, int(document["version"]), change.set
+            ):
+                continue
+            entries = [await self._add_entry(conversation_id, actor, entry) for entry in change.entries]
+            first_entry = str(entries[0]["_id"]) if entries else None
+            await self._publish_update(after, change.event, actor, change.event_changes, first_entry)
+            if change.outbound is not None and entries:
+                await self._send(change.outbound, entries[0])
+            return after, entries
+        raise Problem(409, "Busy", "The request was changed many times at once; try again.")
+
+    async def _add_entry(self, conversation_id: str, actor: Actor | None, fields: dict[str, Any]) -> Document:
+        entry_id = uuid.uuid4().hex
+        entry = {
+            "_id": entry_id,
+            "key": f"entry:{entry_id}",
+            "conversation_id": conversation_id,
+            "author": actor.author() if actor else {"type": "system"},
+            "at": utcnow(),
+            **fields,
+        }
+        await self.repository.add_entry(entry)
+        return entry
+
+    async def _send(self, outbound: OutboundMessage, entry: Document) -> None:
+        outbound.key = str(entry["key"])
+        publication = OUTBOUND_CHAT if outbound.channel == Channel.CHAT else OUTBOUND_EMAIL
+        try:
+            await publish_durably(self.broker, publication, outbound, msg_id=outbound.key)
+        except PublishFailedError:
+            await self.repository.update_entry(
+                outbound.key, {"delivery": {"state": "failed", "reason": "could not be queued; send it again"}}
+            )
+            raise Problem(503, "Not sent", "The message is saved but could not be queued; send it again.") from None
+        await self.repository.update_entry(outbound.key, {"delivery": {"state": "queued", "at": utcnow()}})
+
+    async def _publish_update(
+        self, document: Document, event: str, actor: Actor | None, changes: dict[str, Any], entry_id: str | None
+    ) -> None:
+        update = ConversationUpdated(
+            event=event,
+            conversation_id=str(document["_id"]),
+            location_id=document["location_id"],
+            actor_id=actor.agent_id if actor else None,
+            changes=changes,
+            entry_id=entry_id,
         )
-    await publish_durably(
-        broker,
-        MESSAGE_RECEIVED,
-        MessageReceived(
-            conversation_id=conversation_id,
-            location_id=message.location_id,
-            channel=message.channel,
-            message_key=message.key,
-        ),
-        msg_id=f"conversation.message_received:{message.key}",
-    )
-    return Received(conversation_id=conversation_id, created=created, stored=stored)
+        await publish_durably(
+            self.broker,
+            CONVERSATION_UPDATED,
+            update,
+            subject=Subjects.event("conversation", event),
+            msg_id=f"conversation.{event}:{document['_id']}:{document.get('version', 0)}:{entry_id}",
+        )
+
+    # --- reports from notify, and the snooze sweep ------------------------------------------------
+
+    async def record_delivery(self, status: DeliveryStatus) -> None:
+        """Show notify's report on the message it concerns; a late 'queued' never hides 'sent'."""
+        entry = await self.repository.entry_by_key(status.key)
+        if entry is None:
+            log.warning("delivery report for an unknown message", extra={"key": status.key})
+            return
+        current = (entry.get("delivery") or {}).get("state")
+        if current == "sent" and status.state.value != "failed":
+            return
+        changes: dict[str, Any] = {
+            "delivery": {"state": status.state.value, "reason": status.reason, "at": status.occurred_at}
+        }
+        if status.message_id:
+            changes["message_id"] = status.message_id
+            await self.repository.remember_references([f"msgid:{status.message_id.lower()}"], status.conversation_id)
+        await self.repository.update_entry(status.key, changes)
+        document = await self.repository.get(status.conversation_id)
+        if document is not None:
+            await self._publish_update(
+                document, "delivery", None, {"key": status.key, "state": status.state.value}, str(entry["_id"])
+            )
+
+    async def wake_snoozed(self, now: datetime) -> int:
+        """Reopen requests whose hold time has passed; safe with several replicas sweeping at once."""
+        woken = 0
+        for due in await self.repository.due_snoozes(now):
+
+            def decide(document: Document) -> Change:
+                until = document.get("snoozed_until")
+                if document["status"] != Status.ON_HOLD.value or until is None or until > now:
+                    return Change(event="nothing")
+                return Change(
+                    event="snooze_expired",
+                    set={"status": Status.OPEN.value, "snoozed_until": None},
+                    entries=[{"kind": "status", "from": "on_hold", "to": "open", "reason": "snooze_expired"}],
+                    event_changes={"status": "open"},
+                )
+
+            _, entries = await self.act(str(due["_id"]), None, decide)
+            woken += bool(entries)
+        return woken
 
 
 def public_conversation(document: Document) -> Document:
     """The conversation as the API shows it (`id` instead of Mongo's `_id`, no internal keys)."""
-    shown = {k: v for k, v in document.items() if k not in {"_id", "thread_key"}}
-    return {"id": str(document["_id"]), **shown}
+    hidden = {"_id", "thread_key", "applied_keys"}
+    return {"id": str(document["_id"]), **{k: v for k, v in document.items() if k not in hidden}}
 
 
 def public_entry(document: Document) -> Document:
-    shown = {k: v for k, v in document.items() if k not in {"_id", "key"}}
-    return {"id": str(document["_id"]), **shown}
+    return {"id": str(document["_id"]), **{k: v for k, v in document.items() if k not in {"_id", "key"}}}

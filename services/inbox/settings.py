@@ -11,3 +11,6 @@ class InboxSettings(HttpSettings):
 
     port: int = 8002
     contacts_timeout_seconds: float = Field(default=2.0, gt=0)
+    # Where links in forwarded and shared requests point.
+    console_url: str = "http://127.0.0.1:8080"
+    snooze_sweep_seconds: float = Field(default=1.0, gt=0)

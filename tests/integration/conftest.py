@@ -17,10 +17,31 @@ from nats.aio.client import Client as NatsClient
 from pymongo import AsyncMongoClient
 
 from scripts.gateway import render
+from shared.auth import Actor, Role, issue_token
 from tests.support import servers
 from tests.support.servers import Process
 
 pytestmark = pytest.mark.integration
+
+TEST_SECRET = "integration-test-secret-not-for-production"  # noqa: S105
+
+
+def agent_headers(
+    location_ids: list[str], role: Role = "agent", agent_id: str = "agent-test", name: str = "Test Agent"
+) -> dict[str, str]:
+    """Authorization headers of an agent of the given hotels (tokens signed like the login signs them)."""
+    actor = Actor(
+        agent_id=agent_id,
+        name=name,
+        initials="".join(part[0] for part in name.split())[:3].upper(),
+        email=f"{agent_id}@test.hotel",
+        role=role,
+        location_ids=location_ids,
+    )
+    return {"Authorization": f"Bearer {issue_token(actor, TEST_SECRET)}"}
+
+
+ADMIN = agent_headers([], role="admin", agent_id="admin-test", name="Admin Test")
 
 
 @dataclass
@@ -59,6 +80,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_NATS_URL": f"nats://127.0.0.1:{nats_server.port}",
         "HUB_MONGO_URL": f"mongodb://127.0.0.1:{ferret.port}",
         "HUB_MONGO_DATABASE": "hub",
+        "HUB_SECRET_KEY": TEST_SECRET,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.
         "HUB_CONSUMER_ACK_WAIT_SECONDS": "4",
         "HUB_CONSUMER_MAX_DELIVER": "4",

@@ -1,0 +1,332 @@
+"""What each agent action does to a conversation, decided from its current state.
+
+Each function returns a `decide(conversation) -> Change` that the service applies atomically; a
+decision may raise IllegalTransitionError (409) or Problem. No I/O here: look-ups an action needs
+(the assignee, the customer-service address) are made before and passed in.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.auth import Actor
+from shared.bus import Channel, OutboundKind, OutboundMessage, utcnow
+from shared.db import Document
+from shared.problems import Problem
+
+from . import schemas, states
+from .service import Change
+from .states import Status
+
+Decide = Callable[[Document], Change]
+MAX_SNOOZE = timedelta(days=366)
+
+
+def _status(document: Document) -> Status:
+    return Status(document["status"])
+
+
+def _status_entry(before: Status, after: Status, **extra: Any) -> dict[str, Any]:
+    return {"kind": "status", "from": before.value, "to": after.value, **extra}
+
+
+def _check_snooze(until: datetime) -> datetime:
+    now = utcnow()
+    if until <= now:
+        raise Problem(422, "Invalid request", "snoozed_until: the time must be in the future.")
+    if until > now + MAX_SNOOZE:
+        raise Problem(422, "Invalid request", "snoozed_until: a request can be put on hold for a year at most.")
+    return until
+
+
+def set_status(request: schemas.SetStatus) -> Decide:
+    target = Status(request.status)
+    if request.snoozed_until is not None and target != Status.ON_HOLD:
+        raise Problem(422, "Invalid request", "snoozed_until: only a request put on hold has a time to come back.")
+    until = _check_snooze(request.snoozed_until) if request.snoozed_until else None
+
+    def decide(document: Document) -> Change:
+        before = _status(document)
+        after = states.agent_sets_status(before, target)
+        if after == before and document.get("snoozed_until") == until:
+            return Change(event="nothing")
+        changes: dict[str, Any] = {
+            "status": after.value,
+            "snoozed_until": until,
+            "bot_active": states.bot_active_after(
+                after, bool(document.get("bot_active")), bool(document.get("has_bot"))
+            ),
+        }
+        return Change(
+            event="status_changed",
+            set=changes,
+            entries=[_status_entry(before, after, snoozed_until=until)],
+            event_changes={"status": after.value, "snoozed_until": until.isoformat() if until else None},
+        )
+
+    return decide
+
+
+def snooze(request: schemas.Snooze) -> Decide:
+    return set_status(schemas.SetStatus(status="on_hold", snoozed_until=request.until))
+
+
+def mark_spam(document: Document) -> Change:
+    before = _status(document)
+    after = states.mark_spam(before)
+    return Change(
+        event="marked_spam",
+        set={"status": after.value, "snoozed_until": None},
+        entries=[_status_entry(before, after)],
+        event_changes={"status": after.value},
+    )
+
+
+def mark_not_spam(document: Document) -> Change:
+    before = _status(document)
+    after = states.mark_not_spam(before)
+    return Change(
+        event="marked_not_spam",
+        set={"status": after.value},
+        entries=[_status_entry(before, after)],
+        event_changes={"status": after.value},
+    )
+
+
+def read(document: Document) -> Change:
+    if not document.get("unread"):
+        return Change(event="nothing")
+    return Change(event="read", set={"unread": False}, event_changes={"unread": False})
+
+
+def assign(assignee: Document | None) -> Decide:
+    shown = (
+        {"id": str(assignee["_id"]), "name": assignee.get("name", ""), "initials": assignee.get("initials", "")}
+        if assignee
+        else None
+    )
+
+    def decide(document: Document) -> Change:
+        current = document.get("assignee")
+        if (current or {}).get("id") == (shown or {}).get("id"):
+            return Change(event="nothing")
+        return Change(
+            event="assigned" if shown else "unassigned",
+            set={"assignee": shown, "assignee_id": shown["id"] if shown else None},
+            entries=[{"kind": "assignment", "from": current, "to": shown}],
+            event_changes={"assignee": shown},
+        )
+
+    return decide
+
+
+def update(request: schemas.Update, contact_reasons: set[str] | None) -> Decide:
+    if (
+        request.contact_reason is not None
+        and contact_reasons is not None
+        and request.contact_reason not in contact_reasons
+    ):
+        known = ", ".join(sorted(contact_reasons)) or "none configured"
+        raise Problem(422, "Invalid request", f"contact_reason: unknown reason {request.contact_reason!r} ({known}).")
+
+    def decide(document: Document) -> Change:
+        changes: dict[str, Any] = {}
+        entries: list[dict[str, Any]] = []
+        if request.subject is not None and request.subject != document.get("subject"):
+            changes["subject"] = request.subject
+            entries.append({"kind": "subject", "from": document.get("subject"), "to": request.subject})
+        qualification: dict[str, Any] = {}
+        if request.priority is not None and request.priority.value != document.get("priority"):
+            qualification["priority"] = request.priority.value
+        if request.contact_reason is not None and request.contact_reason != document.get("contact_reason"):
+            qualification["contact_reason"] = request.contact_reason
+        if qualification:
+            changes.update(qualification)
+            entries.append({"kind": "qualification", **qualification})
+        if request.labels is not None:
+            labels = sorted(set(request.labels))
+            if labels != sorted(document.get("labels", [])):
+                changes["labels"] = labels
+                entries.append({"kind": "labels", "from": document.get("labels", []), "to": labels})
+        if not changes:
+            return Change(event="nothing")
+        return Change(event="updated", set=changes, entries=entries, event_changes=changes)
+
+    return decide
+
+
+def note(request: schemas.Note) -> Decide:
+    def decide(_: Document) -> Change:
+        return Change(event="note_added", entries=[{"kind": "note", "text": request.text}])
+
+    return decide
+
+
+def call(request: schemas.Call) -> Decide:
+    def decide(_: Document) -> Change:
+        entry = {
+            "kind": "call",
+            "outcome": request.outcome.value,
+            "duration_seconds": request.duration_seconds,
+            "notes": request.notes,
+        }
+        return Change(event="call_logged", entries=[entry], event_changes={"outcome": request.outcome.value})
+
+    return decide
+
+
+def reservation(request: schemas.Reservation) -> Decide:
+    def decide(_: Document) -> Change:
+        entry = {
+            "kind": "reservation",
+            "category": request.kind.value,
+            "date": request.date.isoformat(),
+            "party_size": request.party_size,
+            "reference": request.reference,
+            "notes": request.notes,
+        }
+        return Change(event="reservation_recorded", entries=[entry], event_changes={"category": request.kind.value})
+
+    return decide
+
+
+def reply(request: schemas.Reply, actor: Actor, reply_token: str) -> Decide:
+    """An agent's answer to the guest: stored, then handed to notify; from on hold it reopens."""
+
+    def decide(document: Document) -> Change:
+        before = _status(document)
+        after = states.agent_replies(before)
+        channel = Channel(document["channel"])
+        guest_email = (document.get("guest") or {}).get("email")
+        live_chat = channel == Channel.CHAT and document.get("chat_session_id")
+        if not live_chat and not guest_email:
+            raise Problem(409, "No address", "This guest left no email address to reply to; call them instead.")
+        subject = request.subject or document.get("subject") or ""
+        outbound = OutboundMessage(
+            key="",
+            kind=OutboundKind.REPLY,
+            channel=Channel.CHAT if live_chat else Channel.EMAIL,
+            conversation_id=str(document["_id"]),
+            location_id=document["location_id"],
+            to=[] if live_chat else [guest_email],
+            chat_session_id=document.get("chat_session_id") if live_chat else None,
+            subject=subject,
+            text=request.text,
+            reply_token=reply_token,
+            in_reply_to=document.get("last_message_id"),
+            author_name=actor.name,
+        )
+        changes: dict[str, Any] = {"status": after.value, "last_agent_activity_at": utcnow()}
+        if after != before:
+            changes["snoozed_until"] = None
+            changes["bot_active"] = states.bot_active_after(
+                after, bool(document.get("bot_active")), bool(document.get("has_bot"))
+            )
+        entry = {
+            "kind": "message",
+            "direction": "outbound",
+            "channel": outbound.channel.value,
+            "subject": subject,
+            "text": request.text,
+            "to": outbound.to,
+            "delivery": {"state": "pending"},
+        }
+        return Change(
+            event="replied", set=changes, entries=[entry], event_changes={"status": after.value}, outbound=outbound
+        )
+
+    return decide
+
+
+def _handover(kind: OutboundKind, to: list[str], note_text: str, actor: Actor, console_url: str) -> Decide:
+    def decide(document: Document) -> Change:
+        guest = document.get("guest") or {}
+        who = guest.get("name") or guest.get("email") or "a guest"
+        text = (
+            f"{actor.name} {kind.value}s a guest request to you.\n\n{note_text}\n\n"
+            f"From: {who}\nSubject: {document.get('subject') or '(none)'}\n\n{document.get('snippet', '')}\n\n"
+            f"Open it in the console: {console_url}/conversations/{document['_id']}"
+        )
+        outbound = OutboundMessage(
+            key="",
+            kind=kind,
+            channel=Channel.EMAIL,
+            conversation_id=str(document["_id"]),
+            location_id=document["location_id"],
+            to=to,
+            subject=f"[{kind.value}] {document.get('subject') or who}",
+            text=text,
+            author_name=actor.name,
+        )
+        entry = {"kind": kind.value, "to": to, "note": note_text, "delivery": {"state": "pending"}}
+        return Change(
+            event=f"{kind.value}ed" if kind != OutboundKind.SHARE else "shared",
+            entries=[entry],
+            event_changes={"to": to},
+            outbound=outbound,
+        )
+
+    return decide
+
+
+def forward(request: schemas.Forward, actor: Actor, console_url: str) -> Decide:
+    return _handover(OutboundKind.FORWARD, [request.to], request.note, actor, console_url)
+
+
+def delegate(request: schemas.Delegate, actor: Actor, customer_service: str | None, console_url: str) -> Decide:
+    if not customer_service:
+        raise Problem(409, "Not configured", "No customer-service address is set; an admin sets it in settings.")
+    return _handover(OutboundKind.DELEGATE, [customer_service], request.note, actor, console_url)
+
+
+def share(request: schemas.Share, actor: Actor, console_url: str) -> Decide:
+    return _handover(OutboundKind.SHARE, [str(to) for to in request.to], request.note, actor, console_url)
+
+
+def close_chat(request: schemas.CloseChat) -> Decide:
+    def decide(document: Document) -> Change:
+        if document["channel"] != Channel.CHAT.value:
+            raise states.IllegalTransitionError("Only a chat can be closed as a chat; use the status instead.")
+        before = _status(document)
+        after = states.close_chat(before, Status(request.resulting_status))
+        return Change(
+            event="chat_closed",
+            set={
+                "status": after.value,
+                "chat_open": False,
+                "bot_active": states.bot_active_after(
+                    after, bool(document.get("bot_active")), bool(document.get("has_bot"))
+                ),
+            },
+            entries=[_status_entry(before, after, reason="chat_closed")],
+            event_changes={"status": after.value},
+        )
+
+    return decide
+
+
+def hand_over(document: Document) -> Change:
+    """The chatbot hands the conversation to a person: it enters the inbox, open."""
+    if not document.get("bot_active"):
+        raise states.IllegalTransitionError("This conversation is not handled by the chatbot.")
+    before = _status(document)
+    return Change(
+        event="handed_over",
+        set={"bot_active": False, "status": Status.OPEN.value},
+        entries=[_status_entry(before, Status.OPEN, reason="handed_over")],
+        event_changes={"bot_active": False},
+    )
+
+
+def link_contact(request: schemas.LinkContact) -> Decide:
+    def decide(document: Document) -> Change:
+        if document.get("contact_id") == request.contact_id:
+            return Change(event="nothing")
+        return Change(
+            event="contact_linked",
+            set={"contact_id": request.contact_id},
+            entries=[{"kind": "contact_link", "from": document.get("contact_id"), "to": request.contact_id}],
+            event_changes={"contact_id": request.contact_id},
+        )
+
+    return decide

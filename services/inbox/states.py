@@ -1,0 +1,115 @@
+"""The conversation's state machine (DESIGN.md section 5) and the views it appears in.
+
+Pure functions: the service applies them inside an optimistic, versioned update, so two agents (or
+an agent and a guest) acting at once never leave a conversation in a state neither chose.
+"""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    ON_HOLD = "on_hold"
+    CLOSED = "closed"
+    SPAM = "spam"
+
+
+class IllegalTransitionError(Exception):
+    """An action that the conversation's current state does not allow (answered 409)."""
+
+
+# What an agent may set with the status action. Spam is left only through "not spam", so a
+# request marked as spam by mistake comes back open, with its history, rather than silently.
+AGENT_MOVES: Mapping[Status, frozenset[Status]] = {
+    Status.OPEN: frozenset({Status.ON_HOLD, Status.CLOSED}),
+    Status.ON_HOLD: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.OPEN, Status.ON_HOLD}),
+    Status.SPAM: frozenset(),
+}
+INBOX = frozenset({Status.OPEN, Status.ON_HOLD})
+
+
+def agent_sets_status(current: Status, target: Status) -> Status:
+    if target == current:
+        return current
+    if target == Status.SPAM:
+        raise IllegalTransitionError("Use the spam action to mark a request as spam.")
+    if current == Status.SPAM:
+        raise IllegalTransitionError("This request is marked as spam; mark it as not spam first.")
+    if target not in AGENT_MOVES[current]:
+        raise IllegalTransitionError(f"A request cannot go from {current.value} to {target.value}.")
+    return target
+
+
+def guest_writes(current: Status) -> Status:
+    """A guest writing again reopens a closed or on-hold request; spam stays spam."""
+    return current if current == Status.SPAM else Status.OPEN
+
+
+def agent_replies(current: Status) -> Status:
+    if current == Status.SPAM:
+        raise IllegalTransitionError("This request is marked as spam; mark it as not spam before replying.")
+    return Status.OPEN if current == Status.ON_HOLD else current
+
+
+def mark_spam(current: Status) -> Status:
+    if current == Status.SPAM:
+        raise IllegalTransitionError("This request is already marked as spam.")
+    return Status.SPAM
+
+
+def mark_not_spam(current: Status) -> Status:
+    if current != Status.SPAM:
+        raise IllegalTransitionError("This request is not marked as spam.")
+    return Status.OPEN
+
+
+def close_chat(current: Status, resulting: Status) -> Status:
+    if resulting not in {Status.OPEN, Status.ON_HOLD, Status.CLOSED}:
+        raise IllegalTransitionError("A closed chat becomes open, on hold or closed.")
+    if current == Status.SPAM:
+        raise IllegalTransitionError("This request is marked as spam.")
+    return resulting
+
+
+def bot_active_after(status: Status, bot_active: bool, has_bot: bool) -> bool:
+    """Open or on hold hands a chatbot conversation to a person; closing gives it back to the bot.
+
+    Only conversations that started with the chatbot (`has_bot`) ever go back to it.
+    """
+    if not has_bot:
+        return False
+    if status in INBOX:
+        return False
+    if status == Status.CLOSED:
+        return True
+    return bot_active
+
+
+def view_keys(conversation: Mapping[str, Any]) -> set[str]:
+    """The views, tab counts and buckets a conversation counts in.
+
+    Views: inbox (open + on hold) with `awaiting` (open: in progress, not set aside), each status,
+    `all`, unread in the inbox, and the reviews buckets inside the inbox: on hold, alerts, new.
+    A conversation the chatbot is handling (open, never handed over) appears only under `all`.
+    """
+    keys = {"all"}
+    status = Status(conversation["status"])
+    if conversation.get("bot_active") and status in INBOX:
+        return keys
+    keys.add(f"status_{status.value}")
+    if status in INBOX:
+        keys.add("inbox")
+        if conversation.get("unread"):
+            keys.add("unread")
+        if status == Status.ON_HOLD:
+            keys.add("bucket_on_hold")
+        elif conversation.get("alert"):
+            keys.add("bucket_alerts")
+        else:
+            keys.add("bucket_new")
+        if status == Status.OPEN:
+            keys.add("awaiting")
+    return keys
