@@ -9,6 +9,8 @@ from shared.bus import INBOX_DELIVERIES, INBOX_INBOUND, DeliveryStatus, InboundM
 from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
+from .directory import ensure_bootstrap_admin
+from .directory_repository import DirectoryRepository
 from .repository import ConversationRepository
 from .service import Inbox
 from .settings import InboxSettings
@@ -50,3 +52,11 @@ def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
                 log.info("reopened snoozed requests", extra={"count": woken})
 
     return sweep
+
+
+def bootstrap_admin(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+    async def create(runtime: Runtime) -> None:
+        password = settings.bootstrap_admin_password.get_secret_value() if settings.bootstrap_admin_password else None
+        await ensure_bootstrap_admin(DirectoryRepository(runtime.db), settings.bootstrap_admin_email, password)
+
+    return create

@@ -15,6 +15,8 @@ from shared.settings import HubSettings
 
 from . import handlers
 from .api import events_router, router
+from .directory_api import router as directory_router
+from .directory_repository import DIRECTORY_INDEXES
 from .repository import INDEXES
 from .settings import InboxSettings
 
@@ -30,9 +32,15 @@ PUBLICATIONS = [
 
 def build_app(settings: HubSettings | None = None, http: InboxSettings | None = None) -> FastAPI:
     http = http or InboxSettings()
-    runtime = Runtime.build("inbox", settings or HubSettings(), INDEXES, publications=PUBLICATIONS)
+    indexes = {**INDEXES, **DIRECTORY_INDEXES}
+    runtime = Runtime.build("inbox", settings or HubSettings(), indexes, publications=PUBLICATIONS)
     handlers.register(runtime, http)
-    app = create_app(runtime, [router, events_router], title="Hub inbox", background=[handlers.snooze_sweep(http)])
+    app = create_app(
+        runtime,
+        [router, events_router, directory_router],
+        title="Hub inbox",
+        background=[handlers.snooze_sweep(http), handlers.bootstrap_admin(http)],
+    )
     app.state.inbox_settings = http
     return app
 

@@ -1,6 +1,6 @@
 """Settings of the inbox service (`HUB_INBOX_*`)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import HttpSettings
@@ -14,3 +14,6 @@ class InboxSettings(HttpSettings):
     # Where links in forwarded and shared requests point.
     console_url: str = "http://127.0.0.1:8080"
     snooze_sweep_seconds: float = Field(default=1.0, gt=0)
+    # The first admin of a fresh install (created only while the chain has no agent at all).
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None

@@ -24,6 +24,7 @@ from tests.support.servers import Process
 pytestmark = pytest.mark.integration
 
 TEST_SECRET = "integration-test-secret-not-for-production"  # noqa: S105
+BOOTSTRAP_PASSWORD = "test-admin-password"  # noqa: S105
 
 
 def agent_headers(
@@ -81,6 +82,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_MONGO_URL": f"mongodb://127.0.0.1:{ferret.port}",
         "HUB_MONGO_DATABASE": "hub",
         "HUB_SECRET_KEY": TEST_SECRET,
+        "HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL": "admin@test.hotel",
+        "HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.
         "HUB_CONSUMER_ACK_WAIT_SECONDS": "4",
         "HUB_CONSUMER_MAX_DELIVER": "4",

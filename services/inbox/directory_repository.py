@@ -1,0 +1,61 @@
+"""The inbox's MongoDB access for its directory: `locations`, `location_groups`, `agents`, `templates`, `settings`."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.db import Document, IndexSpec
+
+DIRECTORY_INDEXES = {
+    "agents": [IndexSpec(keys=[("email", 1)], name="email", unique=True)],
+    "location_groups": [IndexSpec(keys=[("location_ids", 1)], name="members")],
+    "templates": [IndexSpec(keys=[("name", 1)], name="name")],
+}
+CHAIN_SETTINGS_ID = "chain"
+
+
+class AlreadyExistsError(Exception):
+    pass
+
+
+class DirectoryRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def insert(self, collection: str, document: Document) -> Document:
+        try:
+            await self.db[collection].insert_one(document)
+        except DuplicateKeyError as exc:
+            raise AlreadyExistsError(collection) from exc
+        return document
+
+    async def get(self, collection: str, object_id: str) -> Document | None:
+        return await self.db[collection].find_one({"_id": object_id})
+
+    async def all(self, collection: str, limit: int = 1000) -> list[Document]:
+        return [doc async for doc in self.db[collection].find({}).sort("_id", 1).limit(limit)]
+
+    async def set(self, collection: str, object_id: str, changes: Mapping[str, Any]) -> Document | None:
+        if changes:
+            await self.db[collection].update_one({"_id": object_id}, {"$set": dict(changes)})
+        return await self.get(collection, object_id)
+
+    async def delete(self, collection: str, object_id: str) -> bool:
+        return (await self.db[collection].delete_one({"_id": object_id})).deleted_count == 1
+
+    async def agent_by_email(self, email: str) -> Document | None:
+        return await self.db["agents"].find_one({"email": email})
+
+    async def any_agent(self) -> bool:
+        return await self.db["agents"].find_one({}, {"_id": 1}) is not None
+
+    async def groups_of(self, location_id: str) -> list[str]:
+        return [str(group["_id"]) async for group in self.db["location_groups"].find({"location_ids": location_id})]
+
+    async def chain_settings(self) -> Document:
+        return await self.get("settings", CHAIN_SETTINGS_ID) or {}
+
+    async def save_chain_settings(self, settings: Document) -> None:
+        await self.db["settings"].replace_one({"_id": CHAIN_SETTINGS_ID}, settings, upsert=True)
