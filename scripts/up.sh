@@ -4,14 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-tools.sh
 mkdir -p .run/nats .run/ferretdb
+# The first admin of the local chain (created only while it has no agent); demo values, not secrets.
+export HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL="${HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL:-admin@demo.hotel}"
+export HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD="${HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD:-demo-admin-password}"
 .venv/bin/python -m scripts.gateway .run/nginx "${HUB_GATEWAY_PORT:-8080}" >/dev/null
 cat <<MSG
 
-  Hotel hub starting (Ctrl+C stops everything):
-    gateway   http://127.0.0.1:${HUB_GATEWAY_PORT:-8080}/api/v1/conversations
-    post a form:  curl -X POST http://127.0.0.1:${HUB_GATEWAY_PORT:-8080}/ingest/forms/paris-opera \\
-                    -H 'Content-Type: application/json' \\
-                    -d '{"name":"Anna","email":"anna@example.com","message":"Late check-in?"}'
+  Hotel hub starting (Ctrl+C stops everything); the demo chain's logins are printed once it is up.
+    gateway   http://127.0.0.1:${HUB_GATEWAY_PORT:-8080}   (API under /api/v1, public ingest under /ingest)
     services  ingest :8001  inbox :8002  contacts :8003  notify :8004  solicit :8005  (each /readyz /metrics)
     NATS      nats://127.0.0.1:4222 (monitoring :8222)   FerretDB mongodb://127.0.0.1:27017 (data in .run/)
 
