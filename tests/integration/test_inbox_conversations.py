@@ -530,3 +530,40 @@ class TestScopingAndBadInput:
         assert "view" in bad_view.json()["detail"]
         bad_id = await api.call("GET", "../etc")
         assert bad_id.status_code in {404, 422}
+
+
+class TestLiveEvents:
+    async def test_agent_stream_carries_own_hotels_events_only(
+        self, stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+    ) -> None:
+        elsewhere = f"{location}-other"
+        received: list[tuple[str, dict[str, Any]]] = []
+        ready = asyncio.Event()
+
+        async def listen() -> None:
+            headers = agent_headers([location])
+            async with http.stream("GET", f"{stack.url('inbox')}/api/v1/events", headers=headers, timeout=30) as stream:
+                assert stream.headers["content-type"].startswith("text/event-stream")
+                name = ""
+                async for line in stream.aiter_lines():
+                    ready.set()
+                    if line.startswith("event: "):
+                        name = line.removeprefix("event: ")
+                    elif line.startswith("data: "):
+                        received.append((name, json.loads(line.removeprefix("data: "))))
+
+        listener = asyncio.create_task(listen())
+        try:
+            await asyncio.wait_for(ready.wait(), timeout=10)
+            await publish_inbound(nc, elsewhere, text="not for you")
+            await publish_inbound(nc, location, text="for you")
+            await eventually(
+                lambda: asyncio.sleep(0, result=list(received)),
+                lambda events: any(e["location_id"] == location and n == "conversation.created" for n, e in events),
+            )
+            admin = AgentApi(http, stack.url("inbox"), ADMIN)
+            await admin.wait_for(elsewhere)
+            await asyncio.sleep(0.5)
+        finally:
+            listener.cancel()
+        assert {event["location_id"] for _, event in received} == {location}
