@@ -20,6 +20,7 @@ from faststream.message import StreamMessage
 from faststream.nats import JStream, NatsBroker, PullSub
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
+from nats.errors import OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import PubAck, StreamConfig
 from nats.js.client import JetStreamContext
@@ -235,6 +236,9 @@ def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker,
         reconnect_time_wait=1,
         connect_timeout=5,
         allow_reconnect=True,
+        # No buffering while disconnected: a publish then fails at once, so a producer never
+        # answers "not accepted" (503) for a message that the buffer would deliver later anyway.
+        pending_size=0,
         middlewares=[partial(RetryThenDeadLetter, policy=policy)],
         graceful_timeout=max(settings.consumer_ack_wait_seconds, 5.0),
         logger=logging.getLogger("hub.bus"),
@@ -310,7 +314,14 @@ async def publish_durably(
             stream=publication.stream.name,
             timeout=timeout,
         )
-    except (NatsTimeoutError, NoStreamResponseError, NatsError, TimeoutError, ConnectionError) as exc:
+    except (
+        NatsTimeoutError,
+        NoStreamResponseError,
+        OutboundBufferLimitError,
+        NatsError,
+        TimeoutError,
+        ConnectionError,
+    ) as exc:
         BUS_PUBLISH_FAILURES.labels(stream=publication.stream.name).inc()
         raise PublishFailedError(f"JetStream did not acknowledge the publish to {subject}: {exc!r}") from exc
     if ack is None:  # pragma: no cover - only when no stream is given

@@ -60,6 +60,17 @@ class TestIdempotency:
         await asyncio.sleep(1.0)  # room for a wrongly duplicated message to show up
         assert len(await conversations_of(mongo, location)) == 1
 
+    async def test_form_without_submission_id_sent_twice_is_one_conversation(
+        self, stack: Stack, http: httpx.AsyncClient, mongo: Mongo, location: str
+    ) -> None:
+        form = {"email": "retry@example.com", "message": "Sent again after a time-out"}
+        keys = {
+            (await http.post(f"{stack.url('ingest')}/ingest/forms/{location}", json=form)).json()["key"]
+            for _ in range(2)
+        }
+        assert len(keys) == 1, "keyed by its content"
+        await eventually(lambda: conversations_of(mongo, location), lambda docs: len(docs) == 1)
+
     async def test_consumer_is_idempotent_beyond_the_duplicate_window(
         self, stack: Stack, nc: NatsClient, mongo: Mongo, location: str
     ) -> None:
