@@ -262,7 +262,9 @@ def durable_subscriber(broker: NatsBroker, consumer: ConsumerSpec, policy: Retry
     )
 
 
-async def declare_streams(js: JetStreamContext, streams: tuple[StreamSpec, ...] = STREAMS) -> None:
+async def declare_streams(
+    js: JetStreamContext, streams: tuple[StreamSpec, ...] = STREAMS, *, replicas: int = 1
+) -> None:
     """Create the streams, or bring their configuration up to date; safe from any number of replicas."""
     for spec in streams:
         config = StreamConfig(
@@ -272,6 +274,7 @@ async def declare_streams(js: JetStreamContext, streams: tuple[StreamSpec, ...] 
             max_age=spec.max_age_seconds,
             duplicate_window=spec.duplicate_window_seconds,
             storage=spec.storage,
+            num_replicas=replicas,
         )
         try:
             await js.stream_info(spec.name)
@@ -285,10 +288,10 @@ async def declare_streams(js: JetStreamContext, streams: tuple[StreamSpec, ...] 
             await js.update_stream(config)
 
 
-async def connect_and_start(broker: NatsBroker) -> None:
+async def connect_and_start(broker: NatsBroker, *, stream_replicas: int = 1) -> None:
     """Connect, make sure the streams exist, then start the subscribers."""
     await broker.connect()
-    await declare_streams(broker.connection.jetstream())
+    await declare_streams(broker.connection.jetstream(), replicas=stream_replicas)
     await broker.start()
 
 

@@ -77,7 +77,8 @@ class Runtime:
 
     async def start(self) -> None:
         await _retry_until_ready("database", self._prepare_database)
-        await _retry_until_ready("NATS", lambda: connect_and_start(self.broker))
+        replicas = self.settings.stream_replicas
+        await _retry_until_ready("NATS", lambda: connect_and_start(self.broker, stream_replicas=replicas))
 
     async def _prepare_database(self) -> None:
         await ensure_indexes(self.db, self.indexes)

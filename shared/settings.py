@@ -21,6 +21,9 @@ class HubSettings(BaseSettings):
     # JetStream publish must be acknowledged within this time or the producer answers 503.
     nats_publish_timeout_seconds: float = 5.0
 
+    # Copies of each JetStream stream: 1 on a single server, 3 on the production cluster.
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "hub"
     # Kept well under the consumers' ack wait so a stalled database makes a handler fail and
