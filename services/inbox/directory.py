@@ -1,18 +1,24 @@
 """Rules of the inbox's directory: hotels, groups, agents and their sign-in, templates, chain settings."""
 
+import logging
 import re
 import uuid
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import ValidationError
 
 from shared.auth import Actor
 from shared.db import Document
 from shared.problems import Problem
 
-from .directory_repository import DirectoryRepository
+from .directory_repository import AlreadyExistsError, DirectoryRepository
+from .schemas import ChainSettings, ContactReason
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # A hash to verify against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -31,6 +37,17 @@ def fill_template(body: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
 
 
+@cache
+def _time_zones() -> frozenset[str]:
+    # available_timezones() walks the zoneinfo directories on every call; the set does not change while we run.
+    return frozenset(available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA time zone name this machine knows (e.g. 'Europe/Paris')."""
+    return name in _time_zones()
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -45,10 +62,10 @@ def public(document: Document) -> Document:
 
 async def visible_locations_of(repository: DirectoryRepository, agent: Document) -> list[str]:
     """An agent's own hotels plus every hotel of their groups."""
-    locations = set(agent.get("location_ids", []))
-    for group_id in agent.get("group_ids", []):
+    locations = set(agent.get("location_ids") or [])
+    for group_id in agent.get("group_ids") or []:
         group = await repository.get("location_groups", group_id)
-        locations.update((group or {}).get("location_ids", []))
+        locations.update((group or {}).get("location_ids") or [])
     return sorted(locations)
 
 
@@ -58,9 +75,9 @@ async def actor_of(repository: DirectoryRepository, agent: Document) -> Actor:
         name=str(agent["name"]),
         initials=str(agent.get("initials") or initials_of(str(agent["name"]))),
         email=str(agent["email"]),
-        role=agent.get("role", "agent"),
+        role=agent.get("role") or "agent",
         location_ids=await visible_locations_of(repository, agent),
-        group_ids=list(agent.get("group_ids", [])),
+        group_ids=list(agent.get("group_ids") or []),
     )
 
 
@@ -100,5 +117,28 @@ async def ensure_bootstrap_admin(repository: DirectoryRepository, email: str | N
     )
     try:
         await repository.insert("agents", agent)
-    except Exception:  # noqa: BLE001 - another replica created it first
+    except AlreadyExistsError:  # another replica created it first
         return
+    log.info("created the first admin", extra={"email": agent["email"]})
+
+
+def readable_settings(stored: Document) -> ChainSettings:
+    """The stored settings as the API shows them; a value that no longer validates (written by an
+    older version, or by hand) falls back to its default instead of failing every read."""
+    try:
+        return ChainSettings.model_validate(stored)
+    except ValidationError:
+        log.warning("stored chain settings do not validate; showing what does")
+    reasons = []
+    for reason in stored.get("contact_reasons") or []:
+        try:
+            reasons.append(ContactReason.model_validate(reason))
+        except ValidationError:
+            continue
+    salvaged = ChainSettings(contact_reasons=reasons)
+    for field in ("customer_service_email", "alert_rule"):
+        try:
+            salvaged = ChainSettings.model_validate({**salvaged.model_dump(), field: stored.get(field)})
+        except ValidationError:
+            continue
+    return salvaged

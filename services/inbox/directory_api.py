@@ -2,7 +2,6 @@
 
 import uuid
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, Path
 
@@ -35,8 +34,12 @@ def _not_found(kind: str, object_id: str) -> Problem:
 
 
 def _check_timezone(value: str | None) -> None:
-    if value is not None and value not in available_timezones():
-        raise Problem(422, "Invalid request", f"timezone: {value!r} is not an IANA time zone (e.g. Europe/Paris).")
+    if value is not None and not directory.is_time_zone(value):
+        message = f"{value!r} is not an IANA time zone (e.g. Europe/Paris)."
+        # Shaped like a request validation error, so clients read every invalid field the same way.
+        raise Problem(
+            422, "Invalid request", f"timezone: {message}", errors=[{"field": "timezone", "message": message}]
+        )
 
 
 # --- sign-in ----------------------------------------------------------------------------------------
@@ -56,7 +59,12 @@ async def login(body: schemas.Login, repository: RepositoryDep, runtime: Runtime
 @router.get("/locations")
 async def list_locations(actor: ActorDep, repository: RepositoryDep) -> list[dict[str, Any]]:
     locations = await repository.all("locations")
-    return [directory.public(loc) for loc in locations if actor.can_see(str(loc["_id"]))]
+    groups = await repository.groups_by_location()
+    return [
+        {**directory.public(loc), "group_ids": groups.get(str(loc["_id"]), [])}
+        for loc in locations
+        if actor.can_see(str(loc["_id"]))
+    ]
 
 
 @router.post("/locations", status_code=201)
@@ -68,7 +76,7 @@ async def create_location(body: schemas.LocationIn, actor: ActorDep, repository:
         document = await repository.insert("locations", {"_id": body.id, **fields})
     except AlreadyExistsError:
         raise Problem(409, "Already exists", f"A hotel with the id {body.id!r} exists already.") from None
-    return directory.public(document)
+    return {**directory.public(document), "group_ids": await repository.groups_of(body.id)}
 
 
 @router.get("/locations/{location_id}")
@@ -85,10 +93,10 @@ async def update_location(
 ) -> dict[str, Any]:
     _require(actor, "admin")
     _check_timezone(body.timezone)
-    document = await repository.set("locations", location_id, body.model_dump(exclude_unset=True))
+    document = await repository.set("locations", location_id, body.model_dump(exclude_unset=True, exclude_none=True))
     if document is None:
         raise _not_found("hotel", location_id)
-    return directory.public(document)
+    return {**directory.public(document), "group_ids": await repository.groups_of(location_id)}
 
 
 @router.get("/location-groups")
@@ -120,7 +128,7 @@ async def update_group(
     group_id: ObjectId, body: schemas.GroupPatch, actor: ActorDep, repository: RepositoryDep
 ) -> dict[str, Any]:
     _require(actor, "admin")
-    document = await repository.set("location_groups", group_id, body.model_dump(exclude_unset=True))
+    document = await repository.set("location_groups", group_id, body.model_dump(exclude_unset=True, exclude_none=True))
     if document is None:
         raise _not_found("group", group_id)
     return directory.public(document)
@@ -174,7 +182,7 @@ async def update_agent(
 ) -> dict[str, Any]:
     if agent_id != actor.agent_id:
         _require(actor, "admin")
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if (
         agent_id == actor.agent_id
         and not actor.sees_everything
@@ -234,7 +242,7 @@ async def update_template(
     template_id: ObjectId, body: schemas.TemplatePatch, actor: ActorDep, repository: RepositoryDep
 ) -> dict[str, Any]:
     current = await _visible_template(template_id, actor, repository)
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
     _may_edit_template(actor, changes.get("location_ids", current.get("location_ids") or []))
     document = await repository.set("templates", template_id, changes)
     return directory.public(document or current)
@@ -278,13 +286,13 @@ async def render_template(
 async def get_settings(actor: ActorDep, repository: RepositoryDep) -> schemas.ChainSettings:
     """Contact reasons, the customer-service address and the alert rule, for every signed-in agent."""
     stored = {k: v for k, v in (await repository.chain_settings()).items() if k != "_id"}
-    return schemas.ChainSettings.model_validate(stored)
+    return directory.readable_settings(stored)
 
 
 @router.put("/settings", response_model=schemas.ChainSettings)
 async def put_settings(
     body: schemas.ChainSettings, actor: ActorDep, repository: RepositoryDep
 ) -> schemas.ChainSettings:
-    _require(actor, "admin")
+    _require(actor, "manager", "admin")
     await repository.save_chain_settings({"_id": "chain", **body.model_dump(mode="json")})
     return body

@@ -8,10 +8,14 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.db import Document, IndexSpec
 
-DIRECTORY_INDEXES = {
+DIRECTORY_INDEXES: dict[str, list[IndexSpec]] = {
+    # One agent per email: the unique insert is what answers a duplicate with 409, even between replicas.
     "agents": [IndexSpec(keys=[("email", 1)], name="email", unique=True)],
     "location_groups": [IndexSpec(keys=[("location_ids", 1)], name="members")],
-    "templates": [IndexSpec(keys=[("name", 1)], name="name")],
+    "templates": [
+        IndexSpec(keys=[("name", 1)], name="name"),
+        IndexSpec(keys=[("location_ids", 1)], name="locations"),
+    ],
 }
 CHAIN_SETTINGS_ID = "chain"
 
@@ -53,6 +57,14 @@ class DirectoryRepository:
 
     async def groups_of(self, location_id: str) -> list[str]:
         return [str(group["_id"]) async for group in self.db["location_groups"].find({"location_ids": location_id})]
+
+    async def groups_by_location(self) -> dict[str, list[str]]:
+        """Every hotel's groups, in one read (for the list of hotels)."""
+        members: dict[str, list[str]] = {}
+        async for group in self.db["location_groups"].find({}, {"location_ids": 1}).sort("_id", 1):
+            for location_id in group.get("location_ids") or []:
+                members.setdefault(str(location_id), []).append(str(group["_id"]))
+        return members
 
     async def chain_settings(self) -> Document:
         return await self.get("settings", CHAIN_SETTINGS_ID) or {}

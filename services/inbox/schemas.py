@@ -156,7 +156,8 @@ AgentRole = Literal["agent", "manager", "admin"]
 
 
 class Login(Strict):
-    email: EmailStr
+    # Not EmailStr: an address the directory accepted (e.g. admin@chain.local) must be able to sign in.
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

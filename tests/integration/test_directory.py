@@ -6,7 +6,9 @@ import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from tests.integration.conftest import BOOTSTRAP_PASSWORD, Stack
+from scripts.demo_chain import PASSWORD, load_chain
+from shared.auth import verify_token
+from tests.integration.conftest import BOOTSTRAP_PASSWORD, TEST_SECRET, Stack
 from tests.integration.inbox_helpers import publish_inbound
 from tests.support.polling import eventually
 
@@ -26,6 +28,13 @@ async def admin(stack: Stack, http: httpx.AsyncClient) -> dict[str, str]:
     )
 
 
+async def sign_in(http: httpx.AsyncClient, base: str, email: str, password: str) -> dict[str, Any]:
+    response = await http.post(f"{base}/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def post(http: httpx.AsyncClient, url: str, body: Any, headers: dict[str, str], status: int = 201) -> Any:
     response = await http.post(url, json=body, headers=headers)
     assert response.status_code == status, response.text
@@ -33,6 +42,17 @@ async def post(http: httpx.AsyncClient, url: str, body: Any, headers: dict[str, 
 
 
 class TestSignIn:
+    async def test_the_bootstrap_admin_signs_in_and_never_sees_a_hash(
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str]
+    ) -> None:
+        signed_in = await sign_in(http, stack.url("inbox"), "Admin@Test.Hotel", BOOTSTRAP_PASSWORD)
+        assert signed_in["agent"]["role"] == "admin"
+        assert signed_in["agent"]["email"] == "admin@test.hotel", "emails are matched without case"
+        me = await http.get(f"{stack.url('inbox')}/api/v1/agents/me", headers=admin)
+        assert me.status_code == 200
+        assert "password_hash" not in me.json()
+        assert "password" not in me.json()
+
     async def test_wrong_password_and_unknown_email_get_the_same_answer(
         self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str]
     ) -> None:
@@ -41,6 +61,11 @@ class TestSignIn:
         unknown = await http.post(base, json={"email": "ghost@test.hotel", "password": "nope-nope-nope"})
         assert wrong.status_code == unknown.status_code == 401
         assert wrong.json()["detail"] == unknown.json()["detail"]
+
+    async def test_no_token_or_a_forged_one_is_401(self, stack: Stack, http: httpx.AsyncClient) -> None:
+        base = f"{stack.url('inbox')}/api/v1/locations"
+        assert (await http.get(base)).status_code == 401
+        assert (await http.get(base, headers={"Authorization": "Bearer abc.def"})).status_code == 401
 
 
 class TestHotelsGroupsAgents:
@@ -80,18 +105,58 @@ class TestHotelsGroupsAgents:
         )
         assert again.status_code == 409
 
-        headers = await login(http, stack.url("inbox"), email, "a-long-password")
+        signed_in = await sign_in(http, stack.url("inbox"), email, "a-long-password")
+        token = verify_token(signed_in["token"], TEST_SECRET)
+        assert token.location_ids == sorted([location, grouped]), "the token carries the group's hotels"
+        assert token.group_ids == [f"grp-{location}"]
+        headers = {"Authorization": f"Bearer {signed_in['token']}"}
         me = (await http.get(f"{base}/agents/me", headers=headers)).json()
         assert me["visible_location_ids"] == sorted([location, grouped]), "groups expand to their hotels"
-        seen = {loc["id"] for loc in (await http.get(f"{base}/locations", headers=headers)).json()}
-        assert seen == {location, grouped}
+        seen = {loc["id"]: loc for loc in (await http.get(f"{base}/locations", headers=headers)).json()}
+        assert set(seen) == {location, grouped}
+        assert seen[grouped]["group_ids"] == [f"grp-{location}"]
         assert (await http.get(f"{base}/locations/{other}", headers=headers)).status_code == 404
+        assert (await http.get(f"{base}/locations/{grouped}", headers=headers)).status_code == 200
+        assert (await http.get(f"{base}/location-groups/grp-{location}", headers=headers)).status_code == 200
         forbidden = await http.post(f"{base}/locations", json={"id": "x-new", "name": "x"}, headers=headers)
         assert forbidden.status_code == 403
 
         await publish_inbound(nc, grouped, text="via the group")
         conversations = await eventually(lambda: _list(http, base, headers, grouped), lambda items: len(items) == 1)
         assert conversations[0]["snippet"] == "via the group"
+
+    async def test_unknown_ids_are_404_and_a_null_in_a_patch_changes_nothing(
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
+    ) -> None:
+        base = f"{stack.url('inbox')}/api/v1"
+        for path in ("locations", "location-groups", "agents", "templates"):
+            assert (await http.get(f"{base}/{path}/nothing-here", headers=admin)).status_code == 404, path
+        assert (
+            await http.patch(f"{base}/locations/nothing-here", json={"name": "x"}, headers=admin)
+        ).status_code == 404
+
+        await post(http, f"{base}/locations", {"id": location, "name": "Hotel"}, admin)
+        await post(
+            http, f"{base}/location-groups", {"id": f"grp-{location}", "name": "G", "location_ids": [location]}, admin
+        )
+        email = f"null.{location}@test.hotel"
+        agent = await post(
+            http,
+            f"{base}/agents",
+            {"name": "Null Test", "email": email, "group_ids": [f"grp-{location}"], "password": "a-long-password"},
+            admin,
+        )
+        for path, body in [
+            (f"agents/{agent['id']}", {"password": None, "role": None, "location_ids": None}),
+            (f"location-groups/grp-{location}", {"location_ids": None}),
+            (f"locations/{location}", {"name": None, "timezone": None}),
+        ]:
+            response = await http.patch(f"{base}/{path}", json=body, headers=admin)
+            assert response.status_code == 200, (path, response.text)
+        token = verify_token((await sign_in(http, stack.url("inbox"), email, "a-long-password"))["token"], TEST_SECRET)
+        assert (token.role, token.location_ids) == ("agent", [location])
+        hotel = (await http.get(f"{base}/locations/{location}", headers=admin)).json()
+        assert (hotel["name"], hotel["timezone"]) == ("Hotel", "Europe/Paris")
 
     async def test_bad_timezone_names_the_field(
         self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
@@ -103,6 +168,7 @@ class TestHotelsGroupsAgents:
         )
         assert response.status_code == 422
         assert "timezone" in response.json()["detail"]
+        assert response.json()["errors"][0]["field"] == "timezone"
 
 
 class TestTemplatesAndSettings:
@@ -136,8 +202,35 @@ class TestTemplatesAndSettings:
         assert (await http.delete(f"{base}/templates/{template['id']}", headers=admin)).status_code == 204
         assert (await http.get(f"{base}/templates/{template['id']}", headers=admin)).status_code == 404
 
-    async def test_settings_round_trip_and_only_admins_change_them(
-        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str]
+    async def test_templates_of_another_hotel_are_404_and_agents_do_not_edit_them(
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
+    ) -> None:
+        base = f"{stack.url('inbox')}/api/v1"
+        other = f"{location}-b"
+        for hotel in (location, other):
+            await post(http, f"{base}/locations", {"id": hotel, "name": f"Hotel {hotel}"}, admin)
+        theirs = await post(http, f"{base}/templates", {"name": "B only", "body": "x", "location_ids": [other]}, admin)
+        everyone = await post(http, f"{base}/templates", {"name": "All hotels", "body": "{guest_name}"}, admin)
+        email = f"tpl.{location}@test.hotel"
+        await post(
+            http,
+            f"{base}/agents",
+            {"name": "Tom Petit", "email": email, "location_ids": [location], "password": "a-long-password"},
+            admin,
+        )
+        agent = await login(http, stack.url("inbox"), email, "a-long-password")
+        assert (await http.get(f"{base}/templates/{theirs['id']}", headers=agent)).status_code == 404
+        assert (await http.get(f"{base}/templates/{everyone['id']}", headers=agent)).status_code == 200
+        listed = {t["id"] for t in (await http.get(f"{base}/templates", headers=agent)).json()}
+        assert everyone["id"] in listed
+        assert theirs["id"] not in listed
+        edit = await http.patch(f"{base}/templates/{everyone['id']}", json={"name": "mine"}, headers=agent)
+        assert edit.status_code == 403
+        hidden = await http.delete(f"{base}/templates/{theirs['id']}", headers=agent)
+        assert hidden.status_code == 404, "a template outside the agent's hotels is not even acknowledged"
+
+    async def test_settings_round_trip_and_only_managers_and_admins_change_them(
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
     ) -> None:
         base = f"{stack.url('inbox')}/api/v1/settings"
         body = {
@@ -152,9 +245,45 @@ class TestTemplatesAndSettings:
         assert bad.status_code == 422
         assert "max_rating" in bad.json()["detail"]
 
+        api = f"{stack.url('inbox')}/api/v1"
+        await post(http, f"{api}/locations", {"id": location, "name": "Hotel"}, admin)
+        for role in ("agent", "manager"):
+            email = f"{role}.settings.{location}@test.hotel"
+            await post(
+                http,
+                f"{api}/agents",
+                {
+                    "name": f"{role} x",
+                    "email": email,
+                    "role": role,
+                    "location_ids": [location],
+                    "password": "0123456789",
+                },
+                admin,
+            )
+            headers = await login(http, stack.url("inbox"), email, "0123456789")
+            assert (await http.get(base, headers=headers)).json() == body, "every agent reads the settings"
+            expected = 403 if role == "agent" else 200
+            assert (await http.put(base, json=body, headers=headers)).status_code == expected, role
+
 
 async def _list(http: httpx.AsyncClient, base: str, headers: dict[str, str], location: str) -> list[dict[str, Any]]:
     response = await http.get(f"{base}/conversations", params={"location": location, "view": "all"}, headers=headers)
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
+
+
+class TestDemoChain:
+    def test_loading_twice_changes_nothing_the_second_time(self, stack: Stack, admin: dict[str, str]) -> None:
+        with httpx.Client(base_url=stack.url("inbox"), timeout=10) as client:
+            first = load_chain(client, admin)
+            assert sum(first.values()) == 12, first  # 4 hotels, 2 groups, 3 agents, 2 templates, settings
+            second = load_chain(client, admin)
+            assert second == {"unchanged": 12}
+            marc = client.post("/api/v1/auth/login", json={"email": "marc@demo.hotel", "password": PASSWORD})
+            assert marc.status_code == 200, marc.text
+            assert verify_token(marc.json()["token"], TEST_SECRET).location_ids == [
+                "cannes-croisette",
+                "nice-promenade",
+            ]

@@ -1,15 +1,68 @@
-"""Pure rules of the directory: initials and template filling."""
+"""Pure rules of the directory: initials, template filling, time zone names."""
 
-from services.inbox.directory import fill_template, initials_of
+import pytest
 
-
-def test_initials() -> None:
-    assert initials_of("Anna Martin") == "AM"
-    assert initials_of("Jean-Luc Picard") == "JLP"
-    assert initials_of("  zoé  ") == "Z"
+from services.inbox.directory import fill_template, initials_of, is_time_zone
 
 
-def test_fill_template_keeps_unknown_placeholders_and_other_braces() -> None:
-    body = "Bonjour {guest_first_name}, bienvenue à {hotel_name} {unknown} {not a placeholder} }{"
-    filled = fill_template(body, {"guest_first_name": "Anna", "hotel_name": "Opéra"})
-    assert filled == "Bonjour Anna, bienvenue à Opéra {unknown} {not a placeholder} }{"
+class TestInitials:
+    @pytest.mark.parametrize(
+        ("name", "initials"),
+        [
+            ("Anna Martin", "AM"),
+            ("Jean-Luc Picard", "JLP"),
+            ("  zoé  ", "Z"),
+            ("Maria de la Cruz Fernández", "MDL"),  # at most three letters
+            ("élodie roux", "ÉR"),
+            ("   ", "?"),
+        ],
+    )
+    def test_initials_of(self, name: str, initials: str) -> None:
+        assert initials_of(name) == initials
+
+
+class TestFillTemplate:
+    def test_fills_every_known_placeholder(self) -> None:
+        body = "Bonjour {guest_first_name} ({guest_name}), bienvenue à {hotel_name}. {agent_name}"
+        values = {"guest_first_name": "Anna", "guest_name": "Anna Martin", "hotel_name": "Opéra", "agent_name": "Léa"}
+        assert fill_template(body, values) == "Bonjour Anna (Anna Martin), bienvenue à Opéra. Léa"
+
+    def test_keeps_unknown_placeholders_and_other_braces(self) -> None:
+        body = "Bonjour {guest_first_name}, bienvenue à {hotel_name} {unknown} {not a placeholder} }{ {0} {"
+        filled = fill_template(body, {"guest_first_name": "Anna", "hotel_name": "Opéra"})
+        assert filled == "Bonjour Anna, bienvenue à Opéra {unknown} {not a placeholder} }{ {0} {"
+
+    def test_a_value_is_not_filled_again(self) -> None:
+        # A guest called "{hotel_name}" stays as typed: values are inserted, never re-read as a template.
+        assert fill_template("{guest_name} at {hotel_name}", {"guest_name": "{hotel_name}", "hotel_name": "Opéra"}) == (
+            "{hotel_name} at Opéra"
+        )
+
+    def test_a_missing_value_leaves_the_placeholder_visible(self) -> None:
+        assert fill_template("Hello {guest_first_name}", {}) == "Hello {guest_first_name}"
+
+    def test_doubled_braces_keep_the_outer_pair(self) -> None:
+        assert fill_template("{{guest_name}}", {"guest_name": "Anna"}) == "{Anna}"
+
+
+class TestTimeZones:
+    def test_iana_names_only(self) -> None:
+        assert is_time_zone("Europe/Paris")
+        assert is_time_zone("America/Martinique")
+        assert not is_time_zone("Mars/Olympus")
+        assert not is_time_zone("../../etc/passwd")
+        assert not is_time_zone("")
+
+
+def test_stored_settings_that_no_longer_validate_are_salvaged() -> None:
+    from services.inbox.directory import readable_settings
+
+    stored = {
+        "contact_reasons": [{"id": "billing"}, {"id": "stay", "label_fr": "Séjour", "label_en": "Stay"}],
+        "customer_service_email": "not an address",
+        "alert_rule": {"max_rating": 2},
+    }
+    settings = readable_settings(stored)
+    assert [r.id for r in settings.contact_reasons] == ["stay"]
+    assert settings.customer_service_email is None
+    assert settings.alert_rule.max_rating == 2
