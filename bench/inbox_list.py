@@ -102,10 +102,16 @@ async def timed(client: httpx.AsyncClient, url: str, params: dict[str, str], rou
     return statistics.median(samples), samples[max(int(len(samples) * 0.95) - 1, 0)], body
 
 
-async def run(total: int, locations: int, rounds: int) -> None:
+async def run(total: int, locations: int, rounds: int, backend: str) -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-inbox-"))
     nats = servers.nats_server(root / "nats").start()
-    ferret = servers.ferretdb(root / "ferretdb").start()
+    database = None
+    url = None
+    if backend == "postgresql":
+        database = servers.postgres(root / "postgres").start()
+        url = f"postgres://postgres@127.0.0.1:{database.port}/postgres"
+    ferret = servers.ferretdb(root / "ferretdb", postgresql_url=url).start()
+    print(f"FerretDB backend: {backend}")
     mongo_url = f"mongodb://127.0.0.1:{ferret.port}"
     env = {
         "HUB_NATS_URL": f"nats://127.0.0.1:{nats.port}",
@@ -157,6 +163,8 @@ async def run(total: int, locations: int, rounds: int) -> None:
         inbox.stop()
         nats.stop()
         ferret.stop()
+        if database is not None:
+            database.stop()
 
 
 def main() -> None:
@@ -164,8 +172,9 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--locations", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
-    asyncio.run(run(args.conversations, args.locations, args.rounds))
+    asyncio.run(run(args.conversations, args.locations, args.rounds, args.backend))
 
 
 if __name__ == "__main__":

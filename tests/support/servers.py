@@ -5,6 +5,7 @@ exactly as production code talks to its servers.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -96,15 +97,62 @@ def nats_server(data_dir: Path, port: int | None = None) -> Process:
     )
 
 
-def ferretdb(data_dir: Path, port: int | None = None) -> Process:
+def postgres(data_dir: Path, port: int | None = None) -> Process:
+    """Debian's PostgreSQL server in a throw-away cluster (for FerretDB's PostgreSQL backend, in bench/).
+
+    PostgreSQL refuses to run as root, so as root the cluster is made and run as the `postgres` user.
+    """
+    port = port or free_port()
+    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if not binaries:
+        raise FileNotFoundError("PostgreSQL server binaries not found: apt-get install postgresql")
+    bin_dir = binaries[-1]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        data_dir.parent.chmod(0o755)  # mkdtemp's 0700 would keep the postgres user out
+        shutil.chown(data_dir, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*as_user, str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
+    return Process(
+        name="postgres",
+        argv=[
+            *as_user,
+            str(bin_dir / "postgres"),
+            "-D",
+            str(data_dir),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(data_dir),
+            "-c",
+            "fsync=on",
+        ],
+        log_path=data_dir.parent / "postgres.log",
+        port=port,
+    )
+
+
+def ferretdb(data_dir: Path, port: int | None = None, postgresql_url: str | None = None) -> Process:
+    """FerretDB on SQLite (files in `data_dir`), or on PostgreSQL when `postgresql_url` is given."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
+    backend = (
+        ["--handler=postgresql", f"--postgresql-url={postgresql_url}"]
+        if postgresql_url
+        else ["--handler=sqlite", f"--sqlite-url=file:{data_dir}/"]
+    )
     return Process(
         name="ferretdb",
         argv=[
             tool("ferretdb"),
-            "--handler=sqlite",
-            f"--sqlite-url=file:{data_dir}/",
+            *backend,
             f"--listen-addr=127.0.0.1:{port}",
             "--debug-addr=-",
             "--telemetry=disable",
