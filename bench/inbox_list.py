@@ -1,12 +1,14 @@
-"""Benchmark: the inbox's list and counts with many stored conversations (not a test; prints figures).
+"""Benchmark: the inbox's list, counts and detail with many stored conversations (prints figures).
 
     .venv/bin/python -m bench.inbox_list [--conversations 100000] [--locations 50] [--rounds 30]
+                                         [--backend sqlite|postgresql]
 
-Starts its own FerretDB (SQLite), NATS and inbox in a temporary folder, stores the conversations
-straight into the inbox's collection, then times the agent API through HTTP: the first page of a
-hotel's inbox, a later page, a free-text search, a hotel's counts, and the chain-wide counts an
-admin sees. Prints p50/p95 per query and FerretDB's explain output (whether the filter and sort
-were pushed down to SQLite).
+Starts its own NATS, FerretDB (on SQLite, or on Debian's PostgreSQL) and inbox in a temporary
+folder, stores the conversations (and a first timeline entry each) straight into the inbox's
+collections, then times the agent API through HTTP: the first page of a hotel's inbox, a later
+page, the closed tab, a free-text search, a hotel's counts, opening one conversation, and the
+chain-wide list and counts an admin sees. Prints p50/p95 per query and FerretDB's explain output
+(whether the filter and sort were pushed down to the backend).
 """
 
 import argparse
@@ -63,14 +65,32 @@ def conversation(n: int, locations: int, now: datetime) -> dict[str, Any]:
     }
 
 
+def entry(conversation: dict[str, Any]) -> dict[str, Any]:
+    """The conversation's first message, so that opening a conversation reads a real timeline."""
+    return {
+        "_id": f"e{conversation['_id']}",
+        "key": conversation["thread_key"],
+        "conversation_id": conversation["_id"],
+        "kind": "message",
+        "direction": "inbound",
+        "channel": conversation["channel"],
+        "author": {"type": "guest", **conversation["guest"]},
+        "text": conversation["snippet"],
+        "at": conversation["created_at"],
+    }
+
+
 async def load(mongo_url: str, total: int, locations: int) -> float:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
     collection = client["hub"]["conversations"]
+    timeline = client["hub"]["timeline"]
     now = datetime.now(UTC)
     started = time.perf_counter()
     batch = 1000
     for start in range(0, total, batch):
-        await collection.insert_many([conversation(n, locations, now) for n in range(start, min(start + batch, total))])
+        documents = [conversation(n, locations, now) for n in range(start, min(start + batch, total))]
+        await collection.insert_many(documents)
+        await timeline.insert_many([entry(document) for document in documents])
     await client.close()
     return time.perf_counter() - started
 
@@ -146,6 +166,8 @@ async def run(total: int, locations: int, rounds: int, backend: str) -> None:
             )
             p50, p95, counts = await timed(c, f"{base}/counts", {"location": hotel}, rounds)
             results.append(("counts: a hotel", p50, p95))
+            opened = page["items"][0]["id"]
+            results.append(("open one conversation + timeline", *(await timed(c, f"{base}/{opened}", {}, rounds))[:2]))
         async with httpx.AsyncClient(
             timeout=300, headers={"Authorization": f"Bearer {issue_token(admin, SECRET)}"}
         ) as c:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the hub needs to run and be tested on a fresh Debian machine, and skips what is there:
 # Python deps (uv, .venv), NATS server and FerretDB (built from the Go module proxy into .tools/bin),
-# nginx (the gateway). Safe to run again; a second run takes a second or two.
+# PostgreSQL (FerretDB's backend) and nginx (the gateway) from Debian's packages. Safe to run again; a second run takes a second or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,12 +40,20 @@ if ! "$TOOLS/ferretdb" --version 2>/dev/null | grep -q "version: ${FERRETDB_VERS
     && cd src && go build -o "$TOOLS/ferretdb" ./cmd/ferretdb)
 fi
 
-if ! command -v nginx >/dev/null 2>&1; then
-  log "installing nginx (gateway)"
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+apt_install() {
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null \
-    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  log "installing PostgreSQL (FerretDB's backend)"
+  apt_install postgresql
 fi
 
-log "tools ready: $("$TOOLS/nats-server" --version), ferretdb $("$TOOLS/ferretdb" --version | head -1 | cut -d' ' -f2), $(nginx -v 2>&1)"
+if ! command -v nginx >/dev/null 2>&1; then
+  log "installing nginx (gateway)"
+  apt_install nginx-light || apt_install nginx
+fi
+
+log "tools ready: $("$TOOLS/nats-server" --version), ferretdb $("$TOOLS/ferretdb" --version | head -1 | cut -d' ' -f2), postgres $(ls /usr/lib/postgresql | sort -V | tail -1), $(nginx -v 2>&1)"

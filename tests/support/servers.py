@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,9 +109,12 @@ def postgres(data_dir: Path, port: int | None = None) -> Process:
         raise FileNotFoundError("PostgreSQL server binaries not found: apt-get install postgresql")
     bin_dir = binaries[-1]
     data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir.parent / "postgres.log"
     as_user: list[str] = []
     if os.geteuid() == 0:
-        data_dir.parent.chmod(0o755)  # mkdtemp's 0700 would keep the postgres user out
+        # The cluster lives where the postgres user can reach it: test folders are private to root.
+        data_dir = Path(tempfile.mkdtemp(prefix="hub-postgres-"))
+        data_dir.chmod(0o700)
         shutil.chown(data_dir, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
@@ -134,7 +138,7 @@ def postgres(data_dir: Path, port: int | None = None) -> Process:
             "-c",
             "fsync=on",
         ],
-        log_path=data_dir.parent / "postgres.log",
+        log_path=log_path,
         port=port,
     )
 
