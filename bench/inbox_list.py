@@ -187,6 +187,7 @@ async def run(total: int, locations: int, rounds: int, backend: str) -> None:
         ferret.stop()
         if database is not None:
             database.stop()
+            database.remove_data()
 
 
 def main() -> None:

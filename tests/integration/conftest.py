@@ -112,6 +112,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ferret.stop()
         if database is not None:
             database.stop()
+            database.remove_data()
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,8 @@ class Process:
     env: Mapping[str, str] = field(default_factory=dict)
     port: int | None = None
     popen: subprocess.Popen[bytes] | None = None
+    # A folder the process's data lives in that the caller did not choose (removed by `remove_data`).
+    owned_dir: Path | None = None
 
     def start(self) -> "Process":
         log = self.log_path.open("ab")
@@ -80,6 +82,10 @@ class Process:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait()
+
+    def remove_data(self) -> None:
+        if self.owned_dir is not None:
+            shutil.rmtree(self.owned_dir, ignore_errors=True)
 
     def kill(self) -> None:
         if self.popen is not None and self.popen.poll() is None:
@@ -140,6 +146,7 @@ def postgres(data_dir: Path, port: int | None = None) -> Process:
         ],
         log_path=log_path,
         port=port,
+        owned_dir=data_dir if os.geteuid() == 0 else None,
     )
 
 
