@@ -258,6 +258,15 @@ class OutboundKind(StrEnum):
     SHARE = "share"
 
 
+class AttachmentRef(BaseModel):
+    """A file in the attachments bucket (shared/attachments.py) that a message carries."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+
+
 class OutboundMessage(BusMessage):
     """A command to notify (`hub.outbound.{email,chat}`): send this, once, and report how it went."""
 
@@ -275,6 +284,7 @@ class OutboundMessage(BusMessage):
     in_reply_to: str | None = None
     references: list[str] = []
     author_name: str | None = None
+    attachments: list[AttachmentRef] = []
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.attachments import Attachment
 from shared.auth import Actor
-from shared.bus import Channel, OutboundKind, OutboundMessage, utcnow
+from shared.bus import AttachmentRef, Channel, OutboundKind, OutboundMessage, utcnow
 from shared.db import Document
 from shared.problems import Problem
 
@@ -155,9 +156,18 @@ def update(request: schemas.Update, contact_reasons: set[str] | None) -> Decide:
     return decide
 
 
-def note(request: schemas.Note) -> Decide:
-    def decide(_: Document) -> Change:
-        return Change(event="note_added", entries=[{"kind": "note", "text": request.text}])
+def _attached(attachments: list[Attachment], document: Document) -> list[dict[str, Any]]:
+    """The files an agent attaches, which must belong to the conversation's hotel."""
+    for attachment in attachments:
+        if attachment.location_id != document["location_id"]:
+            raise Problem(422, "Invalid request", f"attachment_ids: {attachment.id} belongs to another hotel.")
+    return [attachment.public() for attachment in attachments]
+
+
+def note(request: schemas.Note, attachments: list[Attachment]) -> Decide:
+    def decide(document: Document) -> Change:
+        entry = {"kind": "note", "text": request.text, "attachments": _attached(attachments, document)}
+        return Change(event="note_added", entries=[entry])
 
     return decide
 
@@ -190,10 +200,11 @@ def reservation(request: schemas.Reservation) -> Decide:
     return decide
 
 
-def reply(request: schemas.Reply, actor: Actor, reply_token: str) -> Decide:
+def reply(request: schemas.Reply, actor: Actor, reply_token: str, attachments: list[Attachment]) -> Decide:
     """An agent's answer to the guest: stored, then handed to notify; from on hold it reopens."""
 
     def decide(document: Document) -> Change:
+        files = _attached(attachments, document)
         before = _status(document)
         after = states.agent_replies(before)
         channel = Channel(document["channel"])
@@ -215,6 +226,7 @@ def reply(request: schemas.Reply, actor: Actor, reply_token: str) -> Decide:
             reply_token=reply_token,
             in_reply_to=document.get("last_message_id"),
             author_name=actor.name,
+            attachments=[AttachmentRef.model_validate(f) for f in files],
         )
         changes: dict[str, Any] = {"status": after.value, "last_agent_activity_at": utcnow()}
         if after != before:
@@ -229,6 +241,7 @@ def reply(request: schemas.Reply, actor: Actor, reply_token: str) -> Decide:
             "subject": subject,
             "text": request.text,
             "to": outbound.to,
+            "attachments": files,
             "delivery": {"state": "pending"},
         }
         return Change(

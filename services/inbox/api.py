@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from nats.aio.msg import Msg
 
+from shared.attachments import Attachment, AttachmentStore
 from shared.auth import ActorDep
 from shared.bus import LOCATION_ID_PATTERN, Channel, Subjects
 from shared.problems import Problem
@@ -132,6 +133,18 @@ async def get_conversation(
     )
 
 
+async def attachments_of(inbox: Inbox, ids: list[str]) -> list[Attachment]:
+    """The uploaded files a message names; an unknown id is the client's mistake (422)."""
+    store = AttachmentStore(inbox.repository.conversations.database)
+    found = []
+    for attachment_id in dict.fromkeys(ids):
+        attachment = await store.describe(attachment_id)
+        if attachment is None:
+            raise Problem(422, "Invalid request", f"attachment_ids: no uploaded file has the id {attachment_id!r}.")
+        found.append(attachment)
+    return found
+
+
 async def _result(inbox: Inbox, conversation_id: str, actor: ActorDep, decide: actions.Decide) -> dict[str, Any]:
     document, entries = await inbox.act(conversation_id, actor, decide)
     return {"conversation": public_conversation(document), "entries": [public_entry(e) for e in entries]}
@@ -142,9 +155,9 @@ async def reply(
     conversation_id: ConversationId, body: schemas.Reply, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Answer the guest (by email, or in the chat while it is open); reopens a request on hold."""
-    return await _result(
-        inbox, conversation_id, actor, actions.reply(body, actor, reply_token(conversation_id, inbox.secret))
-    )
+    files = await attachments_of(inbox, body.attachment_ids)
+    decide = actions.reply(body, actor, reply_token(conversation_id, inbox.secret), files)
+    return await _result(inbox, conversation_id, actor, decide)
 
 
 @router.post("/{conversation_id}/notes")
@@ -152,7 +165,8 @@ async def add_note(
     conversation_id: ConversationId, body: schemas.Note, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
     """An internal note: visible to agents only, never sent to the guest."""
-    return await _result(inbox, conversation_id, actor, actions.note(body))
+    files = await attachments_of(inbox, body.attachment_ids)
+    return await _result(inbox, conversation_id, actor, actions.note(body, files))
 
 
 @router.post("/{conversation_id}/read")

@@ -15,6 +15,7 @@ from shared.settings import HubSettings
 
 from . import handlers
 from .api import events_router, router
+from .attachments_api import router as attachments_router
 from .directory_api import router as directory_router
 from .directory_repository import DIRECTORY_INDEXES
 from .repository import INDEXES
@@ -37,7 +38,7 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
     handlers.register(runtime, http)
     app = create_app(
         runtime,
-        [router, events_router, directory_router],
+        [router, events_router, directory_router, attachments_router],
         title="Hub inbox",
         background=[handlers.snooze_sweep(http), handlers.bootstrap_admin(http)],
     )

@@ -62,13 +62,18 @@ class Counts(BaseModel):
     buckets: dict[str, int] = {}
 
 
+AttachmentId = Annotated[str, StringConstraints(pattern=r"^att_[A-Za-z0-9_-]{20,64}$")]
+
+
 class Reply(Strict):
     text: Text
     subject: ShortText | None = None
+    attachment_ids: list[AttachmentId] = Field(default=[], max_length=10)
 
 
 class Note(Strict):
     text: Text
+    attachment_ids: list[AttachmentId] = Field(default=[], max_length=10)
 
 
 class Assign(Strict):

@@ -90,6 +90,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_MONGO_URL": f"mongodb://127.0.0.1:{ferret.port}",
         "HUB_MONGO_DATABASE": "hub",
         "HUB_SECRET_KEY": TEST_SECRET,
+        "HUB_INBOX_ATTACHMENT_MAX_BYTES": str(1024 * 1024),
         "HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL": "admin@test.hotel",
         "HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.

@@ -1,0 +1,84 @@
+"""Files attached to replies and notes: stored once, scoped to their hotel, never served as code."""
+
+import base64
+import json
+from typing import Any
+
+import httpx
+import pytest
+from nats.aio.client import Client as NatsClient
+
+from tests.integration.conftest import Stack, agent_headers
+from tests.integration.inbox_helpers import AgentApi, publish_inbound
+
+pytestmark = pytest.mark.integration
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+
+
+async def upload(
+    http: httpx.AsyncClient, base: str, headers: dict[str, str], location: str, name: str, data: bytes, kind: str
+) -> httpx.Response:
+    files = {"file": (name, data, kind)}
+    return await http.post(f"{base}/api/v1/attachments", files=files, data={"location": location}, headers=headers)
+
+
+async def test_reply_with_attachments_and_safe_download(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    base = stack.url("inbox")
+    headers = agent_headers([location])
+    api = AgentApi(http, base, headers)
+    await publish_inbound(nc, location, text="Can you send the menu?")
+    cid = (await api.wait_for(location))[0]["id"]
+
+    png = await upload(http, base, headers, location, "menu.png", PNG, "image/png")
+    svg = await upload(http, base, headers, location, "logo.png", SVG, "image/png")  # lies about its type
+    assert png.status_code == svg.status_code == 201, svg.text
+    assert png.json()["content_type"] == "image/png"
+    assert svg.json()["content_type"] == "image/svg+xml", "the type is sniffed, not taken from the sender"
+
+    result = await api.ok("POST", cid, "messages", {"text": "Here it is", "attachment_ids": [png.json()["id"]]})
+    assert [a["filename"] for a in result["entries"][0]["attachments"]] == ["menu.png"]
+    command: dict[str, Any] = json.loads(
+        (await nc.jetstream().get_last_msg("OUTBOUND", "hub.outbound.email")).data or b"{}"
+    )
+    assert command["attachments"][0]["id"] == png.json()["id"]
+
+    image = await http.get(f"{base}/api/v1/attachments/{png.json()['id']}", headers=headers)
+    assert image.status_code == 200
+    assert image.content == PNG
+    assert image.headers["content-type"] == "image/png"
+    assert image.headers["content-disposition"].startswith("inline")
+    assert image.headers["x-content-type-options"] == "nosniff"
+    script = await http.get(f"{base}/api/v1/attachments/{svg.json()['id']}", headers=headers)
+    assert script.headers["content-disposition"].startswith("attachment")
+    assert script.headers["content-type"] == "application/octet-stream"
+    assert "sandbox" in script.headers["content-security-policy"]
+
+
+async def test_files_of_another_hotel_are_invisible_and_limits_hold(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    base = stack.url("inbox")
+    mine, theirs = agent_headers([location]), agent_headers([f"{location}-x"])
+    uploaded = (await upload(http, base, mine, location, "a.png", PNG, "image/png")).json()
+    assert (await http.get(f"{base}/api/v1/attachments/{uploaded['id']}", headers=theirs)).status_code == 404
+    assert (await upload(http, base, theirs, location, "a.png", PNG, "image/png")).status_code == 404
+    empty = await upload(http, base, mine, location, "empty.txt", b"", "text/plain")
+    assert empty.status_code == 422
+    huge = await upload(http, base, mine, location, "huge.bin", b"x" * (1024 * 1024 + 1), "application/pdf")
+    assert huge.status_code == 413
+    assert "bytes at most" in huge.json()["detail"]
+
+    await publish_inbound(nc, f"{location}-x", text="other hotel")
+    other_api = AgentApi(http, base, theirs)
+    other = (await other_api.wait_for(f"{location}-x"))[0]["id"]
+    foreign = await other_api.call("POST", other, "notes", {"text": "x", "attachment_ids": [uploaded["id"]]})
+    assert foreign.status_code == 422
+    assert "another hotel" in foreign.json()["detail"]
+    unknown = await other_api.call("POST", other, "notes", {"text": "x", "attachment_ids": ["att_" + "A" * 30]})
+    assert unknown.status_code == 422
