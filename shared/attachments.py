@@ -79,8 +79,13 @@ class AttachmentStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
 
-    async def put(self, data: bytes, filename: str, location_id: str, uploaded_by: str) -> Attachment:
-        file_id = "att_" + secrets.token_urlsafe(24)
+    async def put(
+        self, data: bytes, filename: str, location_id: str, uploaded_by: str, *, file_id: str | None = None
+    ) -> Attachment:
+        """Store a file. With a `file_id` derived from the message it came in, storing it again is a no-op."""
+        if file_id is not None and (existing := await self.describe(file_id)) is not None:
+            return existing
+        file_id = file_id or "att_" + secrets.token_urlsafe(24)
         metadata = {
             "content_type": sniff(data),
             "location_id": location_id,

@@ -196,6 +196,16 @@ class ThreadHints(BaseModel):
     review_id: Annotated[str, StringConstraints(max_length=300)] | None = None  # "<platform>:<id>"
 
 
+class AttachmentRef(BaseModel):
+    """A file in the attachments bucket (shared/attachments.py) that a message carries."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    content_id: str | None = None  # an inline image's cid, referenced by the message's HTML
+
+
 class InboundMessage(BusMessage):
     """A guest's message from any channel, normalized by ingest (`hub.inbound.guest.*`)."""
 
@@ -212,6 +222,8 @@ class InboundMessage(BusMessage):
     thread: ThreadHints = Field(default_factory=ThreadHints)
     rating: int | None = Field(default=None, ge=1, le=5)  # reviews
     bot_handled: bool = False  # a chat the chatbot answers until it hands over to a person
+    html: Annotated[str, StringConstraints(max_length=200_000)] | None = None  # sanitized at ingest
+    attachments: list[AttachmentRef] = Field(default=[], max_length=20)
 
 
 class ConversationCreated(BusMessage):
@@ -256,15 +268,6 @@ class OutboundKind(StrEnum):
     FORWARD = "forward"
     DELEGATE = "delegate"
     SHARE = "share"
-
-
-class AttachmentRef(BaseModel):
-    """A file in the attachments bucket (shared/attachments.py) that a message carries."""
-
-    id: str
-    filename: str
-    content_type: str
-    size: int
 
 
 class OutboundMessage(BusMessage):

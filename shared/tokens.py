@@ -5,18 +5,18 @@ purpose and id with the shared key) proves the hub made it, so a guessed or spoo
 attaches a message to someone else's request.
 """
 
-import base64
 import hashlib
 import hmac
 import re
 
-SIGNATURE_LENGTH = 16
-_TOKEN = re.compile(r"^([a-z0-9]{1,64})\.([A-Za-z0-9_-]{16})$")
+# Lower-case hex, 80 bits: mail systems may change the case of an address's local part.
+SIGNATURE_LENGTH = 20
+_TOKEN = re.compile(r"^([a-z0-9]{1,64})\.([0-9a-f]{20})$")
 
 
 def _signature(purpose: str, object_id: str, secret: str) -> str:
-    digest = hmac.new(secret.encode(), f"{purpose}:{object_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode()[:SIGNATURE_LENGTH]
+    digest = hmac.new(secret.encode(), f"{purpose}:{object_id}".encode(), hashlib.sha256).hexdigest()
+    return digest[:SIGNATURE_LENGTH]
 
 
 def sign(purpose: str, object_id: str, secret: str) -> str:
@@ -25,7 +25,7 @@ def sign(purpose: str, object_id: str, secret: str) -> str:
 
 def verify(purpose: str, token: str, secret: str) -> str | None:
     """The id the token was made for, or None if it is malformed or not signed by us."""
-    match = _TOKEN.match(token)
+    match = _TOKEN.match(token.lower())
     if match is None:
         return None
     object_id, signature = match.groups()

@@ -148,7 +148,10 @@ class Inbox:
             log.warning("reply token with a bad signature ignored", extra={"location": location_id})
             return None
         document = await self.repository.get(conversation_id)
-        return conversation_id if document is not None else None
+        if document is None or document["location_id"] != location_id:
+            # The hotel in the reply address is not signed; a token only counts for its own hotel.
+            return None
+        return conversation_id
 
     async def _is_alert(self, message: InboundMessage) -> bool:
         if message.rating is None:
@@ -261,6 +264,8 @@ class Inbox:
             "text": message.text,
             "rating": message.rating,
             "message_id": message.thread.message_id,
+            "html": message.html,
+            "attachments": [a.model_dump() for a in message.attachments],
             "at": message.received_at,
         }
 

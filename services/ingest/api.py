@@ -4,13 +4,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from shared import signatures
 from shared.bus import Channel, is_location_id
 from shared.http import decode_json_or_form, read_body
 from shared.messaging import PublishFailedError
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
-from . import service
+from . import email_intake, service
 from .metrics import INBOUND_REJECTED
 from .schemas import Accepted, FormSubmission
 from .settings import IngestSettings
@@ -54,3 +55,29 @@ async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -
             Problem(503, "Temporarily unavailable", "The message could not be stored; please send it again."),
         ) from None
     return JSONResponse(Accepted(key=key).model_dump(), status_code=202)
+
+
+@router.post("/email/raw", status_code=202)
+async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    """A raw RFC 822 message from a mail provider's inbound webhook (signed); 202 once it is stored."""
+    settings: IngestSettings = request.app.state.ingest_settings
+    body = await read_body(request, settings.email_max_bytes)
+    try:
+        signatures.verify(
+            settings.webhook_secret.get_secret_value(),
+            request.headers.get("x-hub-timestamp"),
+            request.headers.get("x-hub-signature"),
+            body,
+        )
+    except signatures.SignatureError as exc:
+        INBOUND_REJECTED.labels(channel="email", reason="signature").inc()
+        raise Problem(401, "Unauthorized", str(exc)) from None
+    recipients = [r for r in request.query_params.getlist("to") if len(r) <= 320][:20]
+    try:
+        outcome = await email_intake.accept_email(runtime, settings, body, recipients)
+    except email_intake.UnreadableEmailError as exc:
+        INBOUND_REJECTED.labels(channel="email", reason="unreadable").inc()
+        raise Problem(422, "Unreadable email", str(exc)) from None
+    except PublishFailedError:
+        raise Problem(503, "Temporarily unavailable", "The email could not be stored; send it again.") from None
+    return JSONResponse({"status": "accepted", "key": outcome.key, "automatic": outcome.automatic}, status_code=202)

@@ -8,14 +8,14 @@ from shared.settings import HubSettings
 
 from .api import router
 from .settings import IngestSettings
+from .smtp import smtp_receiver
 
 
 def build_app(settings: HubSettings | None = None, http: IngestSettings | None = None) -> FastAPI:
     settings = settings or HubSettings()
     http = http or IngestSettings()
-    app = create_app(
-        Runtime.build("ingest", settings, publications=[INBOUND_GUEST_MESSAGE]), [router], title="Hub ingest"
-    )
+    runtime = Runtime.build("ingest", settings, publications=[INBOUND_GUEST_MESSAGE])
+    app = create_app(runtime, [router], title="Hub ingest", background=[smtp_receiver(http)])
     app.state.ingest_settings = http
     return app
 

@@ -1,6 +1,6 @@
 """Settings of the ingest service (`HUB_INGEST_*`)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import HttpSettings
@@ -12,3 +12,15 @@ class IngestSettings(HttpSettings):
     port: int = 8001
     # A web form is a few fields of text; anything larger is refused before it is read whole.
     form_max_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # Email. Hotel mailboxes: explicit addresses, and/or `<hotel id>@<hotel_mail_domain>`.
+    mailboxes: dict[str, str] = Field(default={}, description="address -> hotel id")
+    hotel_mail_domain: str | None = None
+    # Where replies come back: reply+<token>@<hotel>.<reply_domain> (and solicit+… for solicitations).
+    reply_domain: str = "reply.hub.localhost"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=0, le=65535, description="0 turns the SMTP receiver off")
+    email_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    smtp_command_call_limit: int = Field(default=100, ge=10)
+    # Shared with the mail provider or review platform that calls the signed webhooks.
+    webhook_secret: SecretStr = SecretStr("dev-only-webhook-secret")

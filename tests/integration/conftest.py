@@ -26,6 +26,9 @@ pytestmark = pytest.mark.integration
 
 TEST_SECRET = "integration-test-secret-not-for-production"  # noqa: S105
 BOOTSTRAP_PASSWORD = "test-admin-password"  # noqa: S105
+WEBHOOK_SECRET = "integration-webhook-secret"  # noqa: S105
+HOTEL_MAIL_DOMAIN = "hotels.test"
+REPLY_DOMAIN = "reply.hotels.test"
 
 
 def agent_headers(
@@ -63,6 +66,10 @@ class Stack:
     def mongo_url(self) -> str:
         return f"mongodb://127.0.0.1:{self.ferretdb.port}"
 
+    @property
+    def smtp_port(self) -> int:
+        return int(self.env["HUB_INGEST_SMTP_PORT"])
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.services[service].port}"
 
@@ -91,6 +98,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_MONGO_DATABASE": "hub",
         "HUB_SECRET_KEY": TEST_SECRET,
         "HUB_INBOX_ATTACHMENT_MAX_BYTES": str(1024 * 1024),
+        "HUB_INGEST_SMTP_PORT": str(servers.free_port()),
+        "HUB_INGEST_HOTEL_MAIL_DOMAIN": HOTEL_MAIL_DOMAIN,
+        "HUB_INGEST_REPLY_DOMAIN": REPLY_DOMAIN,
+        "HUB_INGEST_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL": "admin@test.hotel",
         "HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.

@@ -349,7 +349,7 @@ class TestThreading:
         )
         token = tokens.sign("reply", cid, TEST_SECRET)
         await publish_inbound(nc, location, message_id="a3@guest.example", reply_token=token, text="by token")
-        forged = cid + "." + "A" * 16
+        forged = cid + "." + "a" * 20
         await publish_inbound(nc, location, message_id="a4@guest.example", reply_token=forged, text="forged")
         items = await api.wait_for(location, count=2)
         assert len(items) == 2, "the forged token opened a new request"

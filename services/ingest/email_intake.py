@@ -1,0 +1,133 @@
+"""Rules of inbound email, whichever way it arrives (SMTP, raw HTTP, later IMAP): which hotel it is
+for, whether a person wrote it, and the normalized message published for the inbox."""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from shared.attachments import AttachmentStore
+from shared.bus import (
+    INBOUND_GUEST_MESSAGE,
+    AttachmentRef,
+    Channel,
+    Guest,
+    InboundMessage,
+    Subjects,
+    ThreadHints,
+    is_location_id,
+)
+from shared.messaging import publish_durably
+from shared.runtime import Runtime
+
+from .email_parsing import ParsedEmail, UnreadableEmailError, parse, valid_address
+from .metrics import INBOUND_ACCEPTED, INBOUND_REJECTED
+from .settings import IngestSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where an email goes: a hotel, and the reply token when it answers one of our messages."""
+
+    location_id: str
+    reply_token: str | None = None
+
+
+def destination_of(recipient: str, settings: IngestSettings) -> Destination | None:
+    """The hotel a recipient address belongs to, or None if it is none of ours."""
+    address = valid_address(recipient)
+    if address is None:
+        return None
+    local, _, domain = address.partition("@")
+    reply_domain = "." + settings.reply_domain.lower()
+    if domain.endswith(reply_domain) and local.startswith("reply+"):
+        # reply+<token>@<hotel>.<reply domain>: the hotel in the domain keeps the local part within
+        # the 64 characters mail servers accept.
+        location, token = domain.removesuffix(reply_domain), local.removeprefix("reply+")
+        return Destination(location, token) if is_location_id(location) and token else None
+    mapped = {k.lower(): v for k, v in settings.mailboxes.items()}.get(address)
+    if mapped:
+        return Destination(mapped)
+    if settings.hotel_mail_domain and domain == settings.hotel_mail_domain.lower() and is_location_id(local):
+        return Destination(local)
+    return None
+
+
+def email_key(location_id: str, parsed: ParsedEmail, raw: bytes) -> str:
+    """The same email, fetched by IMAP and forwarded by SMTP, has one key: its Message-ID (per hotel)."""
+    # Without a Message-ID, the content decides; line ends and trailing blank lines differ between
+    # SMTP, IMAP and webhooks, so they do not count.
+    normalized = raw.replace(b"\r\n", b"\n").strip()
+    identity = parsed.message_id or "sha256:" + hashlib.sha256(normalized).hexdigest()
+    return f"email:{location_id}:{identity.lower()}"
+
+
+@dataclass
+class EmailOutcome:
+    key: str | None
+    automatic: str | None = None
+
+
+async def accept_email(
+    runtime: Runtime, settings: IngestSettings, raw: bytes, envelope_recipients: list[str]
+) -> EmailOutcome:
+    """Store the email's files, publish it, and return once JetStream has it.
+
+    Raises UnreadableEmailError (permanent: tell the sender) or PublishFailedError (temporary).
+    """
+    parsed = parse(raw)
+    destination = next(
+        (d for r in [*envelope_recipients, *parsed.recipients] if (d := destination_of(r, settings)) is not None),
+        None,
+    )
+    if destination is None:
+        raise UnreadableEmailError("none of the recipients is a hotel mailbox of this hub")
+    if parsed.automatic is not None:
+        # Out-of-office answers and bounces are not guests writing; they must not reopen requests.
+        INBOUND_REJECTED.labels(channel=Channel.EMAIL.value, reason=parsed.automatic).inc()
+        log.info("automatic email not routed to the inbox", extra={"kind": parsed.automatic})
+        return EmailOutcome(key=None, automatic=parsed.automatic)
+    key = email_key(destination.location_id, parsed, raw)
+    try:
+        guest = Guest(name=parsed.sender_name, email=parsed.sender_email)
+    except ValidationError as exc:
+        reason = exc.errors(include_url=False)[0]["msg"]
+        raise UnreadableEmailError(f"the sender's address cannot receive answers ({reason})") from None
+    store = AttachmentStore(runtime.db)
+    attachments = []
+    for index, part in enumerate(parsed.attachments):
+        file_id = "att_m" + hashlib.sha256(f"{key}:{index}".encode()).hexdigest()[:40]
+        stored = await store.put(part.data, part.filename, destination.location_id, "email", file_id=file_id)
+        attachments.append(AttachmentRef(**stored.public(), content_id=part.content_id))
+    message = InboundMessage(
+        key=key,
+        channel=Channel.EMAIL,
+        location_id=destination.location_id,
+        guest=guest,
+        subject=parsed.subject,
+        text=parsed.text or "(no text)",
+        html=parsed.html,
+        attachments=attachments,
+        thread=ThreadHints(
+            message_id=parsed.message_id,
+            in_reply_to=parsed.in_reply_to[:100],
+            references=parsed.references[:500],
+            reply_token=destination.reply_token,
+        ),
+    )
+    await publish_durably(
+        runtime.broker,
+        INBOUND_GUEST_MESSAGE,
+        message,
+        subject=Subjects.inbound_guest(Channel.EMAIL, destination.location_id),
+        msg_id=key,
+        timeout=runtime.settings.nats_publish_timeout_seconds,
+    )
+    INBOUND_ACCEPTED.labels(channel=Channel.EMAIL.value, location=destination.location_id).inc()
+    return EmailOutcome(key=key)
+
+
+__all__ = ["EmailOutcome", "UnreadableEmailError", "accept_email", "destination_of"]
