@@ -194,6 +194,7 @@ class ThreadHints(BaseModel):
     reply_token: Annotated[str, StringConstraints(max_length=200)] | None = None  # from reply+<token>@…
     chat_session_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     review_id: Annotated[str, StringConstraints(max_length=300)] | None = None  # "<platform>:<id>"
+    caller: Annotated[str, StringConstraints(max_length=100)] | None = None  # "<hotel>:<phone number>"
 
 
 class AttachmentRef(BaseModel):
@@ -224,6 +225,7 @@ class InboundMessage(BusMessage):
     bot_handled: bool = False  # a chat the chatbot answers until it hands over to a person
     html: Annotated[str, StringConstraints(max_length=200_000)] | None = None  # sanitized at ingest
     attachments: list[AttachmentRef] = Field(default=[], max_length=20)
+    review: dict[str, Any] | None = None  # platform, url, language, date, original rating and scale
 
 
 class ConversationCreated(BusMessage):

@@ -221,8 +221,9 @@ class Inbox:
             }
             if status != Status(document["status"]):
                 changes["snoozed_until"] = None
-            if alert:
-                changes["alert"] = True
+            if message.rating is not None:
+                # An edited review brings its new rating, which raises or clears the alert.
+                changes["alert"] = alert
                 changes["rating"] = message.rating
             if message.thread.message_id:
                 changes["last_message_id"] = message.thread.message_id
@@ -265,6 +266,7 @@ class Inbox:
             "rating": message.rating,
             "message_id": message.thread.message_id,
             "html": message.html,
+            "review": message.review,
             "attachments": [a.model_dump() for a in message.attachments],
             "at": message.received_at,
         }

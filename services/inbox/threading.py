@@ -1,10 +1,11 @@
 """Which conversation an inbound message belongs to.
 
 Email threads by its headers against every Message-ID the conversation has seen or sent, then by
-the signed reply token in the recipient address; chat by session; a review by its id; a web form
-always opens a new request. When nothing known matches, the thread key is derived from the
-message itself so that every replica computes the same key for messages of one thread: an email
-thread's key is its root Message-ID (the first of References), whichever message arrives first.
+the signed reply token in the recipient address; chat by session; a review by its id; a call by
+the caller's number; a web form always opens a new request. When nothing known matches, the
+thread key is derived from the message itself so that every replica computes the same key for
+messages of one thread: an email thread's key is its root Message-ID (the first of References),
+whichever message arrives first.
 """
 
 from dataclasses import dataclass
@@ -40,5 +41,9 @@ def lookup_for(message: InboundMessage) -> ThreadLookup:
     if message.channel is Channel.REVIEW and hints.review_id:
         key = f"review:{hints.review_id}"
         return ThreadLookup(references=[key], new_thread_key=key, own_references=[key])
-    # Web forms and phone calls: every message is a new request.
+    if message.channel is Channel.PHONE and hints.caller:
+        # Calls thread on the caller: one conversation per number and hotel.
+        key = f"phone:{hints.caller}"
+        return ThreadLookup(references=[key], new_thread_key=key, own_references=[key])
+    # Web forms (and calls without a number): every message is a new request.
     return ThreadLookup(references=[], new_thread_key=message.key, own_references=[message.key])

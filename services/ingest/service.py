@@ -3,12 +3,12 @@
 import hashlib
 import logging
 
-from shared.bus import INBOUND_GUEST_MESSAGE, Channel, Guest, InboundMessage, Subjects
+from shared.bus import INBOUND_GUEST_MESSAGE, Channel, Guest, InboundMessage, Subjects, ThreadHints
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
 from .metrics import INBOUND_ACCEPTED
-from .schemas import FormSubmission
+from .schemas import Call, FormSubmission, Review
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +49,66 @@ async def accept_form(runtime: Runtime, location_id: str, form: FormSubmission) 
     )
     INBOUND_ACCEPTED.labels(channel=Channel.FORM.value, location=location_id).inc()
     return key
+
+
+async def accept_review(runtime: Runtime, review: Review) -> str:
+    """Publish a review. The same review sent again is accepted once; an edited one (new text or
+    rating) joins the same conversation as a new entry, since the inbox threads reviews by id."""
+    content = hashlib.sha256(f"{review.rating}/{review.scale}\x1f{review.title}\x1f{review.text}".encode()).hexdigest()
+    key = f"review:{review.platform}:{review.review_id}:{content[:16]}"
+    message = InboundMessage(
+        key=key,
+        channel=Channel.REVIEW,
+        location_id=review.location,
+        guest=Guest(name=review.author, email=review.author_email),
+        subject=review.title or f"{review.platform} review",
+        text=review.text or "(rating only)",
+        rating=review.stars(),
+        thread=ThreadHints(review_id=f"{review.platform}:{review.review_id}"),
+        review={
+            "platform": review.platform,
+            "url": review.url,
+            "language": review.language,
+            "date": review.date,
+            "rating": review.rating,
+            "scale": review.scale,
+        },
+    )
+    await _publish(runtime, message)
+    return key
+
+
+def phone_digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
+async def accept_call(runtime: Runtime, call: Call) -> str:
+    """Publish a call; every call from one number to one hotel joins the same conversation."""
+    number = phone_digits(call.caller)
+    minutes, seconds = divmod(call.duration_seconds, 60)
+    text = f"{call.direction.capitalize()} call from {call.caller}, {minutes} min {seconds:02d} s."
+    if call.recording_url:
+        text += f"\nRecording: {call.recording_url}"
+    message = InboundMessage(
+        key=f"call:{call.location}:{call.call_id}",
+        channel=Channel.PHONE,
+        location_id=call.location,
+        guest=Guest(name=call.caller_name, phone=number),
+        subject=f"Call from {call.caller}",
+        text=text,
+        thread=ThreadHints(caller=f"{call.location}:{number}"),
+    )
+    await _publish(runtime, message)
+    return message.key
+
+
+async def _publish(runtime: Runtime, message: InboundMessage) -> None:
+    await publish_durably(
+        runtime.broker,
+        INBOUND_GUEST_MESSAGE,
+        message,
+        subject=Subjects.inbound_guest(message.channel, message.location_id),
+        msg_id=message.key,
+        timeout=runtime.settings.nats_publish_timeout_seconds,
+    )
+    INBOUND_ACCEPTED.labels(channel=message.channel.value, location=message.location_id).inc()

@@ -24,9 +24,9 @@ from tests.support.servers import Process
 
 pytestmark = pytest.mark.integration
 
-TEST_SECRET = "integration-test-secret-not-for-production"  # noqa: S105
-BOOTSTRAP_PASSWORD = "test-admin-password"  # noqa: S105
-WEBHOOK_SECRET = "integration-webhook-secret"  # noqa: S105
+TEST_SECRET = "integration-test-secret-not-for-production"
+BOOTSTRAP_PASSWORD = "test-admin-password"
+WEBHOOK_SECRET = "integration-webhook-secret"
 HOTEL_MAIL_DOMAIN = "hotels.test"
 REPLY_DOMAIN = "reply.hotels.test"
 

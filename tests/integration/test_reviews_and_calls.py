@@ -1,0 +1,101 @@
+"""Signed webhooks of review platforms and telephony, landing as conversations in the inbox."""
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+from nats.aio.client import Client as NatsClient
+
+from shared import signatures
+from tests.integration.conftest import ADMIN, WEBHOOK_SECRET, Stack
+from tests.integration.inbox_helpers import AgentApi
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def signed_post(
+    http: httpx.AsyncClient, url: str, payload: dict[str, Any], *, secret: str = WEBHOOK_SECRET, age: int = 0
+) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    timestamp = int(time.time()) - age
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hub-Timestamp": str(timestamp),
+        "X-Hub-Signature": signatures.sign(secret, timestamp, body),
+    }
+    return await http.post(url, content=body, headers=headers)
+
+
+def review(location: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "platform": "tripadvisor",
+        "review_id": "r-1",
+        "location": location,
+        "author": "Sam",
+        "rating": 1,
+        "scale": 5,
+        "title": "Noisy room",
+        "text": "Construction work from 7am.",
+        **fields,
+    }
+
+
+class TestReviews:
+    async def test_bad_review_raises_an_alert_and_an_edit_updates_the_same_conversation(
+        self, stack: Stack, http: httpx.AsyncClient, location: str
+    ) -> None:
+        url = f"{stack.url('ingest')}/ingest/reviews"
+        assert (await signed_post(http, url, review(location))).status_code == 202
+        assert (await signed_post(http, url, review(location))).status_code == 202  # resent: accepted once
+        api = AgentApi(http, stack.url("inbox"), ADMIN)
+        conversation = (await api.wait_for(location))[0]
+        assert (conversation["channel"], conversation["alert"], conversation["rating"]) == ("review", True, 1)
+        assert [i["id"] for i in await api.conversations(location=location, bucket="alerts")] == [conversation["id"]]
+        edited = review(location, rating=8, scale=10, text="They moved us to a quiet room. Thanks!")
+        assert (await signed_post(http, url, edited)).status_code == 202
+        detail = await eventually(lambda: api.get(conversation["id"]), lambda d: len(d["timeline"]) == 2)
+        assert detail["conversation"]["alert"] is False, "the edited rating (4/5) clears the alert"
+        assert detail["conversation"]["rating"] == 4
+        await asyncio.sleep(1)
+        assert len(await api.conversations(location=location, view="all")) == 1
+
+    async def test_bad_or_stale_signature_is_401_and_publishes_nothing(
+        self, stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+    ) -> None:
+        url = f"{stack.url('ingest')}/ingest/reviews"
+        before = (await nc.jetstream().stream_info("INBOUND")).state.last_seq
+        forged = await signed_post(http, url, review(location), secret="not-the-secret")
+        stale = await signed_post(http, url, review(location), age=3600)
+        unsigned = await http.post(url, json=review(location))
+        assert forged.status_code == stale.status_code == unsigned.status_code == 401
+        assert "older" in stale.json()["detail"]
+        assert (await nc.jetstream().stream_info("INBOUND")).state.last_seq == before
+
+    async def test_invalid_review_names_the_field(self, stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+        response = await signed_post(http, f"{stack.url('ingest')}/ingest/reviews", review(location, rating="bad"))
+        assert response.status_code == 422
+        assert "rating" in response.json()["detail"]
+
+
+class TestCalls:
+    async def test_calls_from_one_number_thread_on_the_caller(
+        self, stack: Stack, http: httpx.AsyncClient, location: str
+    ) -> None:
+        url = f"{stack.url('ingest')}/ingest/calls"
+        for n, caller in enumerate(["+33 6 12 34 56 78", "+33612345678", "+44 20 7946 0000"]):
+            call = {"call_id": f"c{n}", "location": location, "caller": caller, "duration_seconds": 95}
+            assert (await signed_post(http, url, call)).status_code == 202
+        api = AgentApi(http, stack.url("inbox"), ADMIN)
+        items = await api.wait_for(location, count=2)
+        await eventually(
+            lambda: api.conversations(location=location, view="all"),
+            lambda items: sorted(i["message_count"] for i in items) == [1, 2],
+        )
+        assert {i["channel"] for i in items} == {"phone"}
+        bad = await signed_post(http, url, {"call_id": "x", "location": location, "caller": "call me maybe"})
+        assert bad.status_code == 422
+        assert "caller" in bad.json()["detail"]
