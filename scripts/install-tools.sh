@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the hub needs to run and be tested on a fresh Debian machine, and skips what is there:
 # Python deps (uv, .venv), NATS server and FerretDB (built from the Go module proxy into .tools/bin),
-# PostgreSQL (FerretDB's backend) and nginx (the gateway) from Debian's packages. Safe to run again; a second run takes a second or two.
+# PostgreSQL (FerretDB's backend), nginx (the gateway) and Dovecot (IMAP, for the tests) from Debian. Safe to run again; a second run takes a second or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +49,11 @@ apt_install() {
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   log "installing PostgreSQL (FerretDB's backend)"
   apt_install postgresql
+fi
+
+if ! command -v dovecot >/dev/null 2>&1; then
+  log "installing Dovecot (the IMAP server the tests poll)"
+  apt_install dovecot-imapd
 fi
 
 if ! command -v nginx >/dev/null 2>&1; then

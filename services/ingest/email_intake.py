@@ -72,17 +72,26 @@ class EmailOutcome:
 
 
 async def accept_email(
-    runtime: Runtime, settings: IngestSettings, raw: bytes, envelope_recipients: list[str]
+    runtime: Runtime,
+    settings: IngestSettings,
+    raw: bytes,
+    envelope_recipients: list[str],
+    *,
+    mailbox_location: str | None = None,
 ) -> EmailOutcome:
     """Store the email's files, publish it, and return once JetStream has it.
 
-    Raises UnreadableEmailError (permanent: tell the sender) or PublishFailedError (temporary).
+    `mailbox_location` is the hotel of the mailbox it was fetched from (IMAP); a reply address among
+    the recipients still wins, since it names the conversation. Raises UnreadableEmailError
+    (permanent: tell the sender) or PublishFailedError (temporary).
     """
     parsed = parse(raw)
     destination = next(
         (d for r in [*envelope_recipients, *parsed.recipients] if (d := destination_of(r, settings)) is not None),
         None,
     )
+    if destination is None or (mailbox_location and not destination.reply_token):
+        destination = Destination(mailbox_location) if mailbox_location else None
     if destination is None:
         raise UnreadableEmailError("none of the recipients is a hotel mailbox of this hub")
     if parsed.automatic is not None:

@@ -7,6 +7,8 @@ from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
 from .api import router
+from .imap import INDEXES as IMAP_INDEXES
+from .imap import imap_pollers
 from .settings import IngestSettings
 from .smtp import smtp_receiver
 
@@ -14,8 +16,9 @@ from .smtp import smtp_receiver
 def build_app(settings: HubSettings | None = None, http: IngestSettings | None = None) -> FastAPI:
     settings = settings or HubSettings()
     http = http or IngestSettings()
-    runtime = Runtime.build("ingest", settings, publications=[INBOUND_GUEST_MESSAGE])
-    app = create_app(runtime, [router], title="Hub ingest", background=[smtp_receiver(http)])
+    runtime = Runtime.build("ingest", settings, IMAP_INDEXES, publications=[INBOUND_GUEST_MESSAGE])
+    background = [smtp_receiver(http), imap_pollers(http)]
+    app = create_app(runtime, [router], title="Hub ingest", background=background)
     app.state.ingest_settings = http
     return app
 

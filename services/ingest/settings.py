@@ -1,9 +1,21 @@
 """Settings of the ingest service (`HUB_INGEST_*`)."""
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import HttpSettings
+
+
+class ImapMailbox(BaseModel):
+    """A hotel mailbox polled over IMAP (several can be listed; shard them across replicas)."""
+
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    tls: bool = True
+    user: str
+    password: SecretStr
+    folder: str = "INBOX"
+    location_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class IngestSettings(HttpSettings):
@@ -22,5 +34,7 @@ class IngestSettings(HttpSettings):
     smtp_port: int = Field(default=2525, ge=0, le=65535, description="0 turns the SMTP receiver off")
     email_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     smtp_command_call_limit: int = Field(default=100, ge=10)
+    imap_mailboxes: list[ImapMailbox] = Field(default=[], description="JSON list of mailboxes to poll")
+    imap_poll_seconds: float = Field(default=30.0, gt=0)
     # Shared with the mail provider or review platform that calls the signed webhooks.
     webhook_secret: SecretStr = SecretStr("dev-only-webhook-secret")

@@ -3,6 +3,7 @@
 Tests that need isolation use their own hotel (location id), so they can share the stack.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -29,6 +30,8 @@ BOOTSTRAP_PASSWORD = "test-admin-password"
 WEBHOOK_SECRET = "integration-webhook-secret"
 HOTEL_MAIL_DOMAIN = "hotels.test"
 REPLY_DOMAIN = "reply.hotels.test"
+IMAP_PASSWORD = "imap-test-password"
+IMAP_HOTEL = "imap-hotel"
 
 
 def agent_headers(
@@ -56,6 +59,7 @@ class Stack:
     ferretdb: Process
     services: dict[str, Process]
     env: dict[str, str]
+    imap: Process | None = None
     gateway_url: str | None = None
 
     @property
@@ -91,6 +95,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         database = servers.postgres(root / "postgres").start()
         postgresql_url = f"postgres://postgres@127.0.0.1:{database.port}/postgres"
     ferret = servers.ferretdb(root / "ferretdb", postgresql_url=postgresql_url).start()
+    imap = servers.dovecot(IMAP_PASSWORD).start()
+    mailbox = {
+        "host": "127.0.0.1",
+        "port": imap.port,
+        "tls": False,
+        "user": "frontdesk",
+        "password": IMAP_PASSWORD,
+        "location_id": IMAP_HOTEL,
+    }
     env = {
         "HUB_ENVIRONMENT": "test",
         "HUB_NATS_URL": f"nats://127.0.0.1:{nats_server.port}",
@@ -102,6 +115,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_INGEST_HOTEL_MAIL_DOMAIN": HOTEL_MAIL_DOMAIN,
         "HUB_INGEST_REPLY_DOMAIN": REPLY_DOMAIN,
         "HUB_INGEST_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "HUB_INGEST_IMAP_MAILBOXES": json.dumps([mailbox]),
+        "HUB_INGEST_IMAP_POLL_SECONDS": "0.5",
         "HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL": "admin@test.hotel",
         "HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.
@@ -110,7 +125,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_CONSUMER_RETRY_DELAYS_SECONDS": "[0.2, 0.5, 1.0]",
     }
     procs = {name: servers.service(name, env, root) for name in servers.SERVICES}
-    stack = Stack(root=root, nats=nats_server, ferretdb=ferret, services=procs, env=env)
+    stack = Stack(root=root, nats=nats_server, ferretdb=ferret, services=procs, env=env, imap=imap)
     try:
         for proc in procs.values():
             proc.start()
@@ -122,6 +137,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             proc.stop()
         nats_server.stop()
         ferret.stop()
+        imap.stop()
+        imap.remove_data()
         if database is not None:
             database.stop()
             database.remove_data()

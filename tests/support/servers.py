@@ -150,6 +150,61 @@ def postgres(data_dir: Path, port: int | None = None) -> Process:
     )
 
 
+DOVECOT_CONFIG = """
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+first_valid_uid = 1
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={root}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+def dovecot(password: str, port: int | None = None) -> Process:
+    """Debian's Dovecot as a real IMAP server: any user name logs in with `password`; mail in Maildir."""
+    port = port or free_port()
+    root = Path(tempfile.mkdtemp(prefix="hub-dovecot-"))
+    root.chmod(0o755)
+    for folder in ("run", "state", "mail"):
+        (root / folder).mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root / "mail", "dovecot", "dovecot")
+    config = root / "dovecot.conf"
+    config.write_text(DOVECOT_CONFIG.format(root=root, port=port, password=password))
+    binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    return Process(
+        name="dovecot",
+        argv=[binary, "-F", "-c", str(config)],
+        log_path=root / "stdout.log",
+        port=port,
+        owned_dir=root,
+    )
+
+
 def ferretdb(data_dir: Path, port: int | None = None, postgresql_url: str | None = None) -> Process:
     """FerretDB on SQLite (files in `data_dir`), or on PostgreSQL when `postgresql_url` is given."""
     port = port or free_port()
