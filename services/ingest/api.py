@@ -3,12 +3,12 @@
 from typing import TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from shared import signatures
 from shared.bus import Channel, is_location_id
-from shared.http import decode_json_or_form, read_body
+from shared.http import decode_json_or_form, media_type, read_body
 from shared.messaging import PublishFailedError
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
@@ -28,11 +28,16 @@ def _reject(reason: str, problem: Problem) -> Problem:
 
 
 @router.post("/forms/{location_id}", status_code=202, response_model=Accepted)
-async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -> Response:
     """Accept a hotel website's contact form; 202 only once the message is stored on the bus."""
     if not is_location_id(location_id):
         raise _reject("unknown_location", Problem(404, "Unknown hotel", f"No hotel has the id {location_id!r}."))
     settings: IngestSettings = request.app.state.ingest_settings
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.form_limiter.allow(client)
+    if wait:
+        problem = Problem(429, "Too many requests", f"Too many forms from your address; try again in {wait:.0f} s.")
+        raise _reject("rate_limited", problem)
     try:
         body = await read_body(request, settings.form_max_bytes)
         fields = decode_json_or_form(request, body)
@@ -50,6 +55,9 @@ async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -
             "bus_unavailable",
             Problem(503, "Temporarily unavailable", "The message could not be stored; please send it again."),
         ) from None
+    back = service.redirect_target(form.redirect_to, request.headers.get("referer"))
+    if back is not None and media_type(request) != "application/json":
+        return RedirectResponse(back, status_code=303)
     return JSONResponse(Accepted(key=key).model_dump(), status_code=202)
 
 

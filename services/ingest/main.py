@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from shared.bus import INBOUND_GUEST_MESSAGE
+from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
@@ -20,6 +21,7 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
     background = [smtp_receiver(http), imap_pollers(http)]
     app = create_app(runtime, [router], title="Hub ingest", background=background)
     app.state.ingest_settings = http
+    app.state.form_limiter = RateLimiter(http.form_rate_per_minute, http.form_rate_burst)
     return app
 
 

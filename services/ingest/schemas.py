@@ -25,6 +25,8 @@ class FormSubmission(BaseModel):
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     # Honeypot: hidden from people by the form's CSS; bots fill it in.
     website: str | None = None
+    # HTML forms: where to send the guest back (same site as the form only).
+    redirect_to: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class Accepted(BaseModel):

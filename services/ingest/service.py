@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+from urllib.parse import urlsplit
 
 from shared.bus import INBOUND_GUEST_MESSAGE, Channel, Guest, InboundMessage, Subjects, ThreadHints
 from shared.messaging import publish_durably
@@ -112,3 +113,14 @@ async def _publish(runtime: Runtime, message: InboundMessage) -> None:
         timeout=runtime.settings.nats_publish_timeout_seconds,
     )
     INBOUND_ACCEPTED.labels(channel=message.channel.value, location=message.location_id).inc()
+
+
+def redirect_target(redirect_to: str | None, referer: str | None) -> str | None:
+    """Where an HTML form sends the guest back: only a page of the site the form was on."""
+    if not redirect_to or not referer:
+        return None
+    target, origin = urlsplit(redirect_to), urlsplit(referer)
+    if target.scheme not in {"http", "https"} or (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
+        return None
+    separator = "&" if target.query else "?"
+    return f"{redirect_to}{separator}sent=1"

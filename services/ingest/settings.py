@@ -24,6 +24,9 @@ class IngestSettings(HttpSettings):
     port: int = 8001
     # A web form is a few fields of text; anything larger is refused before it is read whole.
     form_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Per client IP and replica: a guest sends a form or two; a script sends hundreds.
+    form_rate_per_minute: float = Field(default=10.0, gt=0)
+    form_rate_burst: int = Field(default=5, ge=1)
 
     # Email. Hotel mailboxes: explicit addresses, and/or `<hotel id>@<hotel_mail_domain>`.
     mailboxes: dict[str, str] = Field(default={}, description="address -> hotel id")

@@ -117,6 +117,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_INGEST_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HUB_INGEST_IMAP_MAILBOXES": json.dumps([mailbox]),
         "HUB_INGEST_IMAP_POLL_SECONDS": "0.5",
+        # The load tests send hundreds of forms from one address; the limit has a test of its own.
+        "HUB_INGEST_FORM_RATE_PER_MINUTE": "1000000",
+        "HUB_INGEST_FORM_RATE_BURST": "100000",
         "HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL": "admin@test.hotel",
         "HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.

@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import ADMIN, Stack
+from tests.support import servers
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -104,3 +105,42 @@ class TestFormToConversation:
             f"{stack.url('inbox')}/api/v1/conversations", params={"cursor": "not-a-cursor"}, headers=ADMIN
         )
         assert bad.status_code == 400
+
+
+class TestHtmlFormsAndLimits:
+    async def test_html_form_goes_back_to_its_page_and_only_there(
+        self, stack: Stack, http: httpx.AsyncClient, location: str
+    ) -> None:
+        url = f"{stack.url('ingest')}/ingest/forms/{location}"
+        page = "https://www.hotel-opera.example/contact"
+        form = {"email": "anna@example.com", "message": "Hello", "redirect_to": page + "?lang=fr"}
+        back = await http.post(url, data=form, headers={"Referer": page})
+        assert back.status_code == 303
+        assert back.headers["location"] == page + "?lang=fr&sent=1"
+        elsewhere = await http.post(
+            url, data={**form, "message": "again", "redirect_to": "https://evil.example/"}, headers={"Referer": page}
+        )
+        assert elsewhere.status_code == 202, "no redirect to another site"
+
+    async def test_too_many_forms_from_one_address_get_429(self, stack: Stack, http: httpx.AsyncClient) -> None:
+        strict = {
+            **stack.env,
+            "HUB_INGEST_FORM_RATE_PER_MINUTE": "6",
+            "HUB_INGEST_FORM_RATE_BURST": "3",
+            "HUB_INGEST_SMTP_PORT": "0",
+            "HUB_INGEST_IMAP_MAILBOXES": "[]",
+        }
+        replica = servers.service("ingest", strict, stack.root).start()
+        try:
+            servers.wait_ready(f"http://127.0.0.1:{replica.port}")
+            url = f"http://127.0.0.1:{replica.port}/ingest/forms/rate-test"
+            answers = [
+                (await http.post(url, json={"email": "bot@example.com", "message": f"spam {n}"})).status_code
+                for n in range(5)
+            ]
+            last = await http.post(url, json={"email": "bot@example.com", "message": "more"})
+        finally:
+            replica.stop()
+        assert answers[:3] == [202, 202, 202]
+        assert answers[3:] == [429, 429]
+        assert "try again in" in last.json()["detail"]
