@@ -10,6 +10,7 @@ Who publishes what, and who consumes it:
 | hub.events.{aggregate}.{event}               | EVENTS   | every service   | projections, live UI        |
 | hub.dlq.{stream}                             | DLQ      | any consumer    | operators (`hub dlq` CLI)   |
 | hub.rpc.contacts.resolve (request/reply)     | -        | inbox           | contacts                    |
+| hub.chat.to_guest.{session} (core NATS)      | -        | notify          | ingest (widget sockets)     |
 
 Guest channels get their own `guest` token so the inbox can filter them in one wildcard and the
 solicitation replies, which belong to the solicit service, never reach it.
@@ -67,6 +68,10 @@ class Subjects:
     @staticmethod
     def event(aggregate: str, name: str) -> str:
         return f"hub.events.{aggregate}.{name}"
+
+    @staticmethod
+    def chat_to_guest(session_id: str) -> str:
+        return f"hub.chat.to_guest.{session_id}"
 
     @staticmethod
     def dlq(stream: str) -> str:
@@ -328,6 +333,19 @@ class ContactResolved(BusMessage):
     created: bool = False
 
 
+class ChatToGuest(BusMessage):
+    """Something for a guest's chat widget (`hub.chat.to_guest.{session}`, core NATS): an agent's
+    message or the chat's closing. Whichever ingest replica holds the guest's socket pushes it."""
+
+    type: Literal["chat.to_guest"] = "chat.to_guest"
+    key: str  # the timeline entry's key: stored once in the transcript
+    session_id: str
+    kind: Literal["message", "closed"] = "message"
+    text: str = ""
+    author_name: str | None = None
+    at: datetime = Field(default_factory=utcnow)
+
+
 class Header(BaseModel):
     name: str
     value: str
@@ -418,6 +436,13 @@ DELIVERY_STATUS = Publication(
     schema=DeliveryStatus,
     producer="notify",
     description="How an outbound message went (queued, sent, failed with the reason); the inbox shows it.",
+)
+CHAT_TO_GUEST = Publication(
+    subject="hub.chat.to_guest.{session}",
+    stream=None,
+    schema=ChatToGuest,
+    producer="notify",
+    description="An agent's chat message or the chat's closing, pushed live to the guest's widget by ingest.",
 )
 RESOLVE_CONTACT = Publication(
     subject=Subjects.RESOLVE_CONTACT,

@@ -26,7 +26,7 @@ class IndexSpec:
 # Which service owns which collection; nothing outside that service's package may name it.
 # The attachments bucket (`attachments.files`, `attachments.chunks`) is shared/attachments.py's alone.
 OWNERSHIP: Mapping[str, tuple[str, ...]] = {
-    "ingest": ("mailbox_state", "chat_sessions"),
+    "ingest": ("mailbox_state", "chat_sessions", "chat_messages"),
     "inbox": (
         "conversations",
         "timeline",

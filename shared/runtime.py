@@ -195,4 +195,6 @@ def create_app(
 def serve(app: FastAPI, service: str, http: HttpSettings, settings: HubSettings) -> None:
     """Run one service process; uvicorn handles SIGTERM by draining requests, then the lifespan drains the bus."""
     configure_logging(service, settings.log_level)
-    uvicorn.run(app, host=http.host, port=http.port, log_config=None, timeout_graceful_shutdown=20)
+    uvicorn.run(
+        app, host=http.host, port=http.port, log_config=None, timeout_graceful_shutdown=20, ws_max_size=64 * 1024
+    )

@@ -1,19 +1,26 @@
 """HTTP surface of ingest: public endpoints that guests' websites and platforms call."""
 
-from typing import TypeVar
+import asyncio
+import contextlib
+import json
+import re
+from pathlib import Path
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
 
 from shared import signatures
-from shared.bus import Channel, is_location_id
+from shared.bus import Channel, ChatToGuest, Guest, Subjects, is_location_id
 from shared.http import decode_json_or_form, media_type, read_body
 from shared.messaging import PublishFailedError
 from shared.problems import Problem
-from shared.runtime import RuntimeDep
+from shared.ratelimit import RateLimiter
+from shared.runtime import Runtime, RuntimeDep
 
-from . import email_intake, service
+from . import chat, email_intake, service
 from .metrics import INBOUND_REJECTED
 from .schemas import Accepted, Call, FormSubmission, Review
 from .settings import IngestSettings
@@ -130,3 +137,115 @@ async def submit_call(request: Request, runtime: RuntimeDep) -> JSONResponse:
     except PublishFailedError:
         raise Problem(503, "Temporarily unavailable", "The call could not be stored; send it again.") from None
     return JSONResponse(Accepted(key=key).model_dump(), status_code=202)
+
+
+STATIC = Path(__file__).parent / "static"
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget() -> FileResponse:
+    """The embeddable chat widget: `<script src="…/ingest/widget.js" data-hotel="paris-opera"></script>`."""
+    return FileResponse(STATIC / "widget.js", media_type="text/javascript", headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/demo/{location_id}", include_in_schema=False)
+async def demo_page(location_id: str) -> HTMLResponse:
+    """A hotel page with the widget, for trying the chat locally."""
+    if not is_location_id(location_id):
+        raise Problem(404, "Unknown hotel", f"No hotel has the id {location_id!r}.")
+    page = (STATIC / "demo.html").read_text().replace("{{hotel}}", location_id)
+    return HTMLResponse(page)
+
+
+@router.websocket("/chat/{location_id}")
+async def chat_socket(websocket: WebSocket, location_id: str) -> None:
+    """The widget's live channel. Frames are JSON: hello {session?} -> welcome {session, history};
+    message {id, text} -> ack {id}; identify {email, name}; the agent's messages and the chat's
+    closing arrive as message {from: "agent"} and closed."""
+    runtime: Runtime = websocket.app.state.runtime
+    if not is_location_id(location_id):
+        await websocket.close(code=4404, reason="unknown hotel")
+        return
+    await websocket.accept()
+    try:
+        hello = json.loads(await asyncio.wait_for(websocket.receive_text(), timeout=15))
+    except (TimeoutError, ValueError, WebSocketDisconnect):
+        await websocket.close(code=4400, reason="say hello first")
+        return
+    repository = chat.ChatRepository(runtime.db)
+    requested = hello.get("session") if isinstance(hello, dict) else None
+    stored = await repository.session(requested) if chat.is_session_id(requested) else None
+    if stored is None or stored["location_id"] != location_id:
+        stored = await repository.open_session(location_id)
+    session = chat.ChatSession(str(stored["_id"]), location_id, dict(stored.get("guest") or {}))
+    history = [chat.transcript_event(m) for m in await repository.history(session.session_id)]
+    await websocket.send_json({"type": "welcome", "session": session.session_id, "history": history})
+    pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
+
+    async def on_push(msg: Msg) -> None:
+        with contextlib.suppress(ValueError, asyncio.QueueFull):
+            pushes.put_nowait(chat.to_guest_event(ChatToGuest.model_validate_json(msg.data)))
+
+    subscription = await runtime.broker.connection.subscribe(Subjects.chat_to_guest(session.session_id), cb=on_push)
+
+    async def push_to_guest() -> None:
+        while True:
+            await websocket.send_json(await pushes.get())
+
+    pusher = asyncio.create_task(push_to_guest())
+    limiter: RateLimiter = websocket.app.state.chat_limiter
+    try:
+        while True:
+            await _chat_frame(websocket, runtime, repository, session, limiter)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        pusher.cancel()
+        await subscription.unsubscribe()
+
+
+async def _chat_frame(
+    websocket: WebSocket,
+    runtime: Runtime,
+    repository: chat.ChatRepository,
+    session: chat.ChatSession,
+    limiter: RateLimiter,
+) -> None:
+    raw = await websocket.receive_text()
+    try:
+        frame = json.loads(raw)
+        kind = frame["type"]
+    except (ValueError, TypeError, KeyError):
+        await websocket.send_json({"type": "error", "message": "Frames are JSON objects with a type."})
+        return
+    if kind == "message":
+        client_id, text = frame.get("id"), frame.get("text")
+        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+            await websocket.send_json({"type": "error", "message": "A message needs an id (letters, digits, - or _)."})
+            return
+        if not isinstance(text, str) or not text.strip() or len(text) > chat.MAX_TEXT:
+            await websocket.send_json(
+                {"type": "error", "id": client_id, "message": f"A message has 1 to {chat.MAX_TEXT} characters."}
+            )
+            return
+        if wait := limiter.allow(session.session_id):
+            await websocket.send_json({"type": "error", "id": client_id, "message": f"Slow down: {wait:.0f} s."})
+            return
+        try:
+            await chat.guest_says(runtime, session, client_id, text.strip())
+        except PublishFailedError:
+            await websocket.send_json({"type": "error", "id": client_id, "message": "Not sent; send it again."})
+            return
+        await websocket.send_json({"type": "ack", "id": client_id})
+    elif kind == "identify":
+        try:
+            guest = Guest(name=frame.get("name"), email=frame.get("email"))
+        except ValidationError:
+            await websocket.send_json({"type": "error", "message": "Give a valid email address and a name."})
+            return
+        session.guest = {k: v for k, v in guest.model_dump(exclude_none=True).items() if isinstance(v, str)}
+        await repository.identify(session.session_id, session.guest)
+        await websocket.send_json({"type": "identified"})
+    else:
+        await websocket.send_json({"type": "error", "message": f"Unknown frame type {kind!r}."})

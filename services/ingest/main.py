@@ -7,6 +7,7 @@ from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
+from . import chat
 from .api import router
 from .imap import INDEXES as IMAP_INDEXES
 from .imap import imap_pollers
@@ -17,11 +18,13 @@ from .smtp import smtp_receiver
 def build_app(settings: HubSettings | None = None, http: IngestSettings | None = None) -> FastAPI:
     settings = settings or HubSettings()
     http = http or IngestSettings()
-    runtime = Runtime.build("ingest", settings, IMAP_INDEXES, publications=[INBOUND_GUEST_MESSAGE])
+    runtime = Runtime.build("ingest", settings, {**IMAP_INDEXES, **chat.INDEXES}, publications=[INBOUND_GUEST_MESSAGE])
+    chat.register(runtime)
     background = [smtp_receiver(http), imap_pollers(http)]
     app = create_app(runtime, [router], title="Hub ingest", background=background)
     app.state.ingest_settings = http
     app.state.form_limiter = RateLimiter(http.form_rate_per_minute, http.form_rate_burst)
+    app.state.chat_limiter = RateLimiter(http.chat_rate_per_minute, http.chat_rate_burst)
     return app
 
 

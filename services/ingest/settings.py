@@ -27,6 +27,9 @@ class IngestSettings(HttpSettings):
     # Per client IP and replica: a guest sends a form or two; a script sends hundreds.
     form_rate_per_minute: float = Field(default=10.0, gt=0)
     form_rate_burst: int = Field(default=5, ge=1)
+    # Per chat session: people type a few messages a minute.
+    chat_rate_per_minute: float = Field(default=30.0, gt=0)
+    chat_rate_burst: int = Field(default=10, ge=1)
 
     # Email. Hotel mailboxes: explicit addresses, and/or `<hotel id>@<hotel_mail_domain>`.
     mailboxes: dict[str, str] = Field(default={}, description="address -> hotel id")

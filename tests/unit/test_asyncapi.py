@@ -12,7 +12,7 @@ def test_every_publication_and_consumer_is_documented() -> None:
     document = DOCUMENT.read_text()
     publications = [value for value in vars(bus).values() if isinstance(value, bus.Publication)]
     # Declared in the contract, produced once notify sends (the notify issue): not published yet.
-    not_yet_produced = [bus.DELIVERY_STATUS]
+    not_yet_produced = [bus.DELIVERY_STATUS, bus.CHAT_TO_GUEST]
     assert len(publications) >= 5
     for publication in publications:
         if publication in not_yet_produced:

@@ -1,0 +1,132 @@
+"""Live chat with the website widget: sessions, their transcript, and the guest's messages on the bus.
+
+A session is an unguessable token the widget keeps in localStorage; its transcript (guest and agent
+messages, one document each, inserted by key so nothing is stored twice) lets a reloaded page show
+the conversation again. The guest's messages go to the inbox like any channel's; what agents send
+arrives on `hub.chat.to_guest.{session}` and is pushed by whichever replica holds the socket.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeGuard
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.bus import INBOUND_GUEST_MESSAGE, Channel, ChatToGuest, Guest, InboundMessage, Subjects, ThreadHints, utcnow
+from shared.db import Document, IndexSpec
+from shared.messaging import publish_durably
+from shared.runtime import Runtime
+
+from .metrics import INBOUND_ACCEPTED
+
+INDEXES = {
+    "chat_sessions": [IndexSpec(keys=[("location_id", 1)], name="location")],
+    "chat_messages": [IndexSpec(keys=[("session_id", ASCENDING), ("at", ASCENDING)], name="session_at")],
+}
+MAX_TEXT = 5000
+HISTORY = 200
+
+
+def new_session_id() -> str:
+    return "s" + secrets.token_hex(16)
+
+
+def is_session_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and len(value) == 33 and value.startswith("s") and value[1:].isalnum()
+
+
+class ChatRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.sessions = db["chat_sessions"]
+        self.messages = db["chat_messages"]
+
+    async def session(self, session_id: str) -> Document | None:
+        return await self.sessions.find_one({"_id": session_id})
+
+    async def open_session(self, location_id: str) -> Document:
+        document = {"_id": new_session_id(), "location_id": location_id, "guest": {}, "created_at": utcnow()}
+        await self.sessions.insert_one(document)
+        return document
+
+    async def identify(self, session_id: str, guest: dict[str, str]) -> None:
+        await self.sessions.update_one({"_id": session_id}, {"$set": {"guest": guest}})
+
+    async def remember(self, session_id: str, key: str, sender: str, text: str, at: datetime, **extra: Any) -> bool:
+        document = {"_id": key, "session_id": session_id, "from": sender, "text": text, "at": at, **extra}
+        try:
+            await self.messages.insert_one(document)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def history(self, session_id: str) -> list[Document]:
+        cursor = self.messages.find({"session_id": session_id}).sort([("at", 1)]).limit(HISTORY)
+        return [message async for message in cursor]
+
+
+@dataclass
+class ChatSession:
+    session_id: str
+    location_id: str
+    guest: dict[str, str] = field(default_factory=dict)
+
+
+async def guest_says(runtime: Runtime, session: ChatSession, client_id: str, text: str) -> str:
+    """Store a guest's chat message in the transcript and publish it; returns its key once acknowledged."""
+    key = f"chat:{session.session_id}:{client_id}"
+    message = InboundMessage(
+        key=key,
+        channel=Channel.CHAT,
+        location_id=session.location_id,
+        guest=Guest(name=session.guest.get("name"), email=session.guest.get("email")),
+        subject="Chat",
+        text=text,
+        thread=ThreadHints(chat_session_id=session.session_id),
+    )
+    await publish_durably(
+        runtime.broker,
+        INBOUND_GUEST_MESSAGE,
+        message,
+        subject=Subjects.inbound_guest(Channel.CHAT, session.location_id),
+        msg_id=key,
+        timeout=runtime.settings.nats_publish_timeout_seconds,
+    )
+    await ChatRepository(runtime.db).remember(session.session_id, key, "guest", text, message.received_at)
+    INBOUND_ACCEPTED.labels(channel=Channel.CHAT.value, location=session.location_id).inc()
+    return key
+
+
+def transcript_event(document: Document) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "from": document["from"],
+        "text": document["text"],
+        "author": document.get("author_name"),
+        "at": document["at"].isoformat(),
+    }
+
+
+def to_guest_event(push: ChatToGuest) -> dict[str, Any]:
+    if push.kind == "closed":
+        return {"type": "closed", "at": push.at.isoformat()}
+    return {
+        "type": "message",
+        "from": "agent",
+        "text": push.text,
+        "author": push.author_name,
+        "at": push.at.isoformat(),
+    }
+
+
+def register(runtime: Runtime) -> None:
+    """Keep the transcript of what agents send, once across replicas (a queue group)."""
+
+    @runtime.broker.subscriber("hub.chat.to_guest.*", queue="ingest-chat-transcripts", include_in_schema=False)
+    async def keep_transcript(push: ChatToGuest) -> None:
+        if push.kind == "message":
+            await ChatRepository(runtime.db).remember(
+                push.session_id, push.key, "agent", push.text, push.at, author_name=push.author_name
+            )

@@ -1,0 +1,100 @@
+// The hotel hub's chat widget: <script src="https://HUB/ingest/widget.js" data-hotel="HOTEL-ID" defer></script>
+// Plain DOM, no dependency. The session token lives in localStorage, so a reload shows the history.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var hotel = script && script.getAttribute("data-hotel");
+  if (!hotel) { return; }
+  var base = new URL(script.src);
+  var storageKey = "hub-chat-session-" + hotel;
+  var lang = (document.documentElement.lang || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
+  var t = {
+    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider" },
+    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK" }
+  }[lang];
+
+  var box = document.createElement("section");
+  box.setAttribute("aria-label", t.title);
+  box.style.cssText = "position:fixed;bottom:16px;right:16px;width:320px;max-height:70vh;display:flex;flex-direction:column;" +
+    "font:14px system-ui,sans-serif;background:#fff;border:1px solid #ccc;border-radius:8px;box-shadow:0 4px 16px rgba(0,0,0,.15);z-index:99999";
+  var header = document.createElement("h2");
+  header.textContent = t.title;
+  header.style.cssText = "margin:0;padding:8px 12px;font-size:15px;background:#1f3a5f;color:#fff;border-radius:8px 8px 0 0";
+  var log = document.createElement("ol");
+  log.setAttribute("aria-live", "polite");
+  log.style.cssText = "list-style:none;margin:0;padding:8px;overflow-y:auto;flex:1";
+  var form = document.createElement("form");
+  form.style.cssText = "display:flex;gap:4px;padding:8px;border-top:1px solid #eee";
+  var input = document.createElement("input");
+  input.placeholder = t.placeholder;
+  input.maxLength = 5000;
+  input.setAttribute("aria-label", t.placeholder);
+  input.style.cssText = "flex:1;padding:6px";
+  var button = document.createElement("button");
+  button.type = "submit";
+  button.textContent = t.send;
+  form.append(input, button);
+  box.append(header, log, form);
+  document.body.appendChild(box);
+
+  function show(from, text) {
+    var item = document.createElement("li");
+    item.textContent = text;  // never innerHTML: what agents and guests type is text
+    item.style.cssText = "margin:4px 0;padding:6px 8px;border-radius:6px;max-width:85%;white-space:pre-wrap;" +
+      (from === "guest" ? "margin-left:auto;background:#e8f0fe" : "background:#f1f1f1");
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  var socket;
+  var counter = 0;
+  function connect() {
+    var url = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/ingest/chat/" + encodeURIComponent(hotel);
+    socket = new WebSocket(url);
+    socket.onopen = function () { socket.send(JSON.stringify({ type: "hello", session: localStorage.getItem(storageKey) })); };
+    socket.onmessage = function (event) {
+      var frame = JSON.parse(event.data);
+      if (frame.type === "welcome") {
+        localStorage.setItem(storageKey, frame.session);
+        log.textContent = "";
+        frame.history.forEach(function (m) { show(m.from, m.text); });
+      } else if (frame.type === "message") {
+        show(frame.from, frame.text);
+      } else if (frame.type === "closed") {
+        show("agent", t.closed);
+        askEmail();
+      } else if (frame.type === "error") {
+        show("agent", "⚠ " + frame.message);
+      }
+    };
+    socket.onclose = function () { setTimeout(connect, 3000); };
+  }
+
+  function askEmail() {
+    var ask = document.createElement("form");
+    ask.style.cssText = "display:flex;flex-direction:column;gap:4px;padding:8px";
+    var label = document.createElement("p");
+    label.textContent = t.ask;
+    var name = document.createElement("input"); name.placeholder = t.name; name.maxLength = 100;
+    var email = document.createElement("input"); email.type = "email"; email.placeholder = t.email; email.required = true;
+    var ok = document.createElement("button"); ok.type = "submit"; ok.textContent = t.ok;
+    ask.append(label, name, email, ok);
+    ask.onsubmit = function (event) {
+      event.preventDefault();
+      socket.send(JSON.stringify({ type: "identify", name: name.value, email: email.value }));
+      ask.remove();
+    };
+    box.insertBefore(ask, form);
+  }
+
+  form.onsubmit = function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text || !socket || socket.readyState !== WebSocket.OPEN) { return; }
+    counter += 1;
+    socket.send(JSON.stringify({ type: "message", id: Date.now().toString(36) + "-" + counter, text: text }));
+    show("guest", text);
+    input.value = "";
+  };
+  connect();
+})();

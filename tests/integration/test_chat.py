@@ -1,0 +1,96 @@
+"""Live chat through the widget's WebSocket: messages land in the inbox, history survives a reload,
+what agents send arrives live, and closing is shown to the guest."""
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from nats.aio.client import Client as NatsClient
+
+from shared.bus import ChatToGuest, Subjects
+from tests.integration.conftest import ADMIN, Stack
+from tests.integration.inbox_helpers import AgentApi
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def ws_url(stack: Stack, location: str) -> str:
+    return stack.url("ingest").replace("http://", "ws://") + f"/ingest/chat/{location}"
+
+
+async def receive(socket: Any, kind: str) -> dict[str, Any]:
+    while True:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+        if frame["type"] == kind:
+            return frame
+
+
+async def test_chat_end_to_end(stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str) -> None:
+    async with websockets.connect(ws_url(stack, location)) as socket:
+        await socket.send(json.dumps({"type": "hello"}))
+        welcome = await receive(socket, "welcome")
+        session = welcome["session"]
+        assert welcome["history"] == []
+        await socket.send(json.dumps({"type": "message", "id": "m1", "text": "Is the pool open?"}))
+        assert (await receive(socket, "ack"))["id"] == "m1"
+        await socket.send(json.dumps({"type": "message", "id": "bad id!", "text": "x"}))
+        assert "id" in (await receive(socket, "error"))["message"]
+        await socket.send("not json")
+        assert (await receive(socket, "error"))["type"] == "error"
+
+        api = AgentApi(http, stack.url("inbox"), ADMIN)
+        conversation = (await api.wait_for(location))[0]
+        assert (conversation["channel"], conversation["chat_session_id"]) == ("chat", session)
+
+        push = ChatToGuest(key="entry:abc", session_id=session, text="Yes, until 10pm.", author_name="Anna")
+        await nc.publish(Subjects.chat_to_guest(session), push.model_dump_json().encode())
+        live = await receive(socket, "message")
+        assert (live["from"], live["text"], live["author"]) == ("agent", "Yes, until 10pm.", "Anna")
+        closing = ChatToGuest(key="entry:end", session_id=session, kind="closed")
+        await nc.publish(Subjects.chat_to_guest(session), closing.model_dump_json().encode())
+        await receive(socket, "closed")
+        await socket.send(json.dumps({"type": "identify", "email": "Lea@Example.com", "name": "Léa"}))
+        await receive(socket, "identified")
+
+    # A reload: the same session shows both sides of the conversation.
+    async def history() -> list[dict[str, Any]]:
+        async with websockets.connect(ws_url(stack, location)) as socket:
+            await socket.send(json.dumps({"type": "hello", "session": session}))
+            frame = await receive(socket, "welcome")
+            assert frame["session"] == session
+            messages: list[dict[str, Any]] = frame["history"]
+            return messages
+
+    shown = await eventually(history, lambda h: len(h) == 2)
+    assert [(m["from"], m["text"]) for m in shown] == [("guest", "Is the pool open?"), ("agent", "Yes, until 10pm.")]
+
+    async with websockets.connect(ws_url(stack, location)) as socket:
+        await socket.send(json.dumps({"type": "hello", "session": session}))
+        await receive(socket, "welcome")
+        await socket.send(json.dumps({"type": "message", "id": "m2", "text": "Thanks!"}))
+        await receive(socket, "ack")
+    detail = await eventually(lambda: api.get(conversation["id"]), lambda d: len(d["timeline"]) == 2)
+    assert detail["timeline"][-1]["author"]["email"] == "lea@example.com", "the identified guest"
+
+
+async def test_a_session_of_another_hotel_is_not_reused(stack: Stack, location: str) -> None:
+    async with websockets.connect(ws_url(stack, location)) as socket:
+        await socket.send(json.dumps({"type": "hello"}))
+        session = (await receive(socket, "welcome"))["session"]
+    async with websockets.connect(ws_url(stack, f"{location}-b")) as socket:
+        await socket.send(json.dumps({"type": "hello", "session": session}))
+        assert (await receive(socket, "welcome"))["session"] != session
+
+
+async def test_widget_and_demo_page_are_served(stack: Stack, http: httpx.AsyncClient) -> None:
+    script = await http.get(f"{stack.url('ingest')}/ingest/widget.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "WebSocket" in script.text
+    page = await http.get(f"{stack.url('ingest')}/ingest/demo/paris-opera")
+    assert 'data-hotel="paris-opera"' in page.text
+    assert (await http.get(f"{stack.url('ingest')}/ingest/demo/Bad.Hotel")).status_code == 404
