@@ -231,6 +231,7 @@ class InboundMessage(BusMessage):
     html: Annotated[str, StringConstraints(max_length=200_000)] | None = None  # sanitized at ingest
     attachments: list[AttachmentRef] = Field(default=[], max_length=20)
     review: dict[str, Any] | None = None  # platform, url, language, date, original rating and scale
+    spam: str | None = None  # why ingest's rules think it is spam: a new request opens in the spam view
 
 
 class ConversationCreated(BusMessage):

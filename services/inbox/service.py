@@ -173,7 +173,9 @@ class Inbox:
                 "applied_keys": [message.key],
                 "location_id": message.location_id,
                 "channel": message.channel.value,
-                "status": Status.OPEN.value,
+                # Ingest's spam rules send a new request straight to the spam view (never an old one).
+                "status": Status.SPAM.value if message.spam else Status.OPEN.value,
+                "spam_reason": message.spam,
                 "snoozed_until": None,
                 "bot_active": message.bot_handled,
                 "has_bot": message.bot_handled,

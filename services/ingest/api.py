@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import csv
 import json
 import re
 from pathlib import Path
@@ -123,6 +124,26 @@ async def submit_review(request: Request, runtime: RuntimeDep) -> JSONResponse:
     except PublishFailedError:
         raise Problem(503, "Temporarily unavailable", "The review could not be stored; send it again.") from None
     return JSONResponse(Accepted(key=key).model_dump(), status_code=202)
+
+
+@router.post("/reviews/import")
+async def import_reviews(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """A review history (signed): JSON lines or CSV with a header; answers rows applied and refused."""
+    settings: IngestSettings = request.app.state.ingest_settings
+    body = await read_body(request, settings.review_import_max_bytes)
+    _verify_signature(request, body, settings, "review")
+    kind = media_type(request)
+    if kind not in {"text/csv", "application/x-ndjson", "application/jsonl", "application/json-lines"}:
+        raise Problem(415, "Unsupported media type", "Send text/csv or application/x-ndjson (JSON lines).")
+    try:
+        rows = service.review_rows(body, kind)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise Problem(400, "Unreadable file", f"The file could not be read: {exc}.") from None
+    try:
+        report = await service.import_reviews(runtime, rows)
+    except PublishFailedError:
+        raise Problem(503, "Temporarily unavailable", "Not every review was stored; send the file again.") from None
+    return {"applied": report.applied, "rejected": report.rejected[:1000], "rejected_count": len(report.rejected)}
 
 
 @router.post("/calls", status_code=202, response_model=Accepted)

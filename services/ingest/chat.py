@@ -20,6 +20,7 @@ from shared.db import Document, IndexSpec
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
+from . import spam
 from .metrics import INBOUND_ACCEPTED
 
 INDEXES = {
@@ -85,6 +86,7 @@ async def guest_says(runtime: Runtime, session: ChatSession, client_id: str, tex
         subject="Chat",
         text=text,
         thread=ThreadHints(chat_session_id=session.session_id),
+        spam=spam.verdict(text),
     )
     await publish_durably(
         runtime.broker,

@@ -1,13 +1,20 @@
 """Rules of ingest: turn a channel's input into an InboundMessage and hand it to JetStream durably."""
 
+import csv
 import hashlib
+import io
+import json
 import logging
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from pydantic import ValidationError
 
 from shared.bus import INBOUND_GUEST_MESSAGE, Channel, Guest, InboundMessage, Subjects, ThreadHints
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
+from . import spam
 from .metrics import INBOUND_ACCEPTED
 from .schemas import Call, FormSubmission, Review
 
@@ -39,6 +46,7 @@ async def accept_form(runtime: Runtime, location_id: str, form: FormSubmission) 
         guest=Guest(name=form.name or None, email=form.email, phone=form.phone or None),
         subject=form.subject,
         text=form.message,
+        spam=spam.verdict(form.message, form.subject),
     )
     await publish_durably(
         runtime.broker,
@@ -124,3 +132,43 @@ def redirect_target(redirect_to: str | None, referer: str | None) -> str | None:
         return None
     separator = "&" if target.query else "?"
     return f"{redirect_to}{separator}sent=1"
+
+
+@dataclass
+class ImportReport:
+    applied: int = 0
+    rejected: list[dict[str, object]] = field(default_factory=list)
+
+
+def review_rows(body: bytes, kind: str) -> list[object]:
+    """Rows of a review history: JSON lines, or CSV with a header line."""
+    text = body.decode("utf-8-sig")
+    if kind == "text/csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    rows: list[object] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            rows.append(ValueError(f"not JSON: {exc.msg}"))
+    return rows
+
+
+async def import_reviews(runtime: Runtime, rows: list[object]) -> ImportReport:
+    """Publish every valid row (each once, by its key) and say which rows were refused and why."""
+    report = ImportReport()
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row, ValueError):
+            report.rejected.append({"row": number, "reason": str(row)})
+            continue
+        try:
+            review = Review.model_validate(row)
+        except ValidationError as exc:
+            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+            report.rejected.append({"row": number, "reason": reason})
+            continue
+        await accept_review(runtime, review)
+        report.applied += 1
+    return report

@@ -40,6 +40,7 @@ class IngestSettings(HttpSettings):
     smtp_port: int = Field(default=2525, ge=0, le=65535, description="0 turns the SMTP receiver off")
     email_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     smtp_command_call_limit: int = Field(default=100, ge=10)
+    review_import_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     imap_mailboxes: list[ImapMailbox] = Field(default=[], description="JSON list of mailboxes to poll")
     imap_poll_seconds: float = Field(default=30.0, gt=0)
     # Shared with the mail provider or review platform that calls the signed webhooks.

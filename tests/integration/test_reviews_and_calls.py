@@ -99,3 +99,43 @@ class TestCalls:
         bad = await signed_post(http, url, {"call_id": "x", "location": location, "caller": "call me maybe"})
         assert bad.status_code == 422
         assert "caller" in bad.json()["detail"]
+
+
+class TestReviewHistoryImport:
+    async def test_jsonl_and_csv_with_a_report_and_no_duplicates(
+        self, stack: Stack, http: httpx.AsyncClient, location: str
+    ) -> None:
+        url = f"{stack.url('ingest')}/ingest/reviews/import"
+        lines = [json.dumps(review(location, review_id=f"h{n}", rating=n + 1)) for n in range(3)]
+        lines.insert(1, "{broken")
+        lines.append(json.dumps({"platform": "google", "location": location}))
+        body = "\n".join(lines).encode()
+
+        async def send(content: bytes, kind: str) -> httpx.Response:
+            timestamp = int(time.time())
+            return await http.post(
+                url,
+                content=content,
+                headers={
+                    "Content-Type": kind,
+                    "X-Hub-Timestamp": str(timestamp),
+                    "X-Hub-Signature": signatures.sign(WEBHOOK_SECRET, timestamp, content),
+                },
+            )
+
+        first = (await send(body, "application/x-ndjson")).json()
+        assert first["applied"] == 3
+        assert [r["row"] for r in first["rejected"]] == [2, 5]
+        assert "review_id" in first["rejected"][1]["reason"]
+        csv_body = (
+            f"platform,review_id,location,rating,scale,text\ngoogle,g1,{location},4,5,Lovely stay\n"
+            f"google,g2,{location},,5,No rating\n"
+        ).encode()
+        second = (await send(csv_body, "text/csv")).json()
+        assert (second["applied"], second["rejected_count"]) == (1, 1)
+        again = (await send(body, "application/x-ndjson")).json()
+        assert again["applied"] == 3
+        api = AgentApi(http, stack.url("inbox"), ADMIN)
+        await eventually(lambda: api.conversations(location=location, view="all"), lambda items: len(items) == 4)
+        await asyncio.sleep(1)
+        assert len(await api.conversations(location=location, view="all")) == 4, "a re-import adds nothing"

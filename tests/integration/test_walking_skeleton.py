@@ -144,3 +144,23 @@ class TestHtmlFormsAndLimits:
         assert answers[:3] == [202, 202, 202]
         assert answers[3:] == [429, 429]
         assert "try again in" in last.json()["detail"]
+
+
+class TestSpamRules:
+    async def test_obvious_spam_opens_in_the_spam_view_and_not_spam_is_respected(
+        self, stack: Stack, http: httpx.AsyncClient, location: str
+    ) -> None:
+        url = f"{stack.url('ingest')}/ingest/forms/{location}"
+        pitch = {"email": "seo@spam.example", "message": "Cheap SEO services and backlinks, buy now!"}
+        assert (await http.post(url, json=pitch)).status_code == 202
+        inbox = stack.url("inbox")
+        spam = await eventually(
+            lambda: http.get(
+                f"{inbox}/api/v1/conversations", params={"location": location, "view": "spam"}, headers=ADMIN
+            ),
+            lambda r: len(r.json()["items"]) == 1,
+        )
+        item = spam.json()["items"][0]
+        assert item["spam_reason"].startswith("spam phrase")
+        back = await http.delete(f"{inbox}/api/v1/conversations/{item['id']}/spam", headers=ADMIN)
+        assert back.json()["conversation"]["status"] == "open"
