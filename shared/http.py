@@ -1,6 +1,9 @@
 """Helpers for public HTTP surfaces: bounded request bodies and strict decoding."""
 
 import json
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,6 +34,39 @@ def _too_large(max_bytes: int) -> Problem:
 
 def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    field: str
+    filename: str
+    data: bytes
+
+
+def decode_multipart(request: Request, body: bytes) -> tuple[dict[str, Any], list[UploadedFile]]:
+    """Fields and files of a multipart/form-data body, read with the standard library's MIME parser."""
+    header = request.headers.get("content-type", "").encode("latin-1", errors="replace")
+    message = BytesParser(policy=policy.default).parsebytes(b"Content-Type: " + header + b"\r\n\r\n" + body)
+    if not message.is_multipart():
+        raise Problem(400, "Malformed form", "The multipart body could not be read (boundary missing or wrong).")
+    fields: dict[str, Any] = {}
+    files: list[UploadedFile] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            if data:
+                files.append(UploadedFile(name, filename.replace("\\", "/").rsplit("/", 1)[-1][:200], data))
+            continue
+        try:
+            fields[name] = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Problem(400, "Bad encoding", f"The form field {name!r} is not valid UTF-8.") from exc
+    return fields, files
 
 
 def decode_json_or_form(request: Request, body: bytes) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared import signatures
 from shared.bus import Channel, ChatToGuest, Guest, Subjects, is_location_id
-from shared.http import decode_json_or_form, media_type, read_body
+from shared.http import UploadedFile, decode_json_or_form, decode_multipart, media_type, read_body
 from shared.messaging import PublishFailedError
 from shared.problems import Problem
 from shared.ratelimit import RateLimiter
@@ -46,9 +46,16 @@ async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -
     if wait:
         problem = Problem(429, "Too many requests", f"Too many forms from your address; try again in {wait:.0f} s.")
         raise _reject("rate_limited", problem)
+    files: list[UploadedFile] = []
     try:
-        body = await read_body(request, settings.form_max_bytes)
-        fields = decode_json_or_form(request, body)
+        if media_type(request) == "multipart/form-data":
+            body = await read_body(request, settings.form_with_files_max_bytes)
+            fields, files = decode_multipart(request, body)
+            if len(files) > MAX_FORM_FILES:
+                raise Problem(422, "Too many files", f"A form may carry {MAX_FORM_FILES} files at most.")
+        else:
+            body = await read_body(request, settings.form_max_bytes)
+            fields = decode_json_or_form(request, body)
     except Problem as problem:
         raise _reject(f"http_{problem.status}", problem) from None
     form = _validated(FormSubmission, fields, Channel.FORM.value)
@@ -57,7 +64,7 @@ async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -
         INBOUND_REJECTED.labels(channel=Channel.FORM.value, reason="honeypot").inc()
         return JSONResponse(Accepted(key="").model_dump(), status_code=202)
     try:
-        key = await service.accept_form(runtime, location_id, form)
+        key = await service.accept_form(runtime, location_id, form, files)
     except PublishFailedError:
         raise _reject(
             "bus_unavailable",
@@ -162,6 +169,7 @@ async def submit_call(request: Request, runtime: RuntimeDep) -> JSONResponse:
 
 STATIC = Path(__file__).parent / "static"
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_FORM_FILES = 5
 
 
 @router.get("/widget.js", include_in_schema=False)

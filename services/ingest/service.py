@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from shared.bus import INBOUND_GUEST_MESSAGE, Channel, Guest, InboundMessage, Subjects, ThreadHints
+from shared.attachments import AttachmentStore
+from shared.bus import INBOUND_GUEST_MESSAGE, AttachmentRef, Channel, Guest, InboundMessage, Subjects, ThreadHints
+from shared.http import UploadedFile
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
@@ -32,13 +34,22 @@ def content_id(form: FormSubmission) -> str:
     return "c-" + hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
 
 
-async def accept_form(runtime: Runtime, location_id: str, form: FormSubmission) -> str:
+async def accept_form(
+    runtime: Runtime, location_id: str, form: FormSubmission, files: list[UploadedFile] | None = None
+) -> str:
     """Publish the submission and return its key once JetStream has stored it.
 
     Raises PublishFailedError when JetStream did not confirm: the caller answers 503 and the
     website (or the guest) retries with the same submission id, which is accepted once.
     """
     key = form_key(location_id, form.submission_id or content_id(form))
+    store = AttachmentStore(runtime.db)
+    attachments = []
+    for index, upload in enumerate(files or []):
+        # Derived from the submission, so a resent form does not store its files twice.
+        file_id = "att_f" + hashlib.sha256(f"{key}:{index}".encode()).hexdigest()[:40]
+        stored = await store.put(upload.data, upload.filename, location_id, "form", file_id=file_id)
+        attachments.append(AttachmentRef(**stored.public()))
     message = InboundMessage(
         key=key,
         channel=Channel.FORM,
@@ -47,6 +58,7 @@ async def accept_form(runtime: Runtime, location_id: str, form: FormSubmission) 
         subject=form.subject,
         text=form.message,
         spam=spam.verdict(form.message, form.subject),
+        attachments=attachments,
     )
     await publish_durably(
         runtime.broker,

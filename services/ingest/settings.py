@@ -24,6 +24,8 @@ class IngestSettings(HttpSettings):
     port: int = 8001
     # A web form is a few fields of text; anything larger is refused before it is read whole.
     form_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    # A form with files (multipart/form-data): at most 5 files, this much in all.
+    form_with_files_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # Per client IP and replica: a guest sends a form or two; a script sends hundreds.
     form_rate_per_minute: float = Field(default=10.0, gt=0)
     form_rate_burst: int = Field(default=5, ge=1)

@@ -164,3 +164,26 @@ class TestSpamRules:
         assert item["spam_reason"].startswith("spam phrase")
         back = await http.delete(f"{inbox}/api/v1/conversations/{item['id']}/spam", headers=ADMIN)
         assert back.json()["conversation"]["status"] == "open"
+
+
+class TestFormsWithFiles:
+    async def test_files_travel_with_the_form_once(self, stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+        url = f"{stack.url('ingest')}/ingest/forms/{location}"
+        data = {"email": "claire@example.com", "message": "Here is my invoice", "submission_id": "with-files"}
+        files = [("invoice", ("C:\\\\Users\\\\claire\\\\invoice.pdf", b"%PDF-1.4 fake", "application/pdf"))]
+        for _ in range(2):
+            assert (await http.post(url, data=data, files=files)).status_code == 202
+        inbox = stack.url("inbox")
+        listed = await eventually(
+            lambda: http.get(f"{inbox}/api/v1/conversations", params={"location": location}, headers=ADMIN),
+            lambda r: len(r.json()["items"]) == 1,
+        )
+        detail = await http.get(f"{inbox}/api/v1/conversations/{listed.json()['items'][0]['id']}", headers=ADMIN)
+        attachment = detail.json()["timeline"][0]["attachments"][0]
+        assert (attachment["filename"], attachment["content_type"]) == ("invoice.pdf", "application/pdf")
+        download = await http.get(f"{inbox}/api/v1/attachments/{attachment['id']}", headers=ADMIN)
+        assert download.content == b"%PDF-1.4 fake"
+        too_many = [("f", (f"{n}.txt", b"x", "text/plain")) for n in range(6)]
+        response = await http.post(url, data={**data, "submission_id": "many"}, files=too_many)
+        assert response.status_code == 422
+        assert "5 files" in response.json()["detail"]
