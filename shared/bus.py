@@ -341,7 +341,8 @@ class ChatToGuest(BusMessage):
     type: Literal["chat.to_guest"] = "chat.to_guest"
     key: str  # the timeline entry's key: stored once in the transcript
     session_id: str
-    kind: Literal["message", "closed"] = "message"
+    # handed_over: a person takes over from the chatbot; the widget asks for the guest's email and name.
+    kind: Literal["message", "closed", "handed_over"] = "message"
     text: str = ""
     author_name: str | None = None
     at: datetime = Field(default_factory=utcnow)

@@ -110,6 +110,7 @@ class Inbox:
             conversation_id = str(document["_id"])
         if not created:
             await self._apply_guest_message(conversation_id, message, alert)
+            await self._link_contact_if_missing(conversation_id, message)
         await self.repository.remember_references(lookup.own_references, conversation_id)
         stored = await self.repository.add_entry(self._inbound_entry(conversation_id, message))
         if stored:
@@ -197,6 +198,32 @@ class Inbox:
                 "last_activity_at": message.received_at,
             },
         )
+
+    async def _link_contact_if_missing(self, conversation_id: str, message: InboundMessage) -> None:
+        """A guest who gave no address at first (a chat) and does now is linked to their contact."""
+        if not message.guest.email:
+            return
+        document = await self.repository.get(conversation_id)
+        if document is None or document.get("contact_id"):
+            return
+        contact = await self._resolve_contact(message)
+        if contact is None or contact.contact_id is None:
+            return
+        guest = {**(document.get("guest") or {}), **message.guest.model_dump(exclude_none=True)}
+
+        def decide(current: Document) -> Change:
+            if current.get("contact_id"):
+                return Change(event="nothing")
+            return Change(
+                event="contact_linked",
+                set={"contact_id": contact.contact_id, "guest": guest},
+                entries=[
+                    {"kind": "contact_link", "from": None, "to": contact.contact_id, "reason": "guest_identified"}
+                ],
+                event_changes={"contact_id": contact.contact_id},
+            )
+
+        await self.act(conversation_id, None, decide)
 
     async def _resolve_contact(self, message: InboundMessage) -> ContactResolved | None:
         """Ask contacts who the guest is; None when it does not answer in time (the message is stored anyway)."""

@@ -187,6 +187,31 @@ async def demo_page(location_id: str) -> HTMLResponse:
     return HTMLResponse(page)
 
 
+@router.post("/chat/{location_id}/files", status_code=202)
+async def chat_file(location_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """A file the guest sends in the chat (multipart: `session`, `file`); it reaches the agent as a message."""
+    settings: IngestSettings = request.app.state.ingest_settings
+    if media_type(request) != "multipart/form-data":
+        raise Problem(415, "Unsupported media type", "Send the file as multipart/form-data with a session field.")
+    body = await read_body(request, settings.form_with_files_max_bytes)
+    fields, files = decode_multipart(request, body)
+    session_id = fields.get("session")
+    stored = await chat.ChatRepository(runtime.db).session(session_id) if chat.is_session_id(session_id) else None
+    if stored is None or stored["location_id"] != location_id:
+        raise Problem(404, "Unknown chat", "This chat session does not exist for this hotel; reload the page.")
+    if len(files) != 1:
+        raise Problem(422, "Invalid request", "file: send exactly one file.")
+    limiter: RateLimiter = request.app.state.chat_limiter
+    if wait := limiter.allow(str(stored["_id"])):
+        raise Problem(429, "Too many requests", f"Slow down: try again in {wait:.0f} s.")
+    session = chat.ChatSession(str(stored["_id"]), location_id, dict(stored.get("guest") or {}))
+    try:
+        key = await chat.guest_sends_file(runtime, session, files[0])
+    except PublishFailedError:
+        raise Problem(503, "Temporarily unavailable", "The file could not be sent; send it again.") from None
+    return {"status": "accepted", "key": key, "filename": files[0].filename}
+
+
 @router.websocket("/chat/{location_id}")
 async def chat_socket(websocket: WebSocket, location_id: str) -> None:
     """The widget's live channel. Frames are JSON: hello {session?} -> welcome {session, history};
@@ -275,6 +300,7 @@ async def _chat_frame(
             return
         session.guest = {k: v for k, v in guest.model_dump(exclude_none=True).items() if isinstance(v, str)}
         await repository.identify(session.session_id, session.guest)
+        await chat.introduce_to_contacts(runtime, session, guest)
         await websocket.send_json({"type": "identified"})
     else:
         await websocket.send_json({"type": "error", "message": f"Unknown frame type {kind!r}."})

@@ -6,6 +6,8 @@ the conversation again. The guest's messages go to the inbox like any channel's;
 arrives on `hub.chat.to_guest.{session}` and is pushed by whichever replica holds the socket.
 """
 
+import hashlib
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,14 +17,28 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.bus import INBOUND_GUEST_MESSAGE, Channel, ChatToGuest, Guest, InboundMessage, Subjects, ThreadHints, utcnow
+from shared.attachments import AttachmentStore
+from shared.bus import (
+    INBOUND_GUEST_MESSAGE,
+    AttachmentRef,
+    Channel,
+    ChatToGuest,
+    Guest,
+    InboundMessage,
+    ResolveContact,
+    Subjects,
+    ThreadHints,
+    utcnow,
+)
 from shared.db import Document, IndexSpec
+from shared.http import UploadedFile
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
 from . import spam
 from .metrics import INBOUND_ACCEPTED
 
+log = logging.getLogger(__name__)
 INDEXES = {
     "chat_sessions": [IndexSpec(keys=[("location_id", 1)], name="location")],
     "chat_messages": [IndexSpec(keys=[("session_id", ASCENDING), ("at", ASCENDING)], name="session_at")],
@@ -75,10 +91,23 @@ class ChatSession:
     guest: dict[str, str] = field(default_factory=dict)
 
 
-async def guest_says(runtime: Runtime, session: ChatSession, client_id: str, text: str) -> str:
+async def guest_sends_file(runtime: Runtime, session: ChatSession, upload: UploadedFile) -> str:
+    """A file from the guest's widget: stored for the hotel, then a chat message that carries it."""
+    digest = hashlib.sha256(upload.data).hexdigest()
+    stored = await AttachmentStore(runtime.db).put(
+        upload.data, upload.filename, session.location_id, "chat", file_id=f"att_c{digest[:40]}"
+    )
+    text = f"📎 {upload.filename}"
+    return await guest_says(runtime, session, f"file-{digest[:24]}", text, [AttachmentRef(**stored.public())])
+
+
+async def guest_says(
+    runtime: Runtime, session: ChatSession, client_id: str, text: str, attachments: list[AttachmentRef] | None = None
+) -> str:
     """Store a guest's chat message in the transcript and publish it; returns its key once acknowledged."""
     key = f"chat:{session.session_id}:{client_id}"
     message = InboundMessage(
+        attachments=attachments or [],
         key=key,
         channel=Channel.CHAT,
         location_id=session.location_id,
@@ -112,8 +141,8 @@ def transcript_event(document: Document) -> dict[str, Any]:
 
 
 def to_guest_event(push: ChatToGuest) -> dict[str, Any]:
-    if push.kind == "closed":
-        return {"type": "closed", "at": push.at.isoformat()}
+    if push.kind in {"closed", "handed_over"}:
+        return {"type": push.kind, "at": push.at.isoformat()}
     return {
         "type": "message",
         "from": "agent",
@@ -132,3 +161,13 @@ def register(runtime: Runtime) -> None:
             await ChatRepository(runtime.db).remember(
                 push.session_id, push.key, "agent", push.text, push.at, author_name=push.author_name
             )
+
+
+async def introduce_to_contacts(runtime: Runtime, session: ChatSession, guest: Guest) -> None:
+    """The guest gave their email and name in the widget: contacts finds or creates them now, and the
+    inbox links the conversation with their next message. Best effort: the chat goes on without it."""
+    request = ResolveContact(location_id=session.location_id, channel=Channel.CHAT, guest=guest)
+    try:
+        await runtime.broker.request(request, Subjects.RESOLVE_CONTACT, timeout=2.0)
+    except Exception as exc:  # noqa: BLE001 - contacts being away must not break the chat
+        log.warning("contacts did not answer for a chat guest", extra={"error": repr(exc)})

@@ -50,6 +50,9 @@ async def test_chat_end_to_end(stack: Stack, http: httpx.AsyncClient, nc: NatsCl
         await nc.publish(Subjects.chat_to_guest(session), push.model_dump_json().encode())
         live = await receive(socket, "message")
         assert (live["from"], live["text"], live["author"]) == ("agent", "Yes, until 10pm.", "Anna")
+        takeover = ChatToGuest(key="entry:ho", session_id=session, kind="handed_over")
+        await nc.publish(Subjects.chat_to_guest(session), takeover.model_dump_json().encode())
+        await receive(socket, "handed_over")
         closing = ChatToGuest(key="entry:end", session_id=session, kind="closed")
         await nc.publish(Subjects.chat_to_guest(session), closing.model_dump_json().encode())
         await receive(socket, "closed")
@@ -73,8 +76,11 @@ async def test_chat_end_to_end(stack: Stack, http: httpx.AsyncClient, nc: NatsCl
         await receive(socket, "welcome")
         await socket.send(json.dumps({"type": "message", "id": "m2", "text": "Thanks!"}))
         await receive(socket, "ack")
-    detail = await eventually(lambda: api.get(conversation["id"]), lambda d: len(d["timeline"]) == 2)
-    assert detail["timeline"][-1]["author"]["email"] == "lea@example.com", "the identified guest"
+    detail = await eventually(lambda: api.get(conversation["id"]), lambda d: d["conversation"]["contact_id"])
+    messages = [e for e in detail["timeline"] if e["kind"] == "message"]
+    assert messages[-1]["author"]["email"] == "lea@example.com", "the identified guest"
+    assert detail["conversation"]["guest"]["email"] == "lea@example.com"
+    assert [e.get("reason") for e in detail["timeline"] if e["kind"] == "contact_link"] == ["guest_identified"]
 
 
 async def test_a_session_of_another_hotel_is_not_reused(stack: Stack, location: str) -> None:
@@ -94,3 +100,21 @@ async def test_widget_and_demo_page_are_served(stack: Stack, http: httpx.AsyncCl
     page = await http.get(f"{stack.url('ingest')}/ingest/demo/paris-opera")
     assert 'data-hotel="paris-opera"' in page.text
     assert (await http.get(f"{stack.url('ingest')}/ingest/demo/Bad.Hotel")).status_code == 404
+
+
+async def test_guest_sends_a_file_from_the_widget(stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+    async with websockets.connect(ws_url(stack, location)) as socket:
+        await socket.send(json.dumps({"type": "hello"}))
+        session = (await receive(socket, "welcome"))["session"]
+    url = f"{stack.url('ingest')}/ingest/chat/{location}/files"
+    sent = await http.post(
+        url, data={"session": session}, files={"file": ("room.jpg", b"\xff\xd8\xff photo", "image/jpeg")}
+    )
+    assert sent.status_code == 202, sent.text
+    stranger = await http.post(url, data={"session": "s" + "0" * 32}, files={"file": ("x.txt", b"x", "text/plain")})
+    assert stranger.status_code == 404
+    api = AgentApi(http, stack.url("inbox"), ADMIN)
+    conversation = (await api.wait_for(location))[0]
+    entry = (await api.get(conversation["id"]))["timeline"][0]
+    assert entry["text"] == "📎 room.jpg"
+    assert entry["attachments"][0]["content_type"] == "image/jpeg"

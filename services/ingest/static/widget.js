@@ -9,8 +9,8 @@
   var storageKey = "hub-chat-session-" + hotel;
   var lang = (document.documentElement.lang || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
   var t = {
-    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider" },
-    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK" }
+    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", joined: "Un membre de l'équipe vous répond.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider", file: "Joindre un fichier" },
+    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", joined: "A member of the team is answering you.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK", file: "Attach a file" }
   }[lang];
 
   var box = document.createElement("section");
@@ -33,7 +33,20 @@
   var button = document.createElement("button");
   button.type = "submit";
   button.textContent = t.send;
-  form.append(input, button);
+  var attach = document.createElement("input");
+  attach.type = "file";
+  attach.setAttribute("aria-label", t.file);
+  attach.style.cssText = "width:90px";
+  attach.onchange = function () {
+    var session = localStorage.getItem(storageKey);
+    if (!attach.files.length || !session) { return; }
+    var data = new FormData();
+    data.append("session", session);
+    data.append("file", attach.files[0]);
+    fetch(base.origin + "/ingest/chat/" + encodeURIComponent(hotel) + "/files", { method: "POST", body: data })
+      .then(function (response) { show("guest", (response.ok ? "📎 " : "⚠ ") + attach.files[0].name); attach.value = ""; });
+  };
+  form.append(input, attach, button);
   box.append(header, log, form);
   document.body.appendChild(box);
 
@@ -62,6 +75,9 @@
         show(frame.from, frame.text);
       } else if (frame.type === "closed") {
         show("agent", t.closed);
+        askEmail();
+      } else if (frame.type === "handed_over") {
+        show("agent", t.joined);
         askEmail();
       } else if (frame.type === "error") {
         show("agent", "⚠ " + frame.message);
