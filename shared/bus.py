@@ -345,6 +345,7 @@ class ChatToGuest(BusMessage):
     kind: Literal["message", "closed", "handed_over"] = "message"
     text: str = ""
     author_name: str | None = None
+    attachments: list[AttachmentRef] = []
     at: datetime = Field(default_factory=utcnow)
 
 

@@ -14,6 +14,7 @@ from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
 
 from shared import signatures
+from shared.attachments import AttachmentStore
 from shared.bus import Channel, ChatToGuest, Guest, Subjects, is_location_id
 from shared.http import UploadedFile, decode_json_or_form, decode_multipart, media_type, read_body
 from shared.messaging import PublishFailedError
@@ -212,6 +213,30 @@ async def chat_file(location_id: str, request: Request, runtime: RuntimeDep) -> 
     return {"status": "accepted", "key": key, "filename": files[0].filename}
 
 
+@router.get("/chat/{location_id}/files/{attachment_id}")
+async def chat_file_download(location_id: str, attachment_id: str, session: str, runtime: RuntimeDep) -> Response:
+    """A file of the guest's own chat, for their widget; served as a download, never rendered."""
+    repository = chat.ChatRepository(runtime.db)
+    stored = await repository.session(session) if chat.is_session_id(session) else None
+    if (
+        stored is None
+        or stored["location_id"] != location_id
+        or not await repository.shares_file(session, attachment_id)
+    ):
+        raise Problem(404, "Not found", "No file of this chat has this id.")
+    found = await AttachmentStore(runtime.db).read(attachment_id)
+    if found is None:
+        raise Problem(404, "Not found", "No file of this chat has this id.")
+    attachment, data = found
+    safe_name = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in attachment.filename) or "file"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{safe_name}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    return Response(data, media_type="application/octet-stream", headers=headers)
+
+
 @router.websocket("/chat/{location_id}")
 async def chat_socket(websocket: WebSocket, location_id: str) -> None:
     """The widget's live channel. Frames are JSON: hello {session?} -> welcome {session, history};
@@ -233,13 +258,13 @@ async def chat_socket(websocket: WebSocket, location_id: str) -> None:
     if stored is None or stored["location_id"] != location_id:
         stored = await repository.open_session(location_id)
     session = chat.ChatSession(str(stored["_id"]), location_id, dict(stored.get("guest") or {}))
-    history = [chat.transcript_event(m) for m in await repository.history(session.session_id)]
+    history = [chat.transcript_event(m, location_id) for m in await repository.history(session.session_id)]
     await websocket.send_json({"type": "welcome", "session": session.session_id, "history": history})
     pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
 
     async def on_push(msg: Msg) -> None:
         with contextlib.suppress(ValueError, asyncio.QueueFull):
-            pushes.put_nowait(chat.to_guest_event(ChatToGuest.model_validate_json(msg.data)))
+            pushes.put_nowait(chat.to_guest_event(ChatToGuest.model_validate_json(msg.data), location_id))
 
     subscription = await runtime.broker.connection.subscribe(Subjects.chat_to_guest(session.session_id), cb=on_push)
 

@@ -79,6 +79,13 @@ class ChatRepository:
             return False
         return True
 
+    async def shares_file(self, session_id: str, attachment_id: str) -> bool:
+        """Whether a message of this chat carries the file (the only files its guest may download)."""
+        async for message in self.messages.find({"session_id": session_id}, {"attachments": 1}):
+            if any(a.get("id") == attachment_id for a in message.get("attachments") or []):
+                return True
+        return False
+
     async def history(self, session_id: str) -> list[Document]:
         cursor = self.messages.find({"session_id": session_id}).sort([("at", 1)]).limit(HISTORY)
         return [message async for message in cursor]
@@ -125,22 +132,35 @@ async def guest_says(
         msg_id=key,
         timeout=runtime.settings.nats_publish_timeout_seconds,
     )
-    await ChatRepository(runtime.db).remember(session.session_id, key, "guest", text, message.received_at)
+    await ChatRepository(runtime.db).remember(
+        session.session_id,
+        key,
+        "guest",
+        text,
+        message.received_at,
+        attachments=[a.model_dump() for a in attachments or []],
+    )
     INBOUND_ACCEPTED.labels(channel=Channel.CHAT.value, location=session.location_id).inc()
     return key
 
 
-def transcript_event(document: Document) -> dict[str, Any]:
+def transcript_event(document: Document, location_id: str) -> dict[str, Any]:
     return {
         "type": "message",
         "from": document["from"],
         "text": document["text"],
         "author": document.get("author_name"),
         "at": document["at"].isoformat(),
+        "files": file_links(str(document["session_id"]), location_id, list(document.get("attachments") or [])),
     }
 
 
-def to_guest_event(push: ChatToGuest) -> dict[str, Any]:
+def file_links(session_id: str, location_id: str, attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where the guest's widget downloads the files of a message (valid for this session only)."""
+    return [{**a, "url": f"/ingest/chat/{location_id}/files/{a['id']}?session={session_id}"} for a in attachments]
+
+
+def to_guest_event(push: ChatToGuest, location_id: str) -> dict[str, Any]:
     if push.kind in {"closed", "handed_over"}:
         return {"type": push.kind, "at": push.at.isoformat()}
     return {
@@ -149,6 +169,7 @@ def to_guest_event(push: ChatToGuest) -> dict[str, Any]:
         "text": push.text,
         "author": push.author_name,
         "at": push.at.isoformat(),
+        "files": file_links(push.session_id, location_id, [a.model_dump() for a in push.attachments]),
     }
 
 
@@ -159,7 +180,13 @@ def register(runtime: Runtime) -> None:
     async def keep_transcript(push: ChatToGuest) -> None:
         if push.kind == "message":
             await ChatRepository(runtime.db).remember(
-                push.session_id, push.key, "agent", push.text, push.at, author_name=push.author_name
+                push.session_id,
+                push.key,
+                "agent",
+                push.text,
+                push.at,
+                author_name=push.author_name,
+                attachments=[a.model_dump() for a in push.attachments],
             )
 
 

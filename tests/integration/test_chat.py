@@ -10,7 +10,8 @@ import pytest
 import websockets
 from nats.aio.client import Client as NatsClient
 
-from shared.bus import ChatToGuest, Subjects
+from shared.attachments import AttachmentStore
+from shared.bus import AttachmentRef, ChatToGuest, Subjects
 from tests.integration.conftest import ADMIN, Stack
 from tests.integration.inbox_helpers import AgentApi
 from tests.support.polling import eventually
@@ -118,3 +119,28 @@ async def test_guest_sends_a_file_from_the_widget(stack: Stack, http: httpx.Asyn
     entry = (await api.get(conversation["id"]))["timeline"][0]
     assert entry["text"] == "📎 room.jpg"
     assert entry["attachments"][0]["content_type"] == "image/jpeg"
+
+
+async def test_files_from_agents_reach_the_guest_and_no_one_else(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, mongo: Any, location: str
+) -> None:
+    async with websockets.connect(ws_url(stack, location)) as socket:
+        await socket.send(json.dumps({"type": "hello"}))
+        session = (await receive(socket, "welcome"))["session"]
+        stored = await AttachmentStore(mongo["hub"]).put(b"%PDF-1.4 menu", "menu.pdf", location, "agent")
+        push = ChatToGuest(
+            key="entry:file",
+            session_id=session,
+            text="Our menu",
+            author_name="Anna",
+            attachments=[AttachmentRef(**stored.public())],
+        )
+        await nc.publish(Subjects.chat_to_guest(session), push.model_dump_json().encode())
+        frame = await receive(socket, "message")
+    link = frame["files"][0]["url"]
+    assert link.startswith(f"/ingest/chat/{location}/files/{stored.id}")
+    download = await eventually(lambda: http.get(stack.url("ingest") + link), lambda r: r.status_code == 200)
+    assert download.content == b"%PDF-1.4 menu"
+    assert download.headers["content-disposition"].startswith("attachment")
+    other = link.replace(session, "s" + "1" * 32)
+    assert (await http.get(stack.url("ingest") + other)).status_code == 404

@@ -337,7 +337,9 @@ class TestThreading:
     async def test_email_threads_by_headers_and_signed_reply_token(
         self, api: AgentApi, nc: NatsClient, location: str
     ) -> None:
-        await publish_inbound(nc, location, message_id="a1@guest.example", text="first")
+        # Distinct times: messages received within the same millisecond have no defined order.
+        start = datetime.now(UTC)
+        await publish_inbound(nc, location, message_id="a1@guest.example", text="first", received_at=start)
         cid = (await api.wait_for(location))[0]["id"]
         await publish_inbound(
             nc,
@@ -346,9 +348,17 @@ class TestThreading:
             in_reply_to=["a1@guest.example"],
             references=["a1@guest.example"],
             text="second",
+            received_at=start + timedelta(milliseconds=10),
         )
         token = tokens.sign("reply", cid, TEST_SECRET)
-        await publish_inbound(nc, location, message_id="a3@guest.example", reply_token=token, text="by token")
+        await publish_inbound(
+            nc,
+            location,
+            message_id="a3@guest.example",
+            reply_token=token,
+            text="by token",
+            received_at=start + timedelta(milliseconds=20),
+        )
         forged = cid + "." + "a" * 20
         await publish_inbound(nc, location, message_id="a4@guest.example", reply_token=forged, text="forged")
         items = await api.wait_for(location, count=2)

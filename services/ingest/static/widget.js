@@ -50,9 +50,16 @@
   box.append(header, log, form);
   document.body.appendChild(box);
 
-  function show(from, text) {
+  function show(from, text, files) {
     var item = document.createElement("li");
     item.textContent = text;  // never innerHTML: what agents and guests type is text
+    (files || []).forEach(function (file) {
+      var link = document.createElement("a");
+      link.href = base.origin + file.url;
+      link.textContent = "📎 " + file.filename;
+      link.style.cssText = "display:block";
+      item.appendChild(link);
+    });
     item.style.cssText = "margin:4px 0;padding:6px 8px;border-radius:6px;max-width:85%;white-space:pre-wrap;" +
       (from === "guest" ? "margin-left:auto;background:#e8f0fe" : "background:#f1f1f1");
     log.appendChild(item);
@@ -70,9 +77,9 @@
       if (frame.type === "welcome") {
         localStorage.setItem(storageKey, frame.session);
         log.textContent = "";
-        frame.history.forEach(function (m) { show(m.from, m.text); });
+        frame.history.forEach(function (m) { show(m.from, m.text, m.files); });
       } else if (frame.type === "message") {
-        show(frame.from, frame.text);
+        show(frame.from, frame.text, frame.files);
       } else if (frame.type === "closed") {
         show("agent", t.closed);
         askEmail();
