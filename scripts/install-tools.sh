@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the hub needs to run and be tested on a fresh Debian machine, and skips what is there:
 # Python deps (uv, .venv), NATS server and FerretDB (built from the Go module proxy into .tools/bin),
-# PostgreSQL (FerretDB's backend), nginx (the gateway) and Dovecot (IMAP, for the tests) from Debian. Safe to run again; a second run takes a second or two.
+# PostgreSQL (FerretDB's backend), nginx (the gateway), Dovecot (IMAP) and spamd (SpamAssassin) from Debian. Safe to run again; a second run takes a second or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +54,11 @@ fi
 if ! command -v dovecot >/dev/null 2>&1; then
   log "installing Dovecot (the IMAP server the tests poll)"
   apt_install dovecot-imapd
+fi
+
+if ! command -v spamd >/dev/null 2>&1 && [ ! -x /usr/sbin/spamd ]; then
+  log "installing SpamAssassin's spamd (the spam filter the tests run)"
+  apt_install spamd
 fi
 
 if ! command -v nginx >/dev/null 2>&1; then

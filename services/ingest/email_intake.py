@@ -21,6 +21,7 @@ from shared.bus import (
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
+from . import spam
 from .email_parsing import ParsedEmail, UnreadableEmailError, parse, valid_address
 from .metrics import INBOUND_ACCEPTED, INBOUND_REJECTED
 from .settings import IngestSettings
@@ -111,7 +112,11 @@ async def accept_email(
         file_id = "att_m" + hashlib.sha256(f"{key}:{index}".encode()).hexdigest()[:40]
         stored = await store.put(part.data, part.filename, destination.location_id, "email", file_id=file_id)
         attachments.append(AttachmentRef(**stored.public(), content_id=part.content_id))
+    verdict = None
+    if settings.spamd_host:
+        verdict = await spam.spamassassin(raw, settings.spamd_host, settings.spamd_port)
     message = InboundMessage(
+        spam=verdict,
         key=key,
         channel=Channel.EMAIL,
         location_id=destination.location_id,

@@ -43,6 +43,9 @@ class IngestSettings(HttpSettings):
     email_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     smtp_command_call_limit: int = Field(default=100, ge=10)
     review_import_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # SpamAssassin's spamd, when there is one: mail it calls spam opens in the spam view.
+    spamd_host: str | None = None
+    spamd_port: int = Field(default=783, ge=1, le=65535)
     imap_mailboxes: list[ImapMailbox] = Field(default=[], description="JSON list of mailboxes to poll")
     imap_poll_seconds: float = Field(default=30.0, gt=0)
     # Shared with the mail provider or review platform that calls the signed webhooks.

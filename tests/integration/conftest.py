@@ -96,6 +96,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         postgresql_url = f"postgres://postgres@127.0.0.1:{database.port}/postgres"
     ferret = servers.ferretdb(root / "ferretdb", postgresql_url=postgresql_url).start()
     imap = servers.dovecot(IMAP_PASSWORD).start()
+    spam_filter = servers.spamd(root).start()
     mailbox = {
         "host": "127.0.0.1",
         "port": imap.port,
@@ -117,6 +118,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_INGEST_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HUB_INGEST_IMAP_MAILBOXES": json.dumps([mailbox]),
         "HUB_INGEST_IMAP_POLL_SECONDS": "0.5",
+        "HUB_INGEST_SPAMD_HOST": "127.0.0.1",
+        "HUB_INGEST_SPAMD_PORT": str(spam_filter.port),
         # The load tests send hundreds of forms from one address; the limit has a test of its own.
         "HUB_INGEST_FORM_RATE_PER_MINUTE": "1000000",
         "HUB_INGEST_FORM_RATE_BURST": "100000",
@@ -142,6 +145,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ferret.stop()
         imap.stop()
         imap.remove_data()
+        spam_filter.stop()
         if database is not None:
             database.stop()
             database.remove_data()

@@ -195,3 +195,18 @@ async def test_cpython_email_corpus_is_stored_or_refused_with_a_reason(
     stored = await eventually(lambda: entries_of(mongo, location), lambda e: len(e) >= len(keys), timeout=60)
     assert {entry["key"] for entry in stored} == keys
     assert all(isinstance(entry["text"], str) and entry["text"] for entry in stored), "text readable"
+
+
+async def test_spamassassin_sends_spam_to_the_spam_view(stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+    gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+    message = EmailMessage()
+    message["From"] = "offers@spam.example"
+    message["To"] = f"{location}@{HOTEL_MAIL_DOMAIN}"
+    message["Subject"] = "Special offer"
+    message["Message-ID"] = f"<gtube@{location}>"
+    message.set_content(f"Buy now.\n{gtube}\n")
+    assert (await asyncio.to_thread(send, stack, message.as_bytes(), [f"{location}@{HOTEL_MAIL_DOMAIN}"]))[0] == 250
+    api = AgentApi(http, stack.url("inbox"), ADMIN)
+    spam = await eventually(lambda: api.conversations(location=location, view="spam"), lambda items: len(items) == 1)
+    assert spam[0]["spam_reason"].startswith("SpamAssassin score")
+    assert await api.conversations(location=location, view="inbox") == []

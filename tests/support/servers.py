@@ -205,6 +205,28 @@ def dovecot(password: str, port: int | None = None) -> Process:
     )
 
 
+def spamd(log_dir: Path, port: int | None = None) -> Process:
+    """SpamAssassin's spamd from Debian (as `nobody` when run as root)."""
+    port = port or free_port()
+    binary = shutil.which("spamd") or "/usr/sbin/spamd"
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    return Process(
+        name="spamd",
+        argv=[
+            binary,
+            f"--listen=127.0.0.1:{port}",
+            *user,
+            "--max-children=2",
+            "--min-children=1",
+            "--syslog=stderr",
+            "--pidfile",
+            str(log_dir / "spamd.pid"),
+        ],
+        log_path=log_dir / "spamd.log",
+        port=port,
+    )
+
+
 def ferretdb(data_dir: Path, port: int | None = None, postgresql_url: str | None = None) -> Process:
     """FerretDB on SQLite (files in `data_dir`), or on PostgreSQL when `postgresql_url` is given."""
     port = port or free_port()
