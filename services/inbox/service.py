@@ -105,14 +105,23 @@ class Inbox:
             conversation_id = await self._conversation_of_token(message.thread.reply_token, message.location_id)
         created = False
         alert = await self._is_alert(message)
+        # The message's entry is written before the conversation shows it, so an agent never opens
+        # a request whose message is not there yet.
         if conversation_id is None:
-            document, created = await self._open_conversation(message, lookup.new_thread_key, alert)
+            earlier = await self.repository.entry_by_key(message.key)  # a redelivery after a crash
+            new_id = str(earlier["conversation_id"]) if earlier else uuid.uuid4().hex
+            stored = earlier is None and await self.repository.add_entry(self._inbound_entry(new_id, message))
+            document, created = await self._open_conversation(message, lookup.new_thread_key, alert, new_id)
             conversation_id = str(document["_id"])
+            if conversation_id != new_id:
+                # Another replica opened this thread first: the entry joins its conversation.
+                await self.repository.update_entry(message.key, {"conversation_id": conversation_id})
+        else:
+            stored = await self.repository.add_entry(self._inbound_entry(conversation_id, message))
         if not created:
             await self._apply_guest_message(conversation_id, message, alert)
             await self._link_contact_if_missing(conversation_id, message)
         await self.repository.remember_references(lookup.own_references, conversation_id)
-        stored = await self.repository.add_entry(self._inbound_entry(conversation_id, message))
         if stored:
             INBOUND_STORED.labels(channel=message.channel.value).inc()
             age = (utcnow() - message.received_at).total_seconds()
@@ -160,7 +169,9 @@ class Inbox:
         rule = await self.repository.alert_rule()
         return message.rating <= int(rule.get("max_rating", DEFAULT_ALERT_MAX_RATING))
 
-    async def _open_conversation(self, message: InboundMessage, thread_key: str, alert: bool) -> tuple[Document, bool]:
+    async def _open_conversation(
+        self, message: InboundMessage, thread_key: str, alert: bool, conversation_id: str
+    ) -> tuple[Document, bool]:
         contact = await self._resolve_contact(message)
         guest = message.guest.model_dump(exclude_none=True)
         if contact and contact.display_name and "name" not in guest:
@@ -168,7 +179,7 @@ class Inbox:
         return await self.repository.open_thread(
             thread_key,
             {
-                "_id": uuid.uuid4().hex,
+                "_id": conversation_id,
                 "thread_key": thread_key,
                 "version": 0,
                 "applied_keys": [message.key],

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from shared.attachments import AttachmentStore
 from shared.bus import (
     INBOUND_GUEST_MESSAGE,
+    INBOUND_SOLICITATION_REPLY,
     AttachmentRef,
     Channel,
     Guest,
@@ -35,6 +36,7 @@ class Destination:
 
     location_id: str
     reply_token: str | None = None
+    solicitation_token: str | None = None  # an external person answering a solicitation
 
 
 def destination_of(recipient: str, settings: IngestSettings) -> Destination | None:
@@ -44,11 +46,16 @@ def destination_of(recipient: str, settings: IngestSettings) -> Destination | No
         return None
     local, _, domain = address.partition("@")
     reply_domain = "." + settings.reply_domain.lower()
-    if domain.endswith(reply_domain) and local.startswith("reply+"):
-        # reply+<token>@<hotel>.<reply domain>: the hotel in the domain keeps the local part within
+    if domain.endswith(reply_domain) and local.startswith(("reply+", "solicit+")):
+        # <kind>+<token>@<hotel>.<reply domain>: the hotel in the domain keeps the local part within
         # the 64 characters mail servers accept.
-        location, token = domain.removesuffix(reply_domain), local.removeprefix("reply+")
-        return Destination(location, token) if is_location_id(location) and token else None
+        location = domain.removesuffix(reply_domain)
+        kind, _, token = local.partition("+")
+        if not is_location_id(location) or not token:
+            return None
+        if kind == "solicit":
+            return Destination(location, solicitation_token=token)
+        return Destination(location, reply_token=token)
     mapped = {k.lower(): v for k, v in settings.mailboxes.items()}.get(address)
     if mapped:
         return Destination(mapped)
@@ -91,7 +98,7 @@ async def accept_email(
         (d for r in [*envelope_recipients, *parsed.recipients] if (d := destination_of(r, settings)) is not None),
         None,
     )
-    if destination is None or (mailbox_location and not destination.reply_token):
+    if destination is None or (mailbox_location and not destination.reply_token and not destination.solicitation_token):
         destination = Destination(mailbox_location) if mailbox_location else None
     if destination is None:
         raise UnreadableEmailError("none of the recipients is a hotel mailbox of this hub")
@@ -130,13 +137,20 @@ async def accept_email(
             in_reply_to=parsed.in_reply_to[:100],
             references=parsed.references[:500],
             reply_token=destination.reply_token,
+            solicitation_token=destination.solicitation_token,
         ),
+    )
+    # An answer to a solicitation belongs to the solicit service, never to the guests' inbox.
+    publication, subject = (
+        (INBOUND_SOLICITATION_REPLY, Subjects.inbound_solicitation(destination.location_id))
+        if destination.solicitation_token
+        else (INBOUND_GUEST_MESSAGE, Subjects.inbound_guest(Channel.EMAIL, destination.location_id))
     )
     await publish_durably(
         runtime.broker,
-        INBOUND_GUEST_MESSAGE,
+        publication,
         message,
-        subject=Subjects.inbound_guest(Channel.EMAIL, destination.location_id),
+        subject=subject,
         msg_id=key,
         timeout=runtime.settings.nats_publish_timeout_seconds,
     )

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from shared.bus import INBOUND_GUEST_MESSAGE
+from shared.bus import INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY
 from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
@@ -18,7 +18,12 @@ from .smtp import smtp_receiver
 def build_app(settings: HubSettings | None = None, http: IngestSettings | None = None) -> FastAPI:
     settings = settings or HubSettings()
     http = http or IngestSettings()
-    runtime = Runtime.build("ingest", settings, {**IMAP_INDEXES, **chat.INDEXES}, publications=[INBOUND_GUEST_MESSAGE])
+    runtime = Runtime.build(
+        "ingest",
+        settings,
+        {**IMAP_INDEXES, **chat.INDEXES},
+        publications=[INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY],
+    )
     chat.register(runtime)
     background = [smtp_receiver(http), imap_pollers(http)]
     app = create_app(runtime, [router], title="Hub ingest", background=background)

@@ -1,6 +1,7 @@
 """Email end to end: an SMTP client talking to ingest's receiver, and the signed raw-message webhook."""
 
 import asyncio
+import json
 import re
 import smtplib
 import sys
@@ -207,6 +208,27 @@ async def test_spamassassin_sends_spam_to_the_spam_view(stack: Stack, http: http
     message.set_content(f"Buy now.\n{gtube}\n")
     assert (await asyncio.to_thread(send, stack, message.as_bytes(), [f"{location}@{HOTEL_MAIL_DOMAIN}"]))[0] == 250
     api = AgentApi(http, stack.url("inbox"), ADMIN)
-    spam = await eventually(lambda: api.conversations(location=location, view="spam"), lambda items: len(items) == 1)
-    assert spam[0]["spam_reason"].startswith("SpamAssassin score")
+    stored = (await api.wait_for(location))[0]
+    assert (stored["status"], (stored.get("spam_reason") or "")[:18]) == ("spam", "SpamAssassin score")
+    assert [i["id"] for i in await api.conversations(location=location, view="spam")] == [stored["id"]]
     assert await api.conversations(location=location, view="inbox") == []
+
+
+async def test_answers_to_solicitations_go_to_solicit_not_to_the_inbox(
+    stack: Stack, nc: Any, mongo: Mongo, location: str
+) -> None:
+    address = f"solicit+{tokens.sign('solicit', 'abc123', TEST_SECRET)}@{location}.{REPLY_DOMAIN}"
+    received: list[dict[str, Any]] = []
+
+    async def collect(msg: Any) -> None:
+        received.append(json.loads(msg.data))
+
+    subscription = await nc.subscribe(f"hub.inbound.solicitation.{location}", cb=collect)
+    await nc.flush()
+    answer = guest_email(location, f"sol@{location}", From="Plumber <plumber@example.com>", To=address)
+    assert (await asyncio.to_thread(send, stack, answer.as_bytes(), [address]))[0] == 250
+    await eventually(lambda: asyncio.sleep(0, result=list(received)), lambda r: len(r) == 1)
+    await subscription.unsubscribe()
+    assert received[0]["thread"]["solicitation_token"] == tokens.sign("solicit", "abc123", TEST_SECRET)
+    await asyncio.sleep(1)
+    assert await entries_of(mongo, location) == []

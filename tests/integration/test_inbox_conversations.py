@@ -406,7 +406,11 @@ class TestThreading:
                 )
             )
             detail_id = (await api.wait_for(location))[0]["id"]
-            await eventually(lambda: api.get(detail_id), lambda d: len(d["timeline"]) == 20, timeout=30)
+            await eventually(
+                lambda: api.get(detail_id),
+                lambda d: len(d["timeline"]) == 20 and d["conversation"]["message_count"] == 20,
+                timeout=30,
+            )
         finally:
             replica.stop()
         items = await api.conversations(location=location, view="all")

@@ -57,7 +57,10 @@ class TestReviews:
         assert [i["id"] for i in await api.conversations(location=location, bucket="alerts")] == [conversation["id"]]
         edited = review(location, rating=8, scale=10, text="They moved us to a quiet room. Thanks!")
         assert (await signed_post(http, url, edited)).status_code == 202
-        detail = await eventually(lambda: api.get(conversation["id"]), lambda d: len(d["timeline"]) == 2)
+        detail = await eventually(
+            lambda: api.get(conversation["id"]),
+            lambda d: len(d["timeline"]) == 2 and d["conversation"]["rating"] == 4,
+        )
         assert detail["conversation"]["alert"] is False, "the edited rating (4/5) clears the alert"
         assert detail["conversation"]["rating"] == 4
         await asyncio.sleep(1)
