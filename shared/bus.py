@@ -200,6 +200,7 @@ class ThreadHints(BaseModel):
     chat_session_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     review_id: Annotated[str, StringConstraints(max_length=300)] | None = None  # "<platform>:<id>"
     caller: Annotated[str, StringConstraints(max_length=100)] | None = None  # "<hotel>:<phone number>"
+    solicitation_token: Annotated[str, StringConstraints(max_length=200)] | None = None  # from solicit+<token>@…
 
 
 class AttachmentRef(BaseModel):
@@ -397,6 +398,13 @@ INBOUND_GUEST_MESSAGE = Publication(
     schema=InboundMessage,
     producer="ingest",
     description="A guest's message from any channel, accepted by ingest; consumed by the inbox.",
+)
+INBOUND_SOLICITATION_REPLY = Publication(
+    subject="hub.inbound.solicitation.{location}",
+    stream=INBOUND,
+    schema=InboundMessage,
+    producer="ingest",
+    description="An external person's answer to a solicitation (sent to solicit+<token>@…); consumed by solicit.",
 )
 CONVERSATION_CREATED = Publication(
     subject="hub.events.conversation.created",
