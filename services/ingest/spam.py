@@ -40,7 +40,8 @@ async def spamassassin(raw: bytes, host: str, port: int, timeout: float = 5.0) -
             writer.write(request)
             await writer.drain()
             writer.write_eof()
-            answer = await reader.read(4096)
+            # spamd closes the connection after its answer; one read may return only its first line.
+            answer = await reader.read()
             writer.close()
     except (OSError, TimeoutError) as exc:
         log.warning("spamd did not answer; the mail is kept as is", extra={"error": repr(exc)})

@@ -1,8 +1,10 @@
 """Ingest's cheap spam rules."""
 
+import asyncio
+
 import pytest
 
-from services.ingest.spam import verdict
+from services.ingest.spam import spamassassin, verdict
 
 
 @pytest.mark.parametrize(
@@ -28,3 +30,22 @@ def test_spam_is_recognised(text: str) -> None:
 )
 def test_guests_are_not_spam(text: str) -> None:
     assert verdict(text) is None
+
+
+async def test_spamd_answer_split_across_packets_is_read_whole() -> None:
+    """spamd's answer can arrive in pieces; the verdict is in the second one."""
+
+    async def slow_spamd(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.write(b"SPAMD/1.1 0 EX_OK\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"Spam: True ; 1002.0 / 5.0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(slow_spamd, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        verdict = await spamassassin(b"Subject: x\r\n\r\nbody\r\n", "127.0.0.1", port)
+    assert verdict == "SpamAssassin score 1002.0 / 5.0"
