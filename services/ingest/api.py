@@ -103,6 +103,14 @@ def _validated(model: type[ModelT], data: object, channel: str) -> ModelT:
         raise Problem(422, "Invalid request", detail, errors=errors) from None
 
 
+async def _signed_payload(request: Request, model: type[ModelT], channel: str) -> ModelT:
+    """The validated JSON of a signed webhook: bounded, signature checked, fields named on error."""
+    settings: IngestSettings = request.app.state.ingest_settings
+    body = await read_body(request, settings.form_max_bytes)
+    _verify_signature(request, body, settings, channel)
+    return _validated(model, decode_json_or_form(request, body), channel)
+
+
 @router.post("/email/raw", status_code=202)
 async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A raw RFC 822 message from a mail provider's inbound webhook (signed); 202 once it is stored."""
@@ -123,10 +131,7 @@ async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONRespons
 @router.post("/reviews", status_code=202, response_model=Accepted)
 async def submit_review(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A review platform's webhook (signed, JSON); a rating at or under the alert rule raises an alert."""
-    settings: IngestSettings = request.app.state.ingest_settings
-    body = await read_body(request, settings.form_max_bytes)
-    _verify_signature(request, body, settings, "review")
-    review = _validated(Review, decode_json_or_form(request, body), "review")
+    review = await _signed_payload(request, Review, "review")
     try:
         key = await service.accept_review(runtime, review)
     except PublishFailedError:
@@ -157,10 +162,7 @@ async def import_reviews(request: Request, runtime: RuntimeDep) -> dict[str, Any
 @router.post("/calls", status_code=202, response_model=Accepted)
 async def submit_call(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A telephony platform's webhook (signed, JSON): the call lands on the caller's conversation."""
-    settings: IngestSettings = request.app.state.ingest_settings
-    body = await read_body(request, settings.form_max_bytes)
-    _verify_signature(request, body, settings, "phone")
-    call = _validated(Call, decode_json_or_form(request, body), "phone")
+    call = await _signed_payload(request, Call, "phone")
     try:
         key = await service.accept_call(runtime, call)
     except PublishFailedError:
