@@ -8,7 +8,11 @@ from pymongo.errors import DuplicateKeyError
 from shared.db import Document, IndexSpec
 
 INDEXES = {
-    "contacts": [IndexSpec(keys=[("emails", 1)], name="emails"), IndexSpec(keys=[("phones", 1)], name="phones")],
+    "contacts": [
+        IndexSpec(keys=[("emails", 1)], name="emails"),
+        IndexSpec(keys=[("phones", 1)], name="phones"),
+        IndexSpec(keys=[("search_keys", 1)], name="search_keys"),
+    ],
     # `_id` is the identity ("email:anna@example.com"): its uniqueness makes concurrent resolves of
     # the same new address agree on one contact without a transaction.
     "contact_identities": [IndexSpec(keys=[("contact_id", 1)], name="contact_id")],
@@ -46,3 +50,14 @@ class ContactRepository:
         except DuplicateKeyError:
             return await self.contacts.find_one({"_id": contact_id}) or document
         return document
+
+    async def get(self, contact_id: str) -> Document | None:
+        return await self.contacts.find_one({"_id": contact_id})
+
+    async def search(self, key: str, limit: int) -> list[Document]:
+        cursor = self.contacts.find({"search_keys": key}).limit(limit)
+        return [contact async for contact in cursor]
+
+    async def update(self, contact_id: str, changes: Document) -> Document | None:
+        await self.contacts.update_one({"_id": contact_id}, {"$set": changes})
+        return await self.get(contact_id)

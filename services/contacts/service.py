@@ -1,10 +1,14 @@
-"""Rules of contacts: who a guest is, whatever channel they write from."""
+"""Rules of contacts: who a guest is, whatever channel they write from, and finding them as you type."""
 
+import re
+import unicodedata
 import uuid
+from typing import Any
 
 from shared.bus import ContactResolved, ResolveContact, utcnow
 
 from .repository import ContactRepository
+from .schemas import NewContact
 
 
 def identity_of(request: ResolveContact) -> str | None:
@@ -32,9 +36,99 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
         "phones": [identity.removeprefix("phone:")] if identity.startswith("phone:") else [],
         "location_ids": [request.location_id],
     }
+    fields["search_keys"] = search_keys(fields)
     contact = await repository.ensure_contact(contact_id, fields, now)
     return ContactResolved(
         contact_id=contact_id,
         display_name=str(contact["display_name"]) if contact.get("display_name") else None,
         created=contact_id == candidate,
     )
+
+
+MIN_QUERY = 2
+MAX_PREFIX = 12
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: 'Zoé' and 'zoe' are found alike."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def search_keys(contact: dict[str, Any]) -> list[str]:
+    """Every prefix (2 to 12 characters) of the contact's names, addresses and phone digits.
+
+    Search is then one equality on an array field, which the database answers from its index
+    (and FerretDB pushes down), instead of a scan with a regular expression.
+    """
+    words: set[str] = set()
+    for name in (contact.get("display_name"), contact.get("first_name"), contact.get("last_name")):
+        words.update(re.findall(r"[\w'-]+", fold(name or "")))
+    for email in contact.get("emails") or []:
+        words.add(fold(email))
+    for phone in contact.get("phones") or []:
+        digits = re.sub(r"\D", "", phone)
+        words.update({digits, digits[2:] if len(digits) > 9 else digits})
+    keys = {word[:length] for word in words for length in range(MIN_QUERY, min(len(word), MAX_PREFIX) + 1)}
+    return sorted(keys)
+
+
+def query_key(text: str) -> str | None:
+    """The key a search box's text looks up (its first word, folded), or None when too short."""
+    words = re.findall(r"[\w@.+'-]+", fold(text.strip()))
+    if not words or len(words[0]) < MIN_QUERY:
+        return None
+    first = words[0]
+    return re.sub(r"\D", "", first)[:MAX_PREFIX] if first.lstrip("+").isdigit() else first[:MAX_PREFIX]
+
+
+def matches_all_words(contact: dict[str, Any], text: str) -> bool:
+    """The other words of the query must match too (the look-up used only the first)."""
+    haystack = " ".join(search_keys(contact))
+    return all(word[:MAX_PREFIX] in haystack for word in re.findall(r"[\w@.+'-]+", fold(text))[1:])
+
+
+def public_contact(document: dict[str, Any]) -> dict[str, Any]:
+    hidden = {"_id", "search_keys"}
+    return {"id": document["_id"], **{k: v for k, v in document.items() if k not in hidden}}
+
+
+class AlreadyKnownError(Exception):
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(contact_id)
+        self.contact_id = contact_id
+
+
+async def create(repository: ContactRepository, new: NewContact) -> dict[str, Any]:
+    """A contact an agent creates; an address or number that is someone's already is refused."""
+    now = utcnow()
+    contact_id = uuid.uuid4().hex
+    phone = "".join(ch for ch in new.phone if ch.isdigit() or ch == "+") if new.phone else None
+    identities = [f"email:{new.email.lower()}"] if new.email else []
+    identities += [f"phone:{phone}"] if phone else []
+    for identity in identities:
+        owner = await repository.claim_identity(identity, contact_id, now)
+        if owner != contact_id:
+            raise AlreadyKnownError(owner)
+    names = " ".join(n for n in (new.first_name, new.last_name) if n)
+    fields: dict[str, Any] = {
+        "first_name": new.first_name,
+        "last_name": new.last_name,
+        "display_name": names or None,
+        "emails": [new.email.lower()] if new.email else [],
+        "phones": [phone] if phone else [],
+        "language": new.language,
+        "location_ids": [new.location_id],
+    }
+    fields["search_keys"] = search_keys(fields)
+    return await repository.ensure_contact(contact_id, fields, now)
+
+
+async def change(repository: ContactRepository, contact: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    updated = {**contact, **changes}
+    if "display_name" not in changes and ({"first_name", "last_name"} & set(changes)):
+        updated["display_name"] = " ".join(n for n in (updated.get("first_name"), updated.get("last_name")) if n)
+    values = {k: updated.get(k) for k in ("first_name", "last_name", "display_name", "language")}
+    values["search_keys"] = search_keys(updated)
+    values["updated_at"] = utcnow()
+    return await repository.update(str(contact["_id"]), values) or updated

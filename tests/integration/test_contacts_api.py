@@ -1,0 +1,59 @@
+"""The contacts API: search as you type, create, read, edit, scoped to the agent's hotels."""
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Stack, agent_headers
+from tests.integration.inbox_helpers import publish_inbound
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_create_search_edit_and_scope(stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+    base = f"{stack.url('contacts')}/api/v1/contacts"
+    mine, theirs = agent_headers([location]), agent_headers([f"{location}-x"])
+    created = await http.post(
+        base,
+        json={
+            "location_id": location,
+            "first_name": "Zoé",
+            "last_name": "Lefèvre",
+            "email": f"zoe.{location}@example.fr",
+            "phone": "+33 6 12 34 56 78",
+        },
+        headers=mine,
+    )
+    assert created.status_code == 201, created.text
+    contact = created.json()
+    assert contact["display_name"] == "Zoé Lefèvre"
+    again = await http.post(base, json={"location_id": location, "email": f"ZOE.{location}@example.fr"}, headers=mine)
+    assert again.status_code == 409
+    assert again.json()["contact_id"] == contact["id"]
+
+    for typed in ("zoe", "LEFEV", f"zoe.{location}", "33612", "612345"):
+        found = (await http.get(base, params={"q": typed}, headers=mine)).json()["items"]
+        assert contact["id"] in [c["id"] for c in found], typed
+    assert (await http.get(base, params={"q": "zoe"}, headers=theirs)).json()["items"] == []
+    assert (await http.get(f"{base}/{contact['id']}", headers=theirs)).status_code == 404
+    short = await http.get(base, params={"q": "z"}, headers=mine)
+    assert short.status_code == 422
+    assert "q" in short.json()["detail"]
+
+    edited = await http.patch(f"{base}/{contact['id']}", json={"first_name": "Zoë"}, headers=mine)
+    assert edited.json()["display_name"] == "Zoë Lefèvre"
+    bad = await http.patch(f"{base}/{contact['id']}", json={"language": "de"}, headers=mine)
+    assert bad.status_code == 422
+    assert "language" in bad.json()["detail"]
+
+
+async def test_guests_resolved_from_messages_are_searchable(
+    stack: Stack, http: httpx.AsyncClient, nc: object, location: str
+) -> None:
+    await publish_inbound(nc, location, email=f"hugo.{location}@example.com", name="Hugo Petit")  # type: ignore[arg-type]
+    base = f"{stack.url('contacts')}/api/v1/contacts"
+    found = await eventually(
+        lambda: http.get(base, params={"q": f"hugo.{location}"}, headers=agent_headers([location])),
+        lambda r: len(r.json()["items"]) == 1,
+    )
+    assert found.json()["items"][0]["emails"] == [f"hugo.{location}@example.com"]
