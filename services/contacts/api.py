@@ -52,6 +52,8 @@ async def create(body: NewContact, runtime: RuntimeDep, actor: ActorDep) -> dict
         raise Problem(422, "Invalid request", "email: give at least a name, an email address or a phone number.")
     try:
         contact = await service.create(ContactRepository(runtime.db), body)
+    except service.InvalidPhoneError:
+        raise Problem(422, "Invalid request", f"phone: {body.phone!r} is not a phone number.") from None
     except service.AlreadyKnownError as exc:
         raise Problem(
             409, "Already a contact", "This email or phone belongs to a contact already.", contact_id=exc.contact_id

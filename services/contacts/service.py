@@ -7,8 +7,10 @@ from typing import Any
 
 from shared.bus import ContactResolved, ResolveContact, utcnow
 
+from .phones import national_digits, to_e164
 from .repository import ContactRepository
 from .schemas import NewContact
+from .settings import ContactsSettings
 
 
 def identity_of(request: ResolveContact) -> str | None:
@@ -16,8 +18,8 @@ def identity_of(request: ResolveContact) -> str | None:
     if request.guest.email:
         return f"email:{request.guest.email.strip().lower()}"
     if request.guest.phone:
-        digits = "".join(ch for ch in request.guest.phone if ch.isdigit() or ch == "+")
-        return f"phone:{digits}" if digits else None
+        number = to_e164(request.guest.phone, DEFAULT_REGION)
+        return f"phone:{number}" if number else None
     return None
 
 
@@ -46,6 +48,7 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
 
 
 MIN_QUERY = 2
+DEFAULT_REGION = ContactsSettings().default_phone_region
 MAX_PREFIX = 12
 
 
@@ -67,8 +70,8 @@ def search_keys(contact: dict[str, Any]) -> list[str]:
     for email in contact.get("emails") or []:
         words.add(fold(email))
     for phone in contact.get("phones") or []:
-        digits = re.sub(r"\D", "", phone)
-        words.update({digits, digits[2:] if len(digits) > 9 else digits})
+        words.add(re.sub(r"\D", "", phone))
+        words.add(national_digits(phone) or "")
     keys = {word[:length] for word in words for length in range(MIN_QUERY, min(len(word), MAX_PREFIX) + 1)}
     return sorted(keys)
 
@@ -93,6 +96,10 @@ def public_contact(document: dict[str, Any]) -> dict[str, Any]:
     return {"id": document["_id"], **{k: v for k, v in document.items() if k not in hidden}}
 
 
+class InvalidPhoneError(ValueError):
+    """Not a phone number (answered 422)."""
+
+
 class AlreadyKnownError(Exception):
     def __init__(self, contact_id: str) -> None:
         super().__init__(contact_id)
@@ -103,7 +110,9 @@ async def create(repository: ContactRepository, new: NewContact) -> dict[str, An
     """A contact an agent creates; an address or number that is someone's already is refused."""
     now = utcnow()
     contact_id = uuid.uuid4().hex
-    phone = "".join(ch for ch in new.phone if ch.isdigit() or ch == "+") if new.phone else None
+    phone = to_e164(new.phone, DEFAULT_REGION) if new.phone else None
+    if new.phone and phone is None:
+        raise InvalidPhoneError(new.phone)
     identities = [f"email:{new.email.lower()}"] if new.email else []
     identities += [f"phone:{phone}"] if phone else []
     for identity in identities:

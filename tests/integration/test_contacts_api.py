@@ -29,9 +29,12 @@ async def test_create_search_edit_and_scope(stack: Stack, http: httpx.AsyncClien
     assert contact["display_name"] == "Zoé Lefèvre"
     again = await http.post(base, json={"location_id": location, "email": f"ZOE.{location}@example.fr"}, headers=mine)
     assert again.status_code == 409
+    same_number = await http.post(base, json={"location_id": location, "phone": "06 12 34 56 78"}, headers=mine)
+    assert same_number.status_code == 409, "the national form of a known number is the same number"
     assert again.json()["contact_id"] == contact["id"]
 
-    for typed in ("zoe", "LEFEV", f"zoe.{location}", "33612", "612345"):
+    assert contact["phones"] == ["+33612345678"], "stored as E.164"
+    for typed in ("zoe", "LEFEV", f"zoe.{location}", "0612", "+33 6 12", "33612"):
         found = (await http.get(base, params={"q": typed}, headers=mine)).json()["items"]
         assert contact["id"] in [c["id"] for c in found], typed
     assert (await http.get(base, params={"q": "zoe"}, headers=theirs)).json()["items"] == []
