@@ -48,6 +48,12 @@ def is_time_zone(name: str) -> bool:
     return name in _time_zones()
 
 
+def is_colleague(actor: Actor, agent: Document) -> bool:
+    """Whether the actor may see this agent: themselves, anyone sharing one of their hotels, or all (admins)."""
+    shared = set(actor.location_ids) & set(agent.get("location_ids") or [])
+    return actor.sees_everything or agent["_id"] == actor.agent_id or bool(shared)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

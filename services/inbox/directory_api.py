@@ -141,12 +141,7 @@ async def update_group(
 async def list_agents(actor: ActorDep, repository: RepositoryDep) -> list[dict[str, Any]]:
     """Colleagues an agent can assign requests to: those sharing one of their hotels (everyone, for admins)."""
     agents = await repository.all("agents", limit=5000)
-    mine = set(actor.location_ids)
-    return [
-        directory.public_agent(a)
-        for a in agents
-        if actor.sees_everything or a["_id"] == actor.agent_id or mine & set(a.get("location_ids", []))
-    ]
+    return [directory.public_agent(a) for a in agents if directory.is_colleague(actor, a)]
 
 
 @router.get("/agents/me")
@@ -169,9 +164,8 @@ async def create_agent(body: schemas.AgentIn, actor: ActorDep, repository: Repos
 
 @router.get("/agents/{agent_id}")
 async def get_agent(agent_id: ObjectId, actor: ActorDep, repository: RepositoryDep) -> dict[str, Any]:
-    visible = {a["id"] for a in await list_agents(actor, repository)}
     document = await repository.get("agents", agent_id)
-    if document is None or agent_id not in visible:
+    if document is None or not directory.is_colleague(actor, document):
         raise _not_found("agent", agent_id)
     return directory.public_agent(document)
 
