@@ -108,3 +108,11 @@ class AttachmentStore:
             return None
         data = await stream.read()
         return _attachment(file_id, stream.filename or "", dict(stream.metadata or {}), stream.length), data
+
+    async def delete(self, file_id: str) -> bool:
+        """Remove a file and its chunks (an erasure); False when it was gone already."""
+        try:
+            await self.bucket.delete(file_id)
+        except NoFile:
+            return False
+        return True

@@ -8,8 +8,11 @@ Who publishes what, and who consumes it:
 | hub.inbound.solicitation.{location}          | INBOUND  | ingest          | solicit (future)            |
 | hub.outbound.{email,chat}                    | OUTBOUND | inbox, solicit  | notify (future)             |
 | hub.events.{aggregate}.{event}               | EVENTS   | every service   | projections, live UI        |
+| hub.events.contact.{merged,erased}           | EVENTS   | contacts        | inbox (`inbox-contacts`)    |
+| hub.events.> (conversation, location, ...)   | EVENTS   | every service   | contacts (`contacts-events`)|
 | hub.dlq.{stream}                             | DLQ      | any consumer    | operators (`hub dlq` CLI)   |
 | hub.rpc.contacts.resolve (request/reply)     | -        | inbox           | contacts                    |
+| hub.rpc.inbox.contact_export (request/reply) | -        | contacts        | inbox                       |
 | hub.chat.to_guest.{session} (core NATS)      | -        | notify          | ingest (widget sockets)     |
 
 Guest channels get their own `guest` token so the inbox can filter them in one wildcard and the
@@ -56,6 +59,8 @@ class Subjects:
     EVENTS_ALL = "hub.events.>"
     DLQ_ALL = "hub.dlq.>"
     RESOLVE_CONTACT = "hub.rpc.contacts.resolve"
+    CONTACT_EXPORT = "hub.rpc.inbox.contact_export"
+    CONTACT_EVENTS = "hub.events.contact.>"
 
     @staticmethod
     def inbound_guest(channel: Channel, location_id: str) -> str:
@@ -154,6 +159,9 @@ class ConsumerSpec(BaseModel):
 
 INBOX_INBOUND = ConsumerSpec(durable="inbox-inbound", stream=INBOUND, filter_subject=Subjects.INBOUND_GUEST_ALL)
 INBOX_DELIVERIES = ConsumerSpec(durable="inbox-deliveries", stream=EVENTS, filter_subject="hub.events.delivery.>")
+INBOX_CONTACTS = ConsumerSpec(durable="inbox-contacts", stream=EVENTS, filter_subject=Subjects.CONTACT_EVENTS)
+# The contacts service's projections (history, hotels' phone regions, erasure reports) read every event.
+CONTACTS_EVENTS = ConsumerSpec(durable="contacts-events", stream=EVENTS, filter_subject=Subjects.EVENTS_ALL)
 
 
 # --- messages -------------------------------------------------------------------------------------
@@ -241,6 +249,8 @@ class ConversationCreated(BusMessage):
     location_id: LocationId
     channel: Channel
     contact_id: str | None
+    subject: str = ""
+    status: str = "open"
     occurred_at: datetime = Field(default_factory=utcnow)
 
 
@@ -333,6 +343,68 @@ class ContactResolved(BusMessage):
     contact_id: str | None
     display_name: str | None = None
     created: bool = False
+
+
+class ContactMerged(BusMessage):
+    """Two contacts became one (`hub.events.contact.merged`): the inbox re-points the merged one's requests."""
+
+    type: Literal["contact.merged"] = "contact.merged"
+    survivor_id: str
+    merged_id: str
+    actor_id: str | None = None
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class ContactErased(BusMessage):
+    """A guest's personal data must go (`hub.events.contact.erased`): every service redacts what it holds."""
+
+    type: Literal["contact.erased"] = "contact.erased"
+    contact_id: str
+    erasure_id: str
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class ErasureApplied(BusMessage):
+    """A service's report that it carried out an erasure (`hub.events.erasure.applied`)."""
+
+    type: Literal["erasure.applied"] = "erasure.applied"
+    erasure_id: str
+    contact_id: str
+    service: str
+    conversations: int = 0
+    entries: int = 0
+    attachments: int = 0
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+ContactEvent = Annotated[ContactMerged | ContactErased, Field(discriminator="type")]
+contact_event_adapter: TypeAdapter[ContactMerged | ContactErased] = TypeAdapter(ContactEvent)
+
+
+class LocationChanged(BusMessage):
+    """A hotel was created or edited (`hub.events.location.changed`): what other services need of it."""
+
+    type: Literal["location.changed"] = "location.changed"
+    location_id: LocationId
+    default_phone_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class ContactExportRequest(BusMessage):
+    """Request on `hub.rpc.inbox.contact_export`: one page of what the inbox holds about a contact."""
+
+    type: Literal["inbox.contact_export"] = "inbox.contact_export"
+    contact_id: str
+    cursor: str | None = None  # from the previous page's `next`
+
+
+class ContactExportPage(BusMessage):
+    """One conversation of the contact (on its first page) and a slice of its timeline, size-bounded."""
+
+    type: Literal["inbox.contact_export_page"] = "inbox.contact_export_page"
+    conversation: dict[str, Any] | None = None
+    entries: list[dict[str, Any]] = []
+    next: str | None = None
 
 
 class ChatToGuest(BusMessage):
@@ -468,4 +540,39 @@ DEAD_LETTER = Publication(
     schema=DeadLetter,
     producer="any consumer",
     description="A message a consumer gave up on, with its error, payload and headers, for inspection and replay.",
+)
+CONTACT_MERGED = Publication(
+    subject="hub.events.contact.merged",
+    stream=EVENTS,
+    schema=ContactMerged,
+    producer="contacts",
+    description="Two contacts were merged; the merged-away id now resolves to the survivor. The inbox re-points.",
+)
+CONTACT_ERASED = Publication(
+    subject="hub.events.contact.erased",
+    stream=EVENTS,
+    schema=ContactErased,
+    producer="contacts",
+    description="A contact was erased (GDPR); services holding their data redact it and report back.",
+)
+ERASURE_APPLIED = Publication(
+    subject="hub.events.erasure.applied",
+    stream=EVENTS,
+    schema=ErasureApplied,
+    producer="inbox",
+    description="The inbox redacted an erased contact's requests, timeline and attachments; contacts records it.",
+)
+LOCATION_CHANGED = Publication(
+    subject="hub.events.location.changed",
+    stream=EVENTS,
+    schema=LocationChanged,
+    producer="inbox",
+    description="A hotel was created or edited; contacts keeps its phone region to read national numbers.",
+)
+CONTACT_EXPORT = Publication(
+    subject=Subjects.CONTACT_EXPORT,
+    stream=None,
+    schema=ContactExportRequest,
+    producer="contacts",
+    description="Request/reply: the inbox answers with a ContactExportPage of a contact's requests (GDPR export).",
 )

@@ -38,7 +38,14 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "location_groups",
         "settings",
     ),
-    "contacts": ("contacts", "contact_identities", "contact_history"),
+    "contacts": (
+        "contacts",
+        "contact_identities",
+        "contact_history",
+        "contact_erasures",
+        "contact_imports",
+        "location_regions",
+    ),
     "notify": ("deliveries",),
     "solicit": ("solicitations", "solicitation_messages", "solicitation_recipients"),
 }

@@ -1,29 +1,64 @@
-"""HTTP surface of contacts: search as you type, create, read and edit (scoped to the agent's hotels)."""
+"""HTTP surface of contacts: search as you type, create, read, edit, history, merge, HQ imports, GDPR.
 
+Agents see the contacts of their hotels; imports, exports and erasures are chain-wide, so admins'.
+"""
+
+import asyncio
+import logging
+import os
+import tempfile
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from shared.auth import Actor, ActorDep
+from shared.http import media_type
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
-from . import service
+from . import imports, lifecycle, service
 from .repository import ContactRepository
-from .schemas import ContactChanges, NewContact
+from .schemas import ContactChanges, MergeRequest, NewContact
+from .settings import ContactsSettings
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"])
 ContactId = Annotated[str, Path(pattern=r"^[a-f0-9]{32}$")]
 SEARCH_SCAN = 200
+IMPORT_FORMATS = {
+    "text/csv": "csv",
+    "application/csv": "csv",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/json-lines": "jsonl",
+}
+log = logging.getLogger(__name__)
+_running_imports: set[asyncio.Task[Any]] = set()
+
+
+def _settings(request: Request) -> ContactsSettings:
+    settings: ContactsSettings = request.app.state.contacts_settings
+    return settings
 
 
 def _visible(actor: Actor, contact: dict[str, Any]) -> bool:
     return actor.sees_everything or any(actor.can_see(loc) for loc in contact.get("location_ids") or [])
 
 
+def _admins_only(actor: Actor, what: str) -> None:
+    if not actor.sees_everything:
+        raise Problem(403, "Forbidden", f"Only admins may {what}: it concerns every hotel of the chain.")
+
+
 async def _contact(runtime: RuntimeDep, actor: Actor, contact_id: str) -> dict[str, Any]:
-    contact = await ContactRepository(runtime.db).get(contact_id)
+    repository = ContactRepository(runtime.db)
+    contact = await repository.get(contact_id)
     if contact is None or not _visible(actor, contact):
+        stored = await repository.raw(contact_id) if actor.sees_everything else None
+        if stored is not None and stored.get("erased_at"):
+            raise Problem(410, "Erased", f"The contact {contact_id!r} was erased.", erasure_id=stored.get("erasure_id"))
         raise Problem(404, "Not found", f"No contact has the id {contact_id!r}.")
     return contact
 
@@ -61,8 +96,97 @@ async def create(body: NewContact, runtime: RuntimeDep, actor: ActorDep) -> dict
     return service.public_contact(contact)
 
 
+# --- headquarters imports and erasure reports (before /{contact_id}, which they would not match anyway) ---
+
+
+@router.post("/imports", status_code=202)
+async def start_import(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    filename: Annotated[str | None, Query(max_length=200)] = None,
+) -> JSONResponse:
+    """Upload a CSV (`text/csv`) or JSON lines (`application/x-ndjson`) file of headquarters attributes.
+
+    Rows are keyed by `email` or `customer_id`; the other columns are attributes (see
+    `GET /imports/attributes`). Answers 202 at once with the import's id; its report fills in as it runs.
+    """
+    _admins_only(actor, "import headquarters attributes")
+    fmt = IMPORT_FORMATS.get(media_type(request))
+    if fmt is None:
+        known = ", ".join(sorted(IMPORT_FORMATS))
+        raise Problem(415, "Unsupported file type", f"Content-Type: send the file as one of {known}.")
+    settings = _settings(request)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.import_max_bytes:
+        raise Problem(413, "Payload too large", f"The file is larger than {settings.import_max_bytes} bytes.")
+    handle, name = tempfile.mkstemp(prefix="contacts-import-", suffix=f".{fmt}")
+    os.close(handle)
+    path = FilePath(name)
+    try:
+        size = await imports.spool(request.stream(), path, settings.import_max_bytes)
+    except imports.FileTooLargeError:
+        await imports.discard(path)
+        raise Problem(413, "Payload too large", f"The file is larger than {settings.import_max_bytes} bytes.") from None
+    except BaseException:
+        await imports.discard(path)
+        raise
+    report = imports.new_report(fmt, filename, actor.agent_id)
+    repository = ContactRepository(runtime.db)
+    await repository.save_import(report.document())
+    importer = imports.Importer(repository, settings.attributes, report)
+
+    async def run() -> None:
+        try:
+            await importer.run(path)
+        except Exception:
+            log.exception("import failed", extra={"import": report.id})
+        finally:
+            await imports.discard(path)
+
+    task = asyncio.create_task(run())
+    _running_imports.add(task)
+    task.add_done_callback(_running_imports.discard)
+    location = f"{router.prefix}/imports/{report.id}"
+    body = {"id": report.id, "status": report.status, "bytes": size, "report": location}
+    return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+@router.get("/imports/attributes")
+async def importable_attributes(request: Request, actor: ActorDep) -> dict[str, Any]:
+    """The attributes an import may set, with their types; other columns are ignored and reported."""
+    return {"keys": list(imports.KEYS), "attributes": _settings(request).attributes}
+
+
+@router.get("/imports/{import_id}")
+async def import_report(
+    import_id: Annotated[str, Path(pattern=r"^[a-f0-9]{32}$")], runtime: RuntimeDep, actor: ActorDep
+) -> dict[str, Any]:
+    _admins_only(actor, "read import reports")
+    report = await ContactRepository(runtime.db).import_report(import_id)
+    if report is None:
+        raise Problem(404, "Not found", f"No import has the id {import_id!r}.")
+    return {"id": report.pop("_id"), **report}
+
+
+@router.get("/erasures/{erasure_id}")
+async def erasure_record(
+    erasure_id: Annotated[str, Path(pattern=r"^[a-f0-9]{32}$")], runtime: RuntimeDep, actor: ActorDep
+) -> dict[str, Any]:
+    """Who asked for an erasure, when, why, and what each service reported having removed."""
+    _admins_only(actor, "read erasure records")
+    record = await ContactRepository(runtime.db).erasure(erasure_id)
+    if record is None:
+        raise Problem(404, "Not found", f"No erasure has the id {erasure_id!r}.")
+    return {"id": record.pop("_id"), **record}
+
+
+# --- one contact ------------------------------------------------------------------------------------
+
+
 @router.get("/{contact_id}")
 async def read(contact_id: ContactId, runtime: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
+    """The contact; a merged-away id answers with the contact it was merged into."""
     return service.public_contact(await _contact(runtime, actor, contact_id))
 
 
@@ -71,3 +195,60 @@ async def edit(contact_id: ContactId, body: ContactChanges, runtime: RuntimeDep,
     contact = await _contact(runtime, actor, contact_id)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return service.public_contact(await service.change(ContactRepository(runtime.db), contact, changes))
+
+
+@router.get("/{contact_id}/history")
+async def history(
+    contact_id: ContactId,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The guest's requests across channels and hotels (those the agent works for), newest activity first."""
+    contact = await _contact(runtime, actor, contact_id)
+    locations = None if actor.sees_everything else actor.location_ids
+    found = await ContactRepository(runtime.db).history_of(str(contact["_id"]), locations, limit=limit)
+    return {"items": [{"conversation_id": doc.pop("_id"), **doc} for doc in found]}
+
+
+@router.post("/{contact_id}/merge")
+async def merge(contact_id: ContactId, body: MergeRequest, runtime: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
+    """Merge `contact_id` of the body into this contact, which survives with both's addresses and history."""
+    survivor = await _contact(runtime, actor, contact_id)
+    other = await _contact(runtime, actor, body.contact_id)
+    try:
+        merged = await lifecycle.merge(ContactRepository(runtime.db), runtime.broker, survivor, other, actor)
+    except lifecycle.SameContactError:
+        raise Problem(
+            422, "Invalid request", "contact_id: this is the same contact (or merged into it already)."
+        ) from None
+    return service.public_contact(merged)
+
+
+@router.get("/{contact_id}/export")
+async def export(contact_id: ContactId, request: Request, runtime: RuntimeDep, actor: ActorDep) -> JSONResponse:
+    """Everything the hub holds about the contact, as one JSON document (GDPR right of access)."""
+    _admins_only(actor, "export a contact")
+    contact = await _contact(runtime, actor, contact_id)
+    timeout = _settings(request).export_page_timeout_seconds
+    try:
+        document = await lifecycle.export(ContactRepository(runtime.db), runtime.broker, contact, timeout)
+    except lifecycle.InboxUnavailableError:
+        raise Problem(503, "Try again", "The inbox did not answer in time; nothing is missing, ask again.") from None
+    filename = f"contact-{contact['_id']}.json"
+    disposition = f'attachment; filename="{filename}"'
+    return JSONResponse(jsonable_encoder(document), headers={"Content-Disposition": disposition})
+
+
+@router.delete("/{contact_id}", status_code=202)
+async def erase(
+    contact_id: ContactId,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    reason: Annotated[str, Query(min_length=1, max_length=500)] = "guest's request",
+) -> dict[str, Any]:
+    """Erase the contact (GDPR right to erasure): its data here now, its requests' content in the inbox next."""
+    _admins_only(actor, "erase a contact")
+    contact = await _contact(runtime, actor, contact_id)
+    record = await lifecycle.erase(ContactRepository(runtime.db), runtime.broker, contact, actor, reason)
+    return {"id": record.pop("_id"), **record}

@@ -1,9 +1,12 @@
-"""Bus handlers of contacts: the resolve request/reply used by the inbox for every inbound message."""
+"""Bus handlers of contacts: the resolve request/reply used by the inbox, and the event projections."""
 
-from shared.bus import ContactResolved, ResolveContact, Subjects
+from typing import Any
+
+from shared.bus import CONTACTS_EVENTS, ContactResolved, ResolveContact, Subjects
+from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
-from . import service
+from . import history, service
 from .repository import ContactRepository
 
 
@@ -12,3 +15,7 @@ def register(runtime: Runtime) -> None:
     @runtime.broker.subscriber(Subjects.RESOLVE_CONTACT, queue="contacts")
     async def resolve_contact(request: ResolveContact) -> ContactResolved:
         return await service.resolve(ContactRepository(runtime.db), request)
+
+    @durable_subscriber(runtime.broker, CONTACTS_EVENTS, runtime.policy)
+    async def on_event(event: dict[str, Any]) -> None:
+        await history.project(ContactRepository(runtime.db), event)

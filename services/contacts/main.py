@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from shared.bus import CONTACT_ERASED, CONTACT_EXPORT, CONTACT_MERGED
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
@@ -10,13 +11,18 @@ from .api import router
 from .repository import INDEXES
 from .settings import ContactsSettings
 
+PUBLICATIONS = [CONTACT_MERGED, CONTACT_ERASED, CONTACT_EXPORT]
 
-def build_app(settings: HubSettings | None = None) -> FastAPI:
-    runtime = Runtime.build("contacts", settings or HubSettings(), INDEXES)
+
+def build_app(settings: HubSettings | None = None, http: ContactsSettings | None = None) -> FastAPI:
+    http = http or ContactsSettings()
+    runtime = Runtime.build("contacts", settings or HubSettings(), INDEXES, publications=PUBLICATIONS)
     handlers.register(runtime)
-    return create_app(runtime, [router], title="Hub contacts")
+    app = create_app(runtime, [router], title="Hub contacts")
+    app.state.contacts_settings = http
+    return app
 
 
 def main() -> None:
     settings, http = HubSettings(), ContactsSettings()
-    serve(build_app(settings), "contacts", http, settings)
+    serve(build_app(settings, http), "contacts", http, settings)

@@ -25,3 +25,9 @@ class ContactChanges(BaseModel):
     last_name: Name | None = None
     display_name: Name | None = None
     language: Literal["fr", "en"] | None = None
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: Annotated[str, StringConstraints(pattern=r"^[a-f0-9]{32}$")]

@@ -5,51 +5,92 @@ import unicodedata
 import uuid
 from typing import Any
 
-from shared.bus import ContactResolved, ResolveContact, utcnow
+from shared.bus import Channel, ContactResolved, Guest, ResolveContact, utcnow
 
 from .phones import national_digits, to_e164
 from .repository import ContactRepository
 from .schemas import NewContact
 from .settings import ContactsSettings
 
+MIN_QUERY = 2
+DEFAULT_REGION = ContactsSettings().default_phone_region
+MAX_PREFIX = 12
 
-def identity_of(request: ResolveContact) -> str | None:
-    """The key a guest is recognised by: their email address first, else their phone number."""
-    if request.guest.email:
-        return f"email:{request.guest.email.strip().lower()}"
-    if request.guest.phone:
-        number = to_e164(request.guest.phone, DEFAULT_REGION)
-        return f"phone:{number}" if number else None
-    return None
+# Channels whose guest typed their own name: it names a new contact. An email's display name or a
+# caller id is not reliable enough; such a contact starts with its address or number only.
+NAMED_CHANNELS = frozenset({Channel.FORM, Channel.CHAT})
+
+
+async def region_for(repository: ContactRepository, location_id: str) -> str:
+    """Where a national phone number written at this hotel is read (the hotel's region, else the default)."""
+    return await repository.region_of(location_id) or DEFAULT_REGION
+
+
+def identities_of(guest: Guest, region: str) -> list[str]:
+    """The keys a guest is recognised by, strongest first: email address, then phone number."""
+    keys = []
+    if guest.email:
+        keys.append(f"email:{guest.email.strip().lower()}")
+    if guest.phone and (number := to_e164(guest.phone, region)):
+        keys.append(f"phone:{number}")
+    return keys
+
+
+def _fields_of(identities: list[str]) -> dict[str, list[str]]:
+    return {
+        "emails": [key.removeprefix("email:") for key in identities if key.startswith("email:")],
+        "phones": [key.removeprefix("phone:") for key in identities if key.startswith("phone:")],
+    }
 
 
 async def resolve(repository: ContactRepository, request: ResolveContact) -> ContactResolved:
-    """Find the guest's contact or create it; concurrent resolves of one new address create one contact."""
-    identity = identity_of(request)
-    if identity is None:
+    """Find the guest's contact or create it; concurrent resolves of one new address create one contact.
+
+    A known email or phone links to its contact, which then learns whatever else the message brings
+    (another address, the hotel, a name it had none of).
+    """
+    keys = identities_of(request.guest, await region_for(repository, request.location_id))
+    if not keys:
         return ContactResolved(contact_id=None)
     now = utcnow()
+    owner = None
+    for key in keys:
+        if owner := await repository.owner_of(key):
+            break
     candidate = uuid.uuid4().hex
-    contact_id = await repository.claim_identity(identity, candidate, now)
-    guest = request.guest
-    fields = {
-        "display_name": guest.name or None,
-        "emails": [guest.email.lower()] if guest.email else [],
-        "phones": [identity.removeprefix("phone:")] if identity.startswith("phone:") else [],
-        "location_ids": [request.location_id],
-    }
+    contact_id = owner or await repository.claim_identity(keys[0], candidate, now)
+    name = request.guest.name if request.channel in NAMED_CHANNELS else None
+    fields: dict[str, Any] = {"display_name": name or None, **_fields_of(keys), "location_ids": [request.location_id]}
     fields["search_keys"] = search_keys(fields)
     contact = await repository.ensure_contact(contact_id, fields, now)
+    contact = await _learn(repository, contact, keys, name, request.location_id, now)
     return ContactResolved(
-        contact_id=contact_id,
+        contact_id=str(contact["_id"]),
         display_name=str(contact["display_name"]) if contact.get("display_name") else None,
         created=contact_id == candidate,
     )
 
 
-MIN_QUERY = 2
-DEFAULT_REGION = ContactsSettings().default_phone_region
-MAX_PREFIX = 12
+async def _learn(
+    repository: ContactRepository, contact: dict[str, Any], keys: list[str], name: str | None, location: str, now: Any
+) -> dict[str, Any]:
+    contact_id = str(contact["_id"])
+    learnt = [key for key in keys if await repository.owner_of(key) is None]
+    learnt = [key for key in learnt if await repository.claim_identity(key, contact_id, now) == contact_id]
+    updated = dict(contact)
+    for field, values in _fields_of(learnt).items():
+        updated[field] = list(dict.fromkeys([*(contact.get(field) or []), *values]))
+    if location not in (contact.get("location_ids") or []):
+        updated["location_ids"] = [*(contact.get("location_ids") or []), location]
+    if name and not contact.get("display_name"):
+        updated["display_name"] = name
+    if updated == contact:
+        return contact
+    changes: dict[str, Any] = {
+        k: updated[k] for k in ("emails", "phones", "location_ids", "display_name") if k in updated
+    }
+    changes.update(search_keys=search_keys(updated), updated_at=now)
+    return await repository.update(contact_id, changes) or updated
 
 
 def fold(text: str) -> str:
@@ -110,7 +151,7 @@ async def create(repository: ContactRepository, new: NewContact) -> dict[str, An
     """A contact an agent creates; an address or number that is someone's already is refused."""
     now = utcnow()
     contact_id = uuid.uuid4().hex
-    phone = to_e164(new.phone, DEFAULT_REGION) if new.phone else None
+    phone = to_e164(new.phone, await region_for(repository, new.location_id)) if new.phone else None
     if new.phone and phone is None:
         raise InvalidPhoneError(new.phone)
     identities = [f"email:{new.email.lower()}"] if new.email else []

@@ -1,11 +1,14 @@
 """HTTP surface of the directory: sign-in, hotels, groups, agents, reply templates, chain settings."""
 
+import logging
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
 from shared.auth import Actor, ActorDep, issue_token
+from shared.bus import LOCATION_CHANGED, LocationChanged, utcnow
+from shared.messaging import PublishFailedError, publish_durably
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
@@ -14,6 +17,7 @@ from .directory_repository import AlreadyExistsError, DirectoryRepository
 from .repository import ConversationRepository
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
+log = logging.getLogger(__name__)
 ObjectId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -56,6 +60,18 @@ async def login(body: schemas.Login, repository: RepositoryDep, runtime: Runtime
 # --- hotels and groups ------------------------------------------------------------------------------
 
 
+async def _announce(runtime: RuntimeDep, document: dict[str, Any]) -> None:
+    """Tell other services what they need of a hotel (contacts reads national phone numbers by its region)."""
+    changed = LocationChanged(location_id=document["_id"], default_phone_region=document["default_phone_region"])
+    try:
+        await publish_durably(
+            runtime.broker, LOCATION_CHANGED, changed, msg_id=f"location:{changed.location_id}:{utcnow().isoformat()}"
+        )
+    except PublishFailedError:
+        # The hotel is saved; until its next edit, contacts reads its numbers in the default region.
+        log.warning("could not announce a hotel change", extra={"location": changed.location_id})
+
+
 @router.get("/locations")
 async def list_locations(actor: ActorDep, repository: RepositoryDep) -> list[dict[str, Any]]:
     locations = await repository.all("locations")
@@ -68,7 +84,9 @@ async def list_locations(actor: ActorDep, repository: RepositoryDep) -> list[dic
 
 
 @router.post("/locations", status_code=201)
-async def create_location(body: schemas.LocationIn, actor: ActorDep, repository: RepositoryDep) -> dict[str, Any]:
+async def create_location(
+    body: schemas.LocationIn, actor: ActorDep, repository: RepositoryDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     _require(actor, "admin")
     _check_timezone(body.timezone)
     fields = body.model_dump(exclude={"id"})
@@ -76,6 +94,7 @@ async def create_location(body: schemas.LocationIn, actor: ActorDep, repository:
         document = await repository.insert("locations", {"_id": body.id, **fields})
     except AlreadyExistsError:
         raise Problem(409, "Already exists", f"A hotel with the id {body.id!r} exists already.") from None
+    await _announce(runtime, document)
     return {**directory.public(document), "group_ids": await repository.groups_of(body.id)}
 
 
@@ -89,13 +108,18 @@ async def get_location(location_id: ObjectId, actor: ActorDep, repository: Repos
 
 @router.patch("/locations/{location_id}")
 async def update_location(
-    location_id: ObjectId, body: schemas.LocationPatch, actor: ActorDep, repository: RepositoryDep
+    location_id: ObjectId,
+    body: schemas.LocationPatch,
+    actor: ActorDep,
+    repository: RepositoryDep,
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     _require(actor, "admin")
     _check_timezone(body.timezone)
     document = await repository.set("locations", location_id, body.model_dump(exclude_unset=True, exclude_none=True))
     if document is None:
         raise _not_found("hotel", location_id)
+    await _announce(runtime, document)
     return {**directory.public(document), "group_ids": await repository.groups_of(location_id)}
 
 

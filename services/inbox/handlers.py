@@ -5,10 +5,25 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from shared.bus import INBOX_DELIVERIES, INBOX_INBOUND, DeliveryStatus, InboundMessage, utcnow
-from shared.messaging import durable_subscriber
+from shared.attachments import AttachmentStore
+from shared.bus import (
+    ERASURE_APPLIED,
+    INBOX_CONTACTS,
+    INBOX_DELIVERIES,
+    INBOX_INBOUND,
+    ContactErased,
+    ContactExportPage,
+    ContactExportRequest,
+    ContactMerged,
+    DeliveryStatus,
+    InboundMessage,
+    Subjects,
+    utcnow,
+)
+from shared.messaging import durable_subscriber, publish_durably
 from shared.runtime import Runtime
 
+from . import privacy
 from .directory import ensure_bootstrap_admin
 from .directory_repository import DirectoryRepository
 from .repository import ConversationRepository
@@ -35,6 +50,21 @@ def register(runtime: Runtime, settings: InboxSettings) -> None:
     @durable_subscriber(runtime.broker, INBOX_DELIVERIES, runtime.policy)
     async def on_delivery(status: DeliveryStatus) -> None:
         await inbox_for(runtime, settings).record_delivery(status)
+
+    @durable_subscriber(runtime.broker, INBOX_CONTACTS, runtime.policy)
+    async def on_contact_event(event: ContactMerged | ContactErased) -> None:
+        inbox = inbox_for(runtime, settings)
+        if isinstance(event, ContactMerged):
+            moved = await privacy.follow_merge(inbox, event)
+            log.info("followed a contact merge", extra={"moved": moved})
+            return
+        report = await privacy.erase(inbox, AttachmentStore(runtime.db), event)
+        await publish_durably(runtime.broker, ERASURE_APPLIED, report, msg_id=f"erasure:inbox:{event.erasure_id}")
+
+    # A queue group: replicas of the inbox share the export requests.
+    @runtime.broker.subscriber(Subjects.CONTACT_EXPORT, queue="inbox")
+    async def export_contact(request: ContactExportRequest) -> ContactExportPage:
+        return await privacy.export_page(inbox_for(runtime, settings), request)
 
 
 def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:

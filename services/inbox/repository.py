@@ -20,6 +20,8 @@ INDEXES = {
         IndexSpec(keys=[("location_id", 1), ("status", 1), ("last_activity_at", DESCENDING)], name="location_status"),
         IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
         IndexSpec(keys=[("last_activity_at", DESCENDING)], name="activity"),
+        # A contact's requests: merges re-point them, erasures redact them, exports read them.
+        IndexSpec(keys=[("contact_id", 1)], name="contact"),
     ],
     "timeline": [
         # The real-world event's key: a redelivered or republished message is stored once.
@@ -147,6 +149,14 @@ class ConversationRepository:
     async def count(self, filters: Document) -> int:
         return await self.conversations.count_documents(filters)
 
+    async def of_contact(self, contact_id: str, *, after_id: str | None = None, limit: int = 100) -> list[Document]:
+        """A contact's conversations in id order (equality on the indexed contact, then the cursor)."""
+        query: Document = {"contact_id": contact_id}
+        if after_id is not None:
+            query["_id"] = {"$gt": after_id}
+        cursor = self.conversations.find(query, {"applied_keys": 0}).sort("_id", 1).limit(limit)
+        return [doc async for doc in cursor]
+
     async def due_snoozes(self, now: datetime, limit: int = 100) -> list[Document]:
         query = {"status": "on_hold", "snoozed_until": {"$lte": now}}
         return [doc async for doc in self.conversations.find(query, {"_id": 1}).limit(limit)]
@@ -168,6 +178,9 @@ class ConversationRepository:
         return await self.timeline.find_one_and_update(
             {"key": key}, {"$set": dict(changes)}, return_document=ReturnDocument.AFTER
         )
+
+    async def redact_entry(self, entry_id: str, changes: Mapping[str, Any]) -> None:
+        await self.timeline.update_one({"_id": entry_id}, {"$set": dict(changes)})
 
     async def entries(self, conversation_id: str, *, after: tuple[datetime, str] | None, limit: int) -> list[Document]:
         query: Document = {"conversation_id": conversation_id}

@@ -135,7 +135,10 @@ class Inbox:
                     conversation_id=conversation_id,
                     location_id=message.location_id,
                     channel=message.channel,
-                    contact_id=None,
+                    contact_id=document.get("contact_id"),
+                    subject=str(document.get("subject") or ""),
+                    status=str(document["status"]),
+                    occurred_at=message.received_at,
                 ),
                 msg_id=f"conversation.created:{conversation_id}",
             )
