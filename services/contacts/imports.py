@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from .settings import AttributeType
 KEYS = ("email", "customer_id")
 MAX_REJECTIONS_LISTED = 1000
 MAX_TEXT = 500
-PROGRESS_EVERY = 500
+YIELD_EVERY = 200
+PROGRESS_SECONDS = 2.0  # how often a running import's report is saved
 TRUE = {"true", "yes", "oui", "1", "y", "o"}
 FALSE = {"false", "no", "non", "0", "n"}
 
@@ -158,10 +160,11 @@ def _csv_rows(text: io.TextIOBase) -> Iterator[tuple[int, dict[str, Any] | str]]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [column.strip().lower() for column in next(csv.reader([header_line], delimiter=delimiter), [])]
     reader = csv.reader(text, delimiter=delimiter)
+    consumed = 0
     for cells in reader:
+        line, consumed = consumed + 2, reader.line_num  # where the row starts (the header was line 1)
         if not any(cell.strip() for cell in cells):
             continue
-        line = reader.line_num + 1  # the header was line 1
         if len(cells) != len(header):
             yield line, f"{len(cells)} cells where the header has {len(header)} columns"
             continue
@@ -231,6 +234,7 @@ class Importer:
         await self.repository.set_attributes(str(contact["_id"]), values, now)
 
     async def run(self, path: Path) -> Report:
+        next_save = time.monotonic() + PROGRESS_SECONDS
         try:
             for line, row in rows_of(path, self.report.format):
                 self.report.rows += 1
@@ -245,8 +249,11 @@ class Importer:
                         self.report.reject(line, str(exc), key=str(key)[:200] if key else None)
                     else:
                         self.report.applied += 1
-                if self.report.rows % PROGRESS_EVERY == 0:
-                    await self.repository.save_import(self.report.document())
+                if self.report.rows % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # rejected rows do no I/O: let the service's other work run
+                    if time.monotonic() >= next_save:
+                        await self.repository.save_import(self.report.document())
+                        next_save = time.monotonic() + PROGRESS_SECONDS
             self.report.status = "done"
         except Exception as exc:
             self.report.status, self.report.error = "failed", repr(exc)

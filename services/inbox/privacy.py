@@ -28,15 +28,15 @@ def redacted(entry: Document) -> dict[str, Any]:
     """The changes that strip a timeline entry of the guest's personal data, keeping what happened and when."""
     changes: dict[str, Any] = {}
     for name in _TEXT_FIELDS:
-        if entry.get(name):
+        if entry.get(name) and entry[name] != ERASED:
             changes[name] = ERASED
     for name in ("html", "review"):
         if entry.get(name) is not None:
             changes[name] = None
-    if entry.get("subject"):
+    if entry.get("subject") and entry["subject"] != ERASED:
         changes["subject"] = ERASED
-    if entry.get("kind") == "subject":  # a subject change's before and after are the guest's words too
-        changes.update({"from": ERASED, "to": ERASED})
+    if entry.get("kind") == "subject" and ERASED not in (entry.get("from"), entry.get("to")):
+        changes.update({"from": ERASED, "to": ERASED})  # a subject's before and after are the guest's words too
     if isinstance(entry.get("to"), list) and entry["to"]:  # addresses a reply or a forward went to
         changes["to"] = []
     author = entry.get("author") or {}
