@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
+from scripts import ferretdb_indexes
 from shared.auth import Actor, issue_token
 from tests.support import servers
 
@@ -122,7 +123,7 @@ async def timed(client: httpx.AsyncClient, url: str, params: dict[str, str], rou
     return statistics.median(samples), samples[max(int(len(samples) * 0.95) - 1, 0)], body
 
 
-async def run(total: int, locations: int, rounds: int, backend: str) -> None:
+async def run(total: int, locations: int, rounds: int, backend: str, gin: bool) -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-inbox-"))
     nats = servers.nats_server(root / "nats").start()
     database = None
@@ -145,6 +146,8 @@ async def run(total: int, locations: int, rounds: int, backend: str) -> None:
         inbox.start()
         servers.wait_ready(f"http://127.0.0.1:{inbox.port}")  # indexes exist before the load
         seconds = await load(mongo_url, total, locations)
+        if database is not None and gin:
+            print(f"GIN indexes added: {ferretdb_indexes.apply(database.port or 0)}")
         print(f"stored {total} conversations across {locations} hotels in {seconds:.1f}s")
         base = f"http://127.0.0.1:{inbox.port}/api/v1/conversations"
         hotel = "hotel-007"
@@ -196,8 +199,9 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--no-gin", action="store_true", help="without scripts/ferretdb_indexes.py (to compare)")
     args = parser.parse_args()
-    asyncio.run(run(args.conversations, args.locations, args.rounds, args.backend))
+    asyncio.run(run(args.conversations, args.locations, args.rounds, args.backend, not args.no_gin))
 
 
 if __name__ == "__main__":

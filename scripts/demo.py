@@ -4,10 +4,12 @@ The chain (hotels, groups, an agent per role, templates, settings) is `scripts/d
 to its demo values idempotently; the forms have fixed submission ids, so a second run adds nothing.
 """
 
+import os
 import time
 
 import httpx
 
+from scripts import ferretdb_indexes
 from scripts.demo_chain import ADMIN, AGENTS, GATEWAY, PASSWORD, load_chain, wait_for_gateway
 
 FORMS = [
@@ -49,6 +51,9 @@ def main() -> None:
         load_chain(client, wait_for_gateway(client))
         for location, form in FORMS:
             client.post(f"/ingest/forms/{location}", json=form).raise_for_status()
+    if os.environ.get("HUB_FERRETDB_BACKEND", "postgresql") == "postgresql":
+        # The services have created their collections and indexes by now (see the module's doc).
+        ferretdb_indexes.apply(int(os.environ.get("HUB_POSTGRES_PORT", "5433")))
     logins = "\n".join(f"      {a['role']:<8} {a['email']:<20} {PASSWORD}" for a in AGENTS)
     print(
         f"\n  demo chain loaded, {len(FORMS)} guest requests sent. Sign in with:\n"

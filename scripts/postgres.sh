@@ -13,4 +13,6 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
   if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$DATA"; chmod 700 "$DATA"; fi
   "${AS[@]}" "$BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 >/dev/null
 fi
-exec "${AS[@]}" "$BIN/postgres" -D "$DATA" -p "$PORT" -h 127.0.0.1 -k "$DATA"
+# force_custom_plan: FerretDB's statements name their field as a parameter; planned with its value,
+# they can use the GIN indexes of scripts/ferretdb_indexes.py.
+exec "${AS[@]}" "$BIN/postgres" -D "$DATA" -p "$PORT" -h 127.0.0.1 -k "$DATA" -c plan_cache_mode=force_custom_plan

@@ -41,6 +41,7 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
     "contacts": (
         "contacts",
         "contact_identities",
+        "contact_search",
         "contact_history",
         "contact_erasures",
         "contact_imports",

@@ -26,7 +26,6 @@ from .settings import ContactsSettings
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"])
 ContactId = Annotated[str, Path(pattern=r"^[a-f0-9]{32}$")]
-SEARCH_SCAN = 200
 IMPORT_FORMATS = {
     "text/csv": "csv",
     "application/csv": "csv",
@@ -71,12 +70,11 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> dict[str, Any]:
     """Contacts whose name, email or phone starts with what was typed (case and accents ignored)."""
-    key = service.query_key(q)
-    if key is None:
+    if service.query_key(q) is None:
         raise Problem(422, "Invalid request", f"q: type at least {service.MIN_QUERY} characters.")
-    found = await ContactRepository(runtime.db).search(key, SEARCH_SCAN)
-    visible = [c for c in found if _visible(actor, c) and service.matches_all_words(c, q)]
-    return {"items": [service.public_contact(c) for c in visible[:limit]]}
+    hotels = None if actor.sees_everything else actor.location_ids
+    found = await service.search(ContactRepository(runtime.db), q, hotels, limit)
+    return {"items": [service.public_contact(c) for c in found]}
 
 
 @router.post("", status_code=201)

@@ -24,7 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 from shared.bus import utcnow
 
 from .repository import ContactRepository
-from .service import search_keys
+from .service import reindex
 from .settings import AttributeType
 
 KEYS = ("email", "customer_id")
@@ -216,10 +216,10 @@ class Importer:
             candidate = uuid.uuid4().hex
             contact_id = await self.repository.claim_identity(f"email:{email}", candidate, now)
             fields: dict[str, Any] = {"display_name": None, "emails": [email], "phones": [], "location_ids": []}
-            contact = await self.repository.ensure_contact(
-                contact_id, {**fields, "search_keys": search_keys(fields)}, now
-            )
-            self.report.created += contact_id == candidate
+            contact = await self.repository.ensure_contact(contact_id, fields, now)
+            if contact_id == candidate:
+                self.report.created += 1
+                await reindex(self.repository, contact)
             if customer is not None:
                 owner = await self.repository.claim_identity(f"customer:{customer}", str(contact["_id"]), now)
                 if owner != str(contact["_id"]):

@@ -23,7 +23,7 @@ from shared.bus import (
 from shared.messaging import publish_durably
 
 from .repository import ContactRepository
-from .service import public_contact, search_keys
+from .service import public_contact, reindex
 
 MAX_EXPORT_PAGES = 10_000
 
@@ -43,7 +43,6 @@ def merged_fields(survivor: dict[str, Any], other: dict[str, Any]) -> dict[str, 
     fields["merged_ids"] = list(
         dict.fromkeys([*(survivor.get("merged_ids") or []), *(other.get("merged_ids") or []), str(other["_id"])])
     )
-    fields["search_keys"] = search_keys({**survivor, **fields})
     return fields
 
 
@@ -56,6 +55,8 @@ async def merge(
         raise SameContactError(survivor_id)
     now = utcnow()
     merged = await repository.update(survivor_id, {**merged_fields(survivor, other), "updated_at": now})
+    await reindex(repository, merged or survivor)
+    await repository.unindex_search(other_id)
     await repository.move_identities(other_id, survivor_id)
     await repository.move_history(other_id, survivor_id)
     event = ContactMerged(survivor_id=survivor_id, merged_id=other_id, actor_id=actor.agent_id, occurred_at=now)
@@ -89,6 +90,7 @@ async def erase(
         event = ContactErased(contact_id=erased_id, erasure_id=record["_id"], occurred_at=now)
         await publish_durably(broker, CONTACT_ERASED, event, msg_id=f"contact.erased:{record['_id']}:{erased_id}")
     identities = await repository.forget_identities(contact_id)
+    await repository.unindex_search(contact_id)
     requests = await repository.forget_history(contact_id)
     await repository.replace(contact_id, {"_id": contact_id, "erased_at": now, "erasure_id": record["_id"]})
     applied = {"identities": identities, "requests": requests, "at": now}

@@ -19,7 +19,11 @@ INDEXES = {
     "contacts": [
         IndexSpec(keys=[("emails", 1)], name="emails"),
         IndexSpec(keys=[("phones", 1)], name="phones"),
-        IndexSpec(keys=[("search_keys", 1)], name="search_keys"),
+    ],
+    # One small document per contact and scope (the chain, each of its hotels): see service.search_entries.
+    "contact_search": [
+        IndexSpec(keys=[("keys", 1)], name="keys"),
+        IndexSpec(keys=[("contact_id", 1)], name="contact_id"),
     ],
     # `_id` is the identity ("email:anna@example.com", "phone:+33612345678", "customer:C-1"): its
     # uniqueness makes concurrent resolves of the same new address agree on one contact.
@@ -35,6 +39,7 @@ MAX_MERGE_HOPS = 10
 class ContactRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.contacts = db["contacts"]
+        self.search_index = db["contact_search"]
         self.identities = db["contact_identities"]
         self.history = db["contact_history"]
         self.regions = db["location_regions"]
@@ -100,9 +105,20 @@ class ContactRepository:
             contact_id = str(document["merged_into"])
         return None
 
-    async def search(self, key: str, limit: int) -> list[Document]:
-        cursor = self.contacts.find({"search_keys": key}).limit(limit)
-        return [contact async for contact in cursor]
+    async def search(self, key: str) -> list[Document]:
+        return [entry async for entry in self.search_index.find({"keys": key})]
+
+    async def index_search(self, contact_id: str, entries: list[Document]) -> None:
+        """Replace the contact's search entries (a search may briefly miss it; it never shows a stranger)."""
+        for entry in entries:
+            await self.search_index.replace_one({"_id": entry["_id"]}, entry, upsert=True)
+        current = {str(entry["_id"]) for entry in entries}
+        async for stale in self.search_index.find({"contact_id": contact_id}, {"_id": 1}):
+            if stale["_id"] not in current:
+                await self.search_index.delete_one({"_id": stale["_id"]})
+
+    async def unindex_search(self, contact_id: str) -> None:
+        await self.search_index.delete_many({"contact_id": contact_id})
 
     async def update(self, contact_id: str, changes: Document) -> Document | None:
         await self.contacts.update_one({"_id": contact_id}, {"$set": changes})

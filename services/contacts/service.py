@@ -1,8 +1,10 @@
 """Rules of contacts: who a guest is, whatever channel they write from, and finding them as you type."""
 
+import asyncio
 import re
 import unicodedata
 import uuid
+import zlib
 from typing import Any
 
 from shared.bus import Channel, ContactResolved, Guest, ResolveContact, utcnow
@@ -13,6 +15,10 @@ from .schemas import NewContact
 from .settings import ContactsSettings
 
 MIN_QUERY = 2
+CHAIN = "*"
+HOTEL_BUCKETS = 16
+CHAIN_BUCKETS = 128
+BUCKETS_AT_ONCE = 16
 DEFAULT_REGION = ContactsSettings().default_phone_region
 MAX_PREFIX = 12
 
@@ -61,8 +67,9 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
     contact_id = owner or await repository.claim_identity(keys[0], candidate, now)
     name = request.guest.name if request.channel in NAMED_CHANNELS else None
     fields: dict[str, Any] = {"display_name": name or None, **_fields_of(keys), "location_ids": [request.location_id]}
-    fields["search_keys"] = search_keys(fields)
     contact = await repository.ensure_contact(contact_id, fields, now)
+    if contact_id == candidate:
+        await reindex(repository, contact)
     contact = await _learn(repository, contact, keys, name, request.location_id, now)
     return ContactResolved(
         contact_id=str(contact["_id"]),
@@ -89,8 +96,8 @@ async def _learn(
     changes: dict[str, Any] = {
         k: updated[k] for k in ("emails", "phones", "location_ids", "display_name") if k in updated
     }
-    changes.update(search_keys=search_keys(updated), updated_at=now)
-    return await repository.update(contact_id, changes) or updated
+    changes["updated_at"] = now
+    return await reindex(repository, await repository.update(contact_id, changes) or updated)
 
 
 def fold(text: str) -> str:
@@ -117,23 +124,87 @@ def search_keys(contact: dict[str, Any]) -> list[str]:
     return sorted(keys)
 
 
+def search_entries(contact: dict[str, Any]) -> list[dict[str, Any]]:
+    """The contact's entries in the search collection: one per scope (the chain, "*", and each of its
+    hotels), holding its keys as `<scope>|<prefix>#<bucket>`.
+
+    An agent's search is then an equality on their hotels' keys, so guests of other hotels sharing
+    the prefix are never read. Buckets bound what one look-up reads: FerretDB streams every match of
+    a filtered query (it applies no limit), and a two-letter prefix can match a third of the chain;
+    one bucket holds a slice of them, and search reads buckets until it has enough. Entries are small
+    (keys only), because what FerretDB reads costs by the byte.
+    """
+    contact_id = str(contact["_id"])
+    keys = search_keys(contact)
+    scopes = [(CHAIN, CHAIN_BUCKETS)] + [(hotel, HOTEL_BUCKETS) for hotel in contact.get("location_ids") or []]
+    entries = []
+    for scope, buckets in scopes:
+        bucket = zlib.crc32(contact_id.encode()) % buckets
+        entries.append(
+            {
+                "_id": f"{contact_id}|{scope}",
+                "contact_id": contact_id,
+                "keys": [f"{scope}|{key}#{bucket}" for key in keys],
+            }
+        )
+    return entries
+
+
+async def reindex(repository: ContactRepository, contact: dict[str, Any]) -> dict[str, Any]:
+    """Bring the contact's search entries up to date after a change; returns the contact."""
+    await repository.index_search(str(contact["_id"]), search_entries(contact))
+    return contact
+
+
+async def search(
+    repository: ContactRepository, text: str, hotels: list[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Contacts matching every word typed, in the given hotels (None: the whole chain), by name."""
+    key = query_key(text)
+    if key is None:
+        return []
+    words = query_words(text)
+    found: list[str] = []
+    for scope in [CHAIN] if hotels is None else hotels:
+        buckets = CHAIN_BUCKETS if scope == CHAIN else HOTEL_BUCKETS
+        for first in range(0, buckets, BUCKETS_AT_ONCE):
+            lookups = [(b, f"{scope}|{key}#{b}") for b in range(first, min(first + BUCKETS_AT_ONCE, buckets))]
+            batches = await asyncio.gather(*(repository.search(looked_up) for _, looked_up in lookups))
+            for (bucket, _), entries in zip(lookups, batches, strict=True):
+                for entry in entries:
+                    keys = set(entry["keys"])
+                    if all(f"{scope}|{word}#{bucket}" in keys for word in words) and entry["contact_id"] not in found:
+                        found.append(str(entry["contact_id"]))
+            if len(found) >= limit:
+                break
+        if len(found) >= limit:
+            break
+    contacts = [c for c in await asyncio.gather(*(repository.get(i) for i in found[:limit])) if c is not None]
+    return sorted(contacts, key=lambda c: (fold(str(c.get("display_name") or "")) or "~", str(c["_id"])))
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a search box's text as keys are made: folded, cut like them; a number as its digits."""
+    if re.fullmatch(r"[\d\s+().-]+", text):  # "+33 6 12", "06.12": one number, however it is spaced
+        digits = re.sub(r"\D", "", text)
+        return [digits[:MAX_PREFIX]] if digits else []
+    return [word[:MAX_PREFIX] for word in re.findall(r"[\w@.+'-]+", fold(text.strip())) if len(word) >= MIN_QUERY]
+
+
 def query_key(text: str) -> str | None:
-    """The key a search box's text looks up (its first word, folded), or None when too short."""
-    words = re.findall(r"[\w@.+'-]+", fold(text.strip()))
-    if not words or len(words[0]) < MIN_QUERY:
-        return None
-    first = words[0]
-    return re.sub(r"\D", "", first)[:MAX_PREFIX] if first.lstrip("+").isdigit() else first[:MAX_PREFIX]
+    """The key a search looks up: the query's longest word (the most selective), None when too short."""
+    words = [word for word in query_words(text) if len(word) >= MIN_QUERY]
+    return max(words, key=len) if words else None
 
 
 def matches_all_words(contact: dict[str, Any], text: str) -> bool:
-    """The other words of the query must match too (the look-up used only the first)."""
-    haystack = " ".join(search_keys(contact))
-    return all(word[:MAX_PREFIX] in haystack for word in re.findall(r"[\w@.+'-]+", fold(text))[1:])
+    """Every word of the query must be a prefix of one of the contact's words (the look-up used one)."""
+    keys = set(search_keys(contact))
+    return all(word in keys for word in query_words(text))
 
 
 def public_contact(document: dict[str, Any]) -> dict[str, Any]:
-    hidden = {"_id", "search_keys"}
+    hidden = {"_id"}
     return {"id": document["_id"], **{k: v for k, v in document.items() if k not in hidden}}
 
 
@@ -170,8 +241,7 @@ async def create(repository: ContactRepository, new: NewContact) -> dict[str, An
         "language": new.language,
         "location_ids": [new.location_id],
     }
-    fields["search_keys"] = search_keys(fields)
-    return await repository.ensure_contact(contact_id, fields, now)
+    return await reindex(repository, await repository.ensure_contact(contact_id, fields, now))
 
 
 async def change(repository: ContactRepository, contact: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -179,6 +249,5 @@ async def change(repository: ContactRepository, contact: dict[str, Any], changes
     if "display_name" not in changes and ({"first_name", "last_name"} & set(changes)):
         updated["display_name"] = " ".join(n for n in (updated.get("first_name"), updated.get("last_name")) if n)
     values = {k: updated.get(k) for k in ("first_name", "last_name", "display_name", "language")}
-    values["search_keys"] = search_keys(updated)
     values["updated_at"] = utcnow()
-    return await repository.update(str(contact["_id"]), values) or updated
+    return await reindex(repository, await repository.update(str(contact["_id"]), values) or updated)

@@ -18,6 +18,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from pymongo import AsyncMongoClient
 
+from scripts import ferretdb_indexes
 from scripts.gateway import render
 from shared.auth import Actor, Role, issue_token
 from tests.support import servers
@@ -137,6 +138,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             proc.start()
         for name in procs:
             servers.wait_ready(stack.url(name))
+        if database is not None:  # the services' collections and indexes exist now
+            ferretdb_indexes.apply(database.port or 0)
         yield stack
     finally:
         for proc in procs.values():

@@ -143,6 +143,10 @@ def postgres(data_dir: Path, port: int | None = None) -> Process:
             str(data_dir),
             "-c",
             "fsync=on",
+            # FerretDB names the field as a parameter: planned with its value, a statement can use the
+            # GIN indexes of scripts/ferretdb_indexes.py.
+            "-c",
+            "plan_cache_mode=force_custom_plan",
         ],
         log_path=log_path,
         port=port,

@@ -6,6 +6,7 @@ import pytest
 
 from services.contacts.imports import RowError, rows_of, typed
 from services.contacts.lifecycle import merged_fields
+from services.contacts.service import search_entries
 from services.inbox.privacy import ERASED, redacted
 
 
@@ -81,7 +82,11 @@ def test_a_merge_unites_addresses_and_keeps_the_survivors_values_first() -> None
     assert (fields["first_name"], fields["last_name"]) == ("Léa", "Roux")
     assert fields["attributes"] == {"tier": "gold", "age": 30}
     assert fields["merged_ids"] == ["older", "o"]
-    assert "lea" in fields["search_keys"]
+    chain, paris = search_entries({"_id": "s", **fields})
+    assert chain["_id"] == "s|*"
+    assert paris["_id"] == "s|paris"
+    assert any(key.startswith("*|lea#") for key in chain["keys"])
+    assert any(key.startswith("paris|lea#") for key in paris["keys"]), "searchable by the agents of its hotels"
 
 
 def test_erasure_strips_personal_data_and_keeps_what_happened() -> None:
