@@ -111,7 +111,10 @@ class ContactRepository:
     async def index_search(self, contact_id: str, entries: list[Document]) -> None:
         """Replace the contact's search entries (a search may briefly miss it; it never shows a stranger)."""
         for entry in entries:
-            await self.search_index.replace_one({"_id": entry["_id"]}, entry, upsert=True)
+            try:
+                await self.search_index.replace_one({"_id": entry["_id"]}, entry, upsert=True)
+            except DuplicateKeyError:  # FerretDB's upsert is a read then an insert: someone inserted between
+                await self.search_index.replace_one({"_id": entry["_id"]}, entry)
         current = {str(entry["_id"]) for entry in entries}
         async for stale in self.search_index.find({"contact_id": contact_id}, {"_id": 1}):
             if stale["_id"] not in current:
