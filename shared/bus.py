@@ -576,3 +576,5 @@ CONTACT_EXPORT = Publication(
     producer="contacts",
     description="Request/reply: the inbox answers with a ContactExportPage of a contact's requests (GDPR export).",
 )
+# notify sends every outbound command once (email over SMTP, chat pushes) and reports on `hub.events.delivery.*`.
+NOTIFY_OUTBOUND = ConsumerSpec(durable="notify-outbound", stream=OUTBOUND, filter_subject=Subjects.OUTBOUND_ALL)
