@@ -1,21 +1,25 @@
-"""Composition root of the notify service: connects to the bus and its database and reports ready.
-
-Its OUTBOUND consumer (email over SMTP, chat pushes, forwards) arrives with the notify issue.
-"""
+"""Composition root of the notify service: the OUTBOUND consumer that sends email and chat pushes."""
 
 from fastapi import FastAPI
 
+from shared.bus import CHAT_TO_GUEST, DELIVERY_STATUS
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
+from . import handlers
 from .repository import INDEXES
 from .settings import NotifySettings
 
+PUBLICATIONS = [DELIVERY_STATUS, CHAT_TO_GUEST]
 
-def build_app(settings: HubSettings | None = None) -> FastAPI:
-    return create_app(Runtime.build("notify", settings or HubSettings(), INDEXES), title="Hub notify")
+
+def build_app(settings: HubSettings | None = None, notify: NotifySettings | None = None) -> FastAPI:
+    notify = notify or NotifySettings()
+    runtime = Runtime.build("notify", settings or HubSettings(), INDEXES, publications=PUBLICATIONS)
+    handlers.register(runtime, notify)
+    return create_app(runtime, title="Hub notify")
 
 
 def main() -> None:
-    settings, http = HubSettings(), NotifySettings()
-    serve(build_app(settings), "notify", http, settings)
+    settings, notify = HubSettings(), NotifySettings()
+    serve(build_app(settings, notify), "notify", notify, settings)

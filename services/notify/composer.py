@@ -1,0 +1,147 @@
+"""How an outbound message looks as an email: headers that thread, a text and an HTML part, files.
+
+Pure functions of the command and the files' bytes, so the same command always gives the same
+email: its Message-ID comes from the command's key, and a retry sends the very same message.
+"""
+
+import base64
+import hashlib
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr
+
+from shared.bus import AttachmentRef, OutboundKind, OutboundMessage
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|réf|ref)\s*:", re.IGNORECASE)
+_TAG = re.compile(r"\[#[A-Z2-7]{6}\]")
+
+
+@dataclass(frozen=True)
+class File:
+    """An attachment's description and bytes, read from the attachments bucket."""
+
+    ref: AttachmentRef
+    data: bytes
+
+    @property
+    def inline_image(self) -> bool:
+        return bool(self.ref.content_id) and self.ref.content_type.startswith("image/")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the email is sent as: its sender, where answers go, and the console for hand-over links."""
+
+    sender_name: str
+    sender_address: str
+    reply_domain: str
+    console_url: str
+
+
+def reference_tag(conversation_id: str) -> str:
+    """A short, stable reference of a request for subjects (`ABC123`); agents and guests can quote it."""
+    digest = hashlib.sha256(conversation_id.encode()).digest()
+    return base64.b32encode(digest).decode()[:6]
+
+
+def message_id(key: str, domain: str) -> str:
+    """The email's Message-ID (without angle brackets), the same for every attempt at one command."""
+    return f"hub.{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}"
+
+
+def reply_address(token: str, location_id: str, reply_domain: str) -> str:
+    """Where the guest's answer goes; ingest routes it back to the request by the signed token."""
+    return f"reply+{token}@{location_id}.{reply_domain}"
+
+
+def subject_of(message: OutboundMessage) -> str:
+    subject = " ".join(message.subject.split()) or "Your request"
+    if _TAG.search(subject) is None:
+        subject = f"{subject} [#{reference_tag(message.conversation_id)}]"
+    if message.kind == OutboundKind.REPLY and not _REPLY_PREFIX.match(subject):
+        subject = f"Re: {subject}"
+    return subject
+
+
+def _angle(message_ids: Sequence[str]) -> str:
+    return " ".join(f"<{m.strip().strip('<>')}>" for m in message_ids if m.strip().strip("<>"))
+
+
+def text_of(message: OutboundMessage, envelope: Envelope) -> str:
+    text = message.text
+    if message.kind != OutboundKind.REPLY:
+        link = console_link(message, envelope)
+        if f"/conversations/{message.conversation_id}" not in text:
+            text = f"{text}\n\nOpen it in the console: {link}"
+    return text
+
+
+def console_link(message: OutboundMessage, envelope: Envelope) -> str:
+    return f"{envelope.console_url.rstrip('/')}/conversations/{message.conversation_id}"
+
+
+def html_of(text: str, inline_images: Sequence[File]) -> str:
+    """The text as HTML: paragraphs, line breaks and links kept, inline images shown after it."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        escaped = html.escape(block)
+        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    images = [
+        f'<p><img src="cid:{html.escape(f.ref.content_id or "")}" alt="{html.escape(f.ref.filename)}"></p>'
+        for f in inline_images
+    ]
+    body = "\n".join(paragraphs + images)
+    return f'<!doctype html>\n<html><head><meta charset="utf-8"></head><body>\n{body}\n</body></html>\n'
+
+
+def compose(message: OutboundMessage, envelope: Envelope, files: Sequence[File]) -> EmailMessage:
+    email = EmailMessage(policy=SMTP)
+    email["From"] = formataddr((envelope.sender_name, envelope.sender_address))
+    email["To"] = ", ".join(message.to)
+    email["Subject"] = subject_of(message)
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = f"<{message_id(message.key, envelope.reply_domain)}>"
+    if message.kind == OutboundKind.REPLY:
+        parents = [*message.references]
+        if message.in_reply_to:
+            email["In-Reply-To"] = _angle([message.in_reply_to])
+            if message.in_reply_to not in parents:
+                parents.append(message.in_reply_to)
+        if parents:
+            email["References"] = _angle(parents)
+        if message.reply_token:
+            email["Reply-To"] = formataddr(
+                (envelope.sender_name, reply_address(message.reply_token, message.location_id, envelope.reply_domain))
+            )
+    text = text_of(message, envelope)
+    inline = [f for f in files if f.inline_image]
+    email.set_content(text)
+    email.add_alternative(html_of(text, inline), subtype="html")
+    html_part = email.get_payload()[1]  # type: ignore[index]
+    if not isinstance(html_part, EmailMessage):  # pragma: no cover - add_alternative made it one
+        raise TypeError("the HTML part is missing")
+    for file in inline:
+        maintype, _, subtype = file.ref.content_type.partition("/")
+        html_part.add_related(
+            file.data,
+            maintype,
+            subtype,
+            cid=f"<{file.ref.content_id}>",
+            filename=file.ref.filename,
+            disposition="inline",
+        )
+    for file in files:
+        if not file.inline_image:
+            maintype, _, subtype = file.ref.content_type.partition("/")
+            email.add_attachment(file.data, maintype, subtype or "octet-stream", filename=file.ref.filename)
+    return email
+
+
+def as_bytes(email: EmailMessage) -> bytes:
+    return email.as_bytes(policy=SMTP)

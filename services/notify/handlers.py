@@ -1,0 +1,38 @@
+"""Bus handlers of notify: the OUTBOUND work queue, one command at a time per delivery."""
+
+from typing import Any
+
+from faststream.nats.annotations import NatsMessage
+
+from shared.attachments import AttachmentStore
+from shared.bus import NOTIFY_OUTBOUND
+from shared.messaging import RetryPolicy, durable_subscriber
+from shared.ratelimit import RateLimiter
+from shared.runtime import Runtime
+
+from .commits import CommitMarks
+from .repository import DeliveryRepository
+from .service import Notifier
+from .settings import NotifySettings
+
+
+def register(runtime: Runtime, settings: NotifySettings) -> None:
+    limiter = RateLimiter(settings.domain_rate_per_minute, settings.domain_rate_burst)
+    commits = CommitMarks(runtime.broker, replicas=runtime.settings.stream_replicas)
+    # Notify's own attempts and back-off for SMTP failures; the server's limit follows them.
+    policy = RetryPolicy(
+        max_deliver=settings.max_attempts,
+        retry_delays_seconds=runtime.policy.retry_delays_seconds,
+        ack_wait_seconds=runtime.policy.ack_wait_seconds,
+    )
+
+    # A dict, not an OutboundMessage: an invalid command must still be reported failed on its timeline.
+    @durable_subscriber(runtime.broker, NOTIFY_OUTBOUND, policy)
+    async def on_outbound(body: dict[str, Any], msg: NatsMessage) -> None:
+        notifier = Notifier(
+            DeliveryRepository(runtime.db), AttachmentStore(runtime.db), runtime.broker, settings, limiter, commits
+        )
+        retry = await notifier.deliver(body, msg.raw_message.metadata.num_delivered)
+        if retry is not None:
+            # Acknowledged as "try again later"; the retry middleware's ack after this is a no-op.
+            await msg.nack(delay=retry.delay)

@@ -1,0 +1,13 @@
+"""Metrics of the notify service."""
+
+from prometheus_client import Counter
+
+EMAILS = Counter(
+    "hub_notify_emails_total",
+    "Emails that reached a final state, by outcome (sent, failed).",
+    ["outcome"],
+)
+RETRIES = Counter(
+    "hub_notify_email_retries_total",
+    "Email attempts that failed temporarily (SMTP 4xx, server unreachable) and will be retried.",
+)

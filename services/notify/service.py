@@ -1,0 +1,304 @@
+"""The rules of sending: each outbound command once, retried while the failure is temporary, reported.
+
+A delivery (collection `deliveries`, keyed by the command's key) goes through these states:
+
+    sending ──(4xx, server unreachable)──> retrying ──> sending ...
+       ├──(5xx, bad input, out of attempts)──> failed
+       └──(commit mark left, then the final `.`, then 250)──> sent
+
+Exactly once: a redelivered command whose delivery is `sent` or `failed` is only reported again.
+One found `sending`/`retrying` belongs to an attempt that died. If that attempt had left its commit
+mark (commits.py), the server may have the message: it is taken as sent, with a reason saying so,
+and never sent twice. If not, the server never got the end of its data, and it is sent again with
+the same Message-ID. The trade-off, written down: a kill in the fraction of a millisecond between
+the mark and the `.` loses that one email (its timeline shows "sent" with the "taken as sent"
+reason), where the other order would send a guest a second copy; SMTP cannot close both windows.
+"""
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.nats import NatsBroker
+from pydantic import ValidationError
+
+from shared.attachments import AttachmentStore
+from shared.bus import (
+    DELIVERY_STATUS,
+    Channel,
+    ChatToGuest,
+    DeliveryState,
+    DeliveryStatus,
+    OutboundMessage,
+    Subjects,
+    is_location_id,
+    utcnow,
+)
+from shared.db import Document
+from shared.messaging import PermanentError, publish_durably
+from shared.ratelimit import RateLimiter
+
+from . import composer, smtp
+from .commits import CommitMarks
+from .metrics import EMAILS, RETRIES
+from .repository import DeliveryRepository
+from .settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+ASSUMED_SENT = "an earlier attempt stopped after handing the message to the SMTP server; taken as sent, not sent twice"
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Exponential back-off after the `attempt`-th failure: base, 2×base, 4×base… at most `cap`."""
+    return float(min(base * 2 ** max(attempt - 1, 0), cap))
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """A temporary failure: the command comes back after `delay` seconds."""
+
+    delay: float
+    reason: str
+
+
+class Notifier:
+    def __init__(
+        self,
+        repository: DeliveryRepository,
+        attachments: AttachmentStore,
+        broker: NatsBroker,
+        settings: NotifySettings,
+        limiter: RateLimiter,
+        commits: CommitMarks,
+    ) -> None:
+        self.commits = commits
+        self.repository = repository
+        self.attachments = attachments
+        self.broker = broker
+        self.settings = settings
+        self.limiter = limiter
+
+    async def deliver(self, body: Mapping[str, Any], attempt: int) -> RetryLater | None:
+        """Carry out one outbound command (its `attempt`-th delivery); None when it is done for good.
+
+        Raises PermanentError for a command that cannot be read or ran out of attempts, after
+        reporting it failed, so that it is also dead-lettered for an operator.
+        """
+        try:
+            message = OutboundMessage.model_validate(body)
+        except ValidationError as exc:
+            await self._report_unreadable(body, exc)
+            raise PermanentError(f"invalid outbound command: {exc}") from exc
+        delivery = await self.repository.get(message.key)
+        if delivery is not None and delivery["state"] in {DeliveryState.SENT, DeliveryState.FAILED}:
+            await self._report(message, delivery)  # the report may be what the crash lost
+            return None
+        if message.channel == Channel.CHAT:
+            await self._push_chat(message)
+            return None
+        return await self._send_email(message, delivery, attempt)
+
+    # --- chat -------------------------------------------------------------------------------------
+
+    async def _push_chat(self, message: OutboundMessage) -> None:
+        """Push to whichever ingest replica holds the guest's widget; ingest keeps the transcript by key,
+        so the guest finds it on their next visit if they are away now."""
+        if not message.chat_session_id:
+            await self._fail(message, "a chat reply without a chat session")
+            return
+        push = ChatToGuest(
+            key=message.key,
+            session_id=message.chat_session_id,
+            text=message.text,
+            author_name=message.author_name,
+            attachments=message.attachments,
+        )
+        await self.broker.publish(push, Subjects.chat_to_guest(message.chat_session_id))
+        delivery, _ = await self.repository.start(self._new_delivery(message, state=DeliveryState.SENT))
+        if delivery["state"] != DeliveryState.SENT:
+            delivery = await self.repository.update(message.key, {"state": DeliveryState.SENT.value}) or delivery
+        await self._report(message, delivery)
+
+    # --- email ------------------------------------------------------------------------------------
+
+    async def _send_email(self, message: OutboundMessage, delivery: Document | None, attempt: int) -> RetryLater | None:
+        if delivery is None:
+            delivery, _ = await self.repository.start(self._new_delivery(message, state="sending"))
+            if delivery["state"] in {DeliveryState.SENT, DeliveryState.FAILED}:
+                await self._report(message, delivery)
+                return None
+        else:
+            await self.repository.update(
+                message.key, {"state": "sending", "attempt": attempt, "attempted_at": utcnow()}
+            )
+        commit = int(delivery.get("commits", 0))
+        if await self.commits.marked(message.key, commit):
+            await self._finish(message, DeliveryState.SENT, ASSUMED_SENT)
+            return None
+        if not message.to:
+            await self._fail(message, "no recipient address")
+            return None
+        envelope = self._envelope(message.location_id)
+        files = await self._files(message)
+        if isinstance(files, str):
+            await self._fail(message, files)
+            return None
+        content = composer.as_bytes(composer.compose(message, envelope, files))
+        await self._respect_rate_limits(message.to)
+        try:
+            accepted = await smtp.send(
+                self.settings,
+                envelope.sender_address,
+                [str(to) for to in message.to],
+                content,
+                lambda: self.commits.mark(message.key, commit),
+            )
+        except smtp.UnconfirmedError as exc:
+            reason = f"the SMTP server did not confirm ({exc}); it had the whole message, so it is not sent again"
+            await self._finish(message, DeliveryState.SENT, reason)
+            return None
+        except smtp.SmtpFailure as failure:
+            return await self._failed_attempt(message, failure, attempt, commit)
+        refusals = "; ".join(f"not accepted for {to}: {why}" for to, why in accepted.refused.items())
+        EMAILS.labels(outcome="sent").inc()
+        await self._finish(message, DeliveryState.SENT, refusals or None, smtp_response=accepted.response)
+        return None
+
+    async def _failed_attempt(
+        self, message: OutboundMessage, failure: smtp.SmtpFailure, attempt: int, commit: int
+    ) -> RetryLater | None:
+        if not failure.temporary:
+            await self._fail(message, failure.reason)
+            return None
+        if attempt >= self.settings.max_attempts:
+            reason = f"gave up after {attempt} attempts: {failure.reason}"
+            await self._fail(message, reason)
+            raise PermanentError(reason)
+        # A refusal after the end of data used this attempt's commit claim: the next one needs its own.
+        commits = commit + 1 if failure.committed else commit
+        await self.repository.update(
+            message.key, {"state": "retrying", "reason": failure.reason, "commits": commits, "attempt": attempt}
+        )
+        RETRIES.inc()
+        delay = backoff(attempt, self.settings.retry_base_seconds, self.settings.retry_max_seconds)
+        await self._publish_status(
+            message,
+            DeliveryState.QUEUED,
+            f"will retry in {delay:g} s: {failure.reason}",
+            msg_id=f"delivery:{message.key}:queued:{attempt}",
+        )
+        return RetryLater(delay=delay, reason=failure.reason)
+
+    async def _respect_rate_limits(self, recipients: list[str]) -> None:
+        # Waiting here keeps the command in progress (its ack deadline is extended meanwhile) rather
+        # than spending one of its attempts on a limit of ours.
+        for domain in sorted({str(to).rpartition("@")[2].lower() for to in recipients}):
+            wait = self.limiter.allow(domain)
+            while wait > 0:
+                await asyncio.sleep(wait)
+                wait = self.limiter.allow(domain)
+
+    def _envelope(self, location_id: str) -> composer.Envelope:
+        sender = self.settings.senders.get(location_id)
+        return composer.Envelope(
+            sender_name=sender.name if sender else self.settings.default_sender_name,
+            sender_address=str(sender.address) if sender else f"{location_id}@{self.settings.default_sender_domain}",
+            reply_domain=self.settings.reply_domain,
+            console_url=self.settings.console_url,
+        )
+
+    async def _files(self, message: OutboundMessage) -> list[composer.File] | str:
+        """The files' bytes, or why they cannot be sent (a missing file, or one of another hotel)."""
+        files = []
+        for ref in message.attachments:
+            found = await self.attachments.read(ref.id)
+            if found is None:
+                return f"attachment {ref.filename!r} ({ref.id}) is missing"
+            attachment, data = found
+            if attachment.location_id != message.location_id:
+                return f"attachment {ref.filename!r} ({ref.id}) belongs to another hotel"
+            files.append(composer.File(ref=ref, data=data))
+        return files
+
+    # --- records and reports ----------------------------------------------------------------------
+
+    def _new_delivery(self, message: OutboundMessage, *, state: str) -> Document:
+        now = utcnow()
+        return {
+            "_id": message.key,
+            "key": message.key,
+            "state": state,
+            "kind": message.kind.value,
+            "channel": message.channel.value,
+            "conversation_id": message.conversation_id,
+            "location_id": message.location_id,
+            "to": [str(to) for to in message.to],
+            "message_id": composer.message_id(message.key, self.settings.reply_domain)
+            if message.channel == Channel.EMAIL
+            else None,
+            "commits": 0,
+            "attempted_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    async def _fail(self, message: OutboundMessage, reason: str) -> None:
+        EMAILS.labels(outcome="failed").inc()
+        log.warning("delivery failed", extra={"key": message.key, "reason": reason})
+        await self._finish(message, DeliveryState.FAILED, reason)
+
+    async def _finish(self, message: OutboundMessage, state: DeliveryState, reason: str | None, **extra: Any) -> None:
+        delivery = await self.repository.update(
+            message.key, {"state": state.value, "reason": reason, "finished_at": utcnow(), **extra}
+        )
+        if delivery is None:
+            delivery, _ = await self.repository.start({**self._new_delivery(message, state=state), "reason": reason})
+        await self._report(message, delivery)
+
+    async def _report(self, message: OutboundMessage, delivery: Document) -> None:
+        state = DeliveryState(delivery["state"])
+        await self._publish_status(message, state, delivery.get("reason"), msg_id=f"delivery:{message.key}:{state}")
+
+    async def _publish_status(
+        self, message: OutboundMessage, state: DeliveryState, reason: str | None, *, msg_id: str
+    ) -> None:
+        sent_email = state == DeliveryState.SENT and message.channel == Channel.EMAIL
+        status = DeliveryStatus(
+            key=message.key,
+            conversation_id=message.conversation_id,
+            location_id=message.location_id,
+            state=state,
+            reason=reason,
+            message_id=composer.message_id(message.key, self.settings.reply_domain) if sent_email else None,
+        )
+        await publish_durably(
+            self.broker, DELIVERY_STATUS, status, subject=Subjects.event("delivery", state.value), msg_id=msg_id
+        )
+
+    async def _report_unreadable(self, body: Mapping[str, Any], error: ValidationError) -> None:
+        """Tell the request's timeline why its message was not sent, when the command says which one it is."""
+        key, conversation_id, location_id = body.get("key"), body.get("conversation_id"), body.get("location_id")
+        if not (isinstance(key, str) and isinstance(conversation_id, str) and isinstance(location_id, str)):
+            return
+        if not is_location_id(location_id):
+            return
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors(include_url=False)
+        )
+        status = DeliveryStatus(
+            key=key,
+            conversation_id=conversation_id,
+            location_id=location_id,
+            state=DeliveryState.FAILED,
+            reason=f"not sent, the message is invalid: {problems}"[:1000],
+        )
+        await publish_durably(
+            self.broker,
+            DELIVERY_STATUS,
+            status,
+            subject=Subjects.event("delivery", "failed"),
+            msg_id=f"delivery:{key}:failed",
+        )
