@@ -23,6 +23,7 @@ from scripts.gateway import render
 from shared.auth import Actor, Role, issue_token
 from tests.support import servers
 from tests.support.servers import Process
+from tests.support.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +63,7 @@ class Stack:
     env: dict[str, str]
     imap: Process | None = None
     gateway_url: str | None = None
+    sink: SmtpSink | None = None  # the SMTP server notify sends to
 
     @property
     def nats_url(self) -> str:
@@ -98,6 +100,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ferret = servers.ferretdb(root / "ferretdb", postgresql_url=postgresql_url).start()
     imap = servers.dovecot(IMAP_PASSWORD).start()
     spam_filter = servers.spamd(root).start()
+    sink = SmtpSink().start()
     mailbox = {
         "host": "127.0.0.1",
         "port": imap.port,
@@ -130,9 +133,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_CONSUMER_ACK_WAIT_SECONDS": "4",
         "HUB_CONSUMER_MAX_DELIVER": "4",
         "HUB_CONSUMER_RETRY_DELAYS_SECONDS": "[0.2, 0.5, 1.0]",
+        "HUB_NOTIFY_SMTP_HOST": "127.0.0.1",
+        "HUB_NOTIFY_SMTP_PORT": str(sink.port),
+        "HUB_NOTIFY_REPLY_DOMAIN": REPLY_DOMAIN,
+        "HUB_NOTIFY_RETRY_BASE_SECONDS": "0.2",
+        "HUB_NOTIFY_RETRY_MAX_SECONDS": "1",
+        "HUB_NOTIFY_DOMAIN_RATE_PER_MINUTE": "1000000",
+        "HUB_NOTIFY_DOMAIN_RATE_BURST": "100000",
     }
     procs = {name: servers.service(name, env, root) for name in servers.SERVICES}
-    stack = Stack(root=root, nats=nats_server, ferretdb=ferret, services=procs, env=env, imap=imap)
+    stack = Stack(root=root, nats=nats_server, ferretdb=ferret, services=procs, env=env, imap=imap, sink=sink)
     try:
         for proc in procs.values():
             proc.start()
@@ -149,6 +159,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         imap.stop()
         imap.remove_data()
         spam_filter.stop()
+        sink.stop()
         if database is not None:
             database.stop()
             database.remove_data()

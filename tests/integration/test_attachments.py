@@ -1,14 +1,13 @@
 """Files attached to replies and notes: stored once, scoped to their hotel, never served as code."""
 
 import base64
-import json
-from typing import Any
 
 import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from tests.integration.conftest import Stack, agent_headers
+from services.notify.composer import message_id
+from tests.integration.conftest import REPLY_DOMAIN, Stack, agent_headers
 from tests.integration.inbox_helpers import AgentApi, publish_inbound
 
 pytestmark = pytest.mark.integration
@@ -43,10 +42,10 @@ async def test_reply_with_attachments_and_safe_download(
 
     result = await api.ok("POST", cid, "messages", {"text": "Here it is", "attachment_ids": [png.json()["id"]]})
     assert [a["filename"] for a in result["entries"][0]["attachments"]] == ["menu.png"]
-    command: dict[str, Any] = json.loads(
-        (await nc.jetstream().get_last_msg("OUTBOUND", "hub.outbound.email")).data or b"{}"
-    )
-    assert command["attachments"][0]["id"] == png.json()["id"]
+    assert stack.sink is not None
+    sent = await stack.sink.wait_for(message_id(f"entry:{result['entries'][0]['id']}", REPLY_DOMAIN))
+    [image_part] = [p for p in sent.email.iter_attachments() if p.get_filename() == "menu.png"]
+    assert image_part.get_content() == PNG
 
     image = await http.get(f"{base}/api/v1/attachments/{png.json()['id']}", headers=headers)
     assert image.status_code == 200
