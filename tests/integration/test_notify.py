@@ -14,6 +14,7 @@ from typing import Any
 import aiosmtplib
 import httpx
 import pytest
+import websockets
 from nats.aio.client import Client as NatsClient
 from pymongo import AsyncMongoClient
 
@@ -322,3 +323,29 @@ async def test_notify_killed_while_sending_200_replies_delivers_each_exactly_onc
     assert [mid for mid, n in seen.items() if n != 1] == []
     assumed = await deliveries.count_documents({"location_id": location, "reason": {"$ne": None}})
     print(f"\n200 replies: {at_kill} at the kill, all {count} once in {elapsed:.1f}s; {assumed} taken as sent")
+
+
+async def test_chat_reply_reaches_the_guest_widget_once(stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+    url = stack.url("ingest").replace("http://", "ws://") + f"/ingest/chat/{location}"
+
+    async def next_frame(socket: Any, kind: str) -> dict[str, Any]:
+        while True:
+            frame: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+            if frame["type"] == kind:
+                return frame
+
+    async with websockets.connect(url) as socket:
+        await socket.send(json.dumps({"type": "hello"}))
+        session = (await next_frame(socket, "welcome"))["session"]
+        await socket.send(json.dumps({"type": "message", "id": "m1", "text": "Is the spa open?"}))
+        await next_frame(socket, "ack")
+        api = AgentApi(http, stack.url("inbox"), agent_headers([location]))
+        cid = (await api.wait_for(location))[0]["id"]
+        entry = (await api.ok("POST", cid, "messages", {"text": "Yes, until 9pm."}))["entries"][0]
+        live = await next_frame(socket, "message")
+        assert (live["from"], live["text"]) == ("agent", "Yes, until 9pm.")
+    await eventually(lambda: entry_delivery(api, cid, entry["id"]), lambda e: e["delivery"]["state"] == "sent")
+    async with websockets.connect(url) as socket:
+        await socket.send(json.dumps({"type": "hello", "session": session}))
+        history = (await next_frame(socket, "welcome"))["history"]
+    assert [(m["from"], m["text"]) for m in history] == [("guest", "Is the spa open?"), ("agent", "Yes, until 9pm.")]
