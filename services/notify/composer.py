@@ -19,6 +19,9 @@ from shared.bus import AttachmentRef, OutboundKind, OutboundMessage
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|réf|ref)\s*:", re.IGNORECASE)
 _TAG = re.compile(r"\[#[A-Z2-7]{6}\]")
+# Kinds whose answers come back, by the local part ingest routes on: a guest's to the inbox, an
+# external person's to solicit. Forwards, delegations and shares are answered by colleagues directly.
+REPLY_PREFIXES = {"reply": "reply", "solicitation": "solicit"}
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,9 @@ def message_id(key: str, domain: str) -> str:
     return f"hub.{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}"
 
 
-def reply_address(token: str, location_id: str, reply_domain: str) -> str:
-    """Where the guest's answer goes; ingest routes it back to the request by the signed token."""
-    return f"reply+{token}@{location_id}.{reply_domain}"
+def reply_address(token: str, location_id: str, reply_domain: str, prefix: str = "reply") -> str:
+    """Where the answer goes; ingest routes it back by the signed token (to the inbox, or to solicit)."""
+    return f"{prefix}+{token}@{location_id}.{reply_domain}"
 
 
 def subject_of(message: OutboundMessage) -> str:
@@ -107,18 +110,17 @@ def compose(message: OutboundMessage, envelope: Envelope, files: Sequence[File])
     email["Subject"] = subject_of(message)
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = f"<{message_id(message.key, envelope.reply_domain)}>"
-    if message.kind == OutboundKind.REPLY:
-        parents = [*message.references]
-        if message.in_reply_to:
-            email["In-Reply-To"] = _angle([message.in_reply_to])
-            if message.in_reply_to not in parents:
-                parents.append(message.in_reply_to)
-        if parents:
-            email["References"] = _angle(parents)
-        if message.reply_token:
-            email["Reply-To"] = formataddr(
-                (envelope.sender_name, reply_address(message.reply_token, message.location_id, envelope.reply_domain))
-            )
+    parents = [*message.references]
+    if message.in_reply_to:
+        email["In-Reply-To"] = _angle([message.in_reply_to])
+        if message.in_reply_to not in parents:
+            parents.append(message.in_reply_to)
+    if parents:
+        email["References"] = _angle(parents)
+    prefix = REPLY_PREFIXES.get(message.kind.value)
+    if message.reply_token and prefix:
+        address = reply_address(message.reply_token, message.location_id, envelope.reply_domain, prefix)
+        email["Reply-To"] = formataddr((envelope.sender_name, address))
     text = text_of(message, envelope)
     inline = [f for f in files if f.inline_image]
     email.set_content(text)

@@ -138,6 +138,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_NOTIFY_REPLY_DOMAIN": REPLY_DOMAIN,
         "HUB_NOTIFY_RETRY_BASE_SECONDS": "0.2",
         "HUB_NOTIFY_RETRY_MAX_SECONDS": "1",
+        "HUB_NOTIFY_MAX_ATTEMPTS": "4",
         "HUB_NOTIFY_DOMAIN_RATE_PER_MINUTE": "1000000",
         "HUB_NOTIFY_DOMAIN_RATE_BURST": "100000",
     }

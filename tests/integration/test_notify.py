@@ -220,6 +220,32 @@ async def test_550_is_failed_with_the_reason_on_the_timeline_and_not_retried(
     assert delivery["state"] == "failed"
 
 
+async def test_a_server_that_keeps_answering_4xx_is_given_up_on_and_dead_lettered(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    letters: list[dict[str, Any]] = []
+
+    async def on_dead(msg: Any) -> None:
+        letters.append(json.loads(msg.data))
+
+    await nc.subscribe("hub.dlq.outbound", cb=on_dead)
+    sink = sink_of(stack)
+    sink.refuse(guest_address(location), "451 4.7.1 Greylisted, try again", stage="rcpt", times=100)
+    api = AgentApi(http, stack.url("inbox"), agent_headers([location]))
+    cid = await conversation_with_guest(api, nc, location)
+    entry = (await api.ok("POST", cid, "messages", {"text": "Are you there?"}))["entries"][0]
+    failed = await eventually(
+        lambda: entry_delivery(api, cid, entry["id"]), lambda e: e["delivery"]["state"] == "failed"
+    )
+    assert (
+        failed["delivery"]["reason"]
+        == f"gave up after 4 attempts: {guest_address(location)}: 451 4.7.1 Greylisted, try again"
+    )
+    assert sink.refusals[-1].times == 96, "HUB_NOTIFY_MAX_ATTEMPTS=4 in the test stack"
+    key = f"entry:{entry['id']}".encode()
+    await eventually(_async(lambda: letters), lambda d: any(key in base64.b64decode(x["payload_base64"]) for x in d))
+
+
 async def test_bad_commands_are_failed_with_a_reason_and_never_block_the_stream(
     stack: Stack, nc: NatsClient, location: str
 ) -> None:

@@ -69,10 +69,16 @@ class TestSubject:
         assert "Bcc" in str(email["Subject"])
 
     def test_forward_has_no_re_and_a_console_link(self) -> None:
-        forward = command(kind=OutboundKind.FORWARD, subject="[forward] Late check-in", text="Please look.")
+        forward = command(
+            kind=OutboundKind.FORWARD,
+            subject="[forward] Late check-in",
+            text="Please look.",
+            in_reply_to=None,
+            references=[],
+        )
         email = parsed(forward)
         assert not str(email["Subject"]).startswith("Re:")
-        assert email["Reply-To"] is None
+        assert email["Reply-To"] is None, "a colleague answers the agent, not the request"
         assert email["In-Reply-To"] is None
         body = email.get_body(("plain",))
         assert body is not None
