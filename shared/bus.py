@@ -5,7 +5,7 @@ Who publishes what, and who consumes it:
 | subject                                      | stream   | producer        | consumer (durable)          |
 |----------------------------------------------|----------|-----------------|-----------------------------|
 | hub.inbound.guest.{channel}.{location}       | INBOUND  | ingest          | inbox (`inbox-inbound`)     |
-| hub.inbound.solicitation.{location}          | INBOUND  | ingest          | solicit (future)            |
+| hub.inbound.solicitation.{location}          | INBOUND  | ingest          | solicit (`solicit-inbound`) |
 | hub.outbound.{email,chat}                    | OUTBOUND | inbox, solicit  | notify (future)             |
 | hub.events.{aggregate}.{event}               | EVENTS   | every service   | projections, live UI        |
 | hub.events.contact.{merged,erased}           | EVENTS   | contacts        | inbox (`inbox-contacts`)    |
@@ -13,6 +13,8 @@ Who publishes what, and who consumes it:
 | hub.dlq.{stream}                             | DLQ      | any consumer    | operators (`hub dlq` CLI)   |
 | hub.rpc.contacts.resolve (request/reply)     | -        | inbox           | contacts                    |
 | hub.rpc.inbox.contact_export (request/reply) | -        | contacts        | inbox                       |
+| hub.rpc.inbox.conversation_brief (req/reply) | -        | solicit         | inbox                       |
+| hub.events.solicitation.{event}              | EVENTS   | solicit         | inbox (`inbox-solicitations`)|
 | hub.chat.to_guest.{session} (core NATS)      | -        | notify          | ingest (widget sockets)     |
 
 Guest channels get their own `guest` token so the inbox can filter them in one wildcard and the
@@ -60,6 +62,8 @@ class Subjects:
     DLQ_ALL = "hub.dlq.>"
     RESOLVE_CONTACT = "hub.rpc.contacts.resolve"
     CONTACT_EXPORT = "hub.rpc.inbox.contact_export"
+    CONVERSATION_BRIEF = "hub.rpc.inbox.conversation_brief"
+    SOLICITATION_EVENTS = "hub.events.solicitation.>"
     CONTACT_EVENTS = "hub.events.contact.>"
 
     @staticmethod
@@ -160,6 +164,15 @@ class ConsumerSpec(BaseModel):
 INBOX_INBOUND = ConsumerSpec(durable="inbox-inbound", stream=INBOUND, filter_subject=Subjects.INBOUND_GUEST_ALL)
 INBOX_DELIVERIES = ConsumerSpec(durable="inbox-deliveries", stream=EVENTS, filter_subject="hub.events.delivery.>")
 INBOX_CONTACTS = ConsumerSpec(durable="inbox-contacts", stream=EVENTS, filter_subject=Subjects.CONTACT_EVENTS)
+INBOX_SOLICITATIONS = ConsumerSpec(
+    durable="inbox-solicitations", stream=EVENTS, filter_subject=Subjects.SOLICITATION_EVENTS
+)
+SOLICIT_DELIVERY_FAILURES = ConsumerSpec(
+    durable="solicit-delivery-failures", stream=EVENTS, filter_subject="hub.events.delivery.failed"
+)
+SOLICIT_INBOUND = ConsumerSpec(
+    durable="solicit-inbound", stream=INBOUND, filter_subject=Subjects.INBOUND_SOLICITATION_ALL
+)
 # The contacts service's projections (history, hotels' phone regions, erasure reports) read every event.
 CONTACTS_EVENTS = ConsumerSpec(durable="contacts-events", stream=EVENTS, filter_subject=Subjects.EVENTS_ALL)
 
@@ -287,6 +300,7 @@ class OutboundKind(StrEnum):
     FORWARD = "forward"
     DELEGATE = "delegate"
     SHARE = "share"
+    SOLICITATION = "solicitation"  # to an external person; their answer comes back to solicit+<token>@
 
 
 class OutboundMessage(BusMessage):
@@ -343,6 +357,40 @@ class ContactResolved(BusMessage):
     contact_id: str | None
     display_name: str | None = None
     created: bool = False
+
+
+class ConversationBriefRequest(BusMessage):
+    """Request on `hub.rpc.inbox.conversation_brief`: what another service needs of a request."""
+
+    type: Literal["inbox.conversation_brief"] = "inbox.conversation_brief"
+    conversation_id: str
+
+
+class ConversationBrief(BusMessage):
+    type: Literal["inbox.conversation_brief_reply"] = "inbox.conversation_brief_reply"
+    found: bool
+    location_id: str | None = None
+    subject: str = ""
+
+
+class SolicitationEvent(BusMessage):
+    """Something happened in a solicitation's thread (`hub.events.solicitation.{event}`): a message went
+    out (`sent`), the external person answered (`reply_received`), or it could not be delivered (`failed`)."""
+
+    type: Literal["solicitation.event"] = "solicitation.event"
+    event: Literal["sent", "reply_received", "failed"]
+    solicitation_id: str
+    conversation_id: str
+    location_id: LocationId
+    key: str  # the thread message's key: the inbox's timeline entry key, and the outbound command's
+    recipient: str
+    subject: str = ""
+    text: str = ""
+    html: str | None = None
+    author: dict[str, Any] = {}
+    attachments: list[AttachmentRef] = []
+    reason: str | None = None
+    occurred_at: datetime = Field(default_factory=utcnow)
 
 
 class ContactMerged(BusMessage):
@@ -578,3 +626,24 @@ CONTACT_EXPORT = Publication(
 )
 # notify sends every outbound command once (email over SMTP, chat pushes) and reports on `hub.events.delivery.*`.
 NOTIFY_OUTBOUND = ConsumerSpec(durable="notify-outbound", stream=OUTBOUND, filter_subject=Subjects.OUTBOUND_ALL)
+CONVERSATION_BRIEF = Publication(
+    subject=Subjects.CONVERSATION_BRIEF,
+    stream=None,
+    schema=ConversationBriefRequest,
+    producer="solicit",
+    description="Request/reply: the inbox answers with a ConversationBrief (hotel and subject of a request).",
+)
+SOLICITATION_EVENT = Publication(
+    subject="hub.events.solicitation.{event}",
+    stream=EVENTS,
+    schema=SolicitationEvent,
+    producer="solicit",
+    description="A solicitation's message went out, or its external recipient answered; the inbox shows it.",
+)
+OUTBOUND_SOLICITATION = Publication(
+    subject="hub.outbound.email",
+    stream=OUTBOUND,
+    schema=OutboundMessage,
+    producer="solicit",
+    description="Send a solicitation's email to its external recipient (Reply-To solicit+<token>@…); to notify.",
+)

@@ -48,7 +48,13 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "location_regions",
     ),
     "notify": ("deliveries",),
-    "solicit": ("solicitations", "solicitation_messages", "solicitation_recipients"),
+    "solicit": (
+        "solicitations",
+        "solicitation_messages",
+        "solicitation_recipients",
+        "solicitation_uses",
+        "solicitation_unmatched",
+    ),
 }
 
 

@@ -11,19 +11,23 @@ from shared.bus import (
     INBOX_CONTACTS,
     INBOX_DELIVERIES,
     INBOX_INBOUND,
+    INBOX_SOLICITATIONS,
     ContactErased,
     ContactExportPage,
     ContactExportRequest,
     ContactMerged,
+    ConversationBrief,
+    ConversationBriefRequest,
     DeliveryStatus,
     InboundMessage,
+    SolicitationEvent,
     Subjects,
     utcnow,
 )
 from shared.messaging import durable_subscriber, publish_durably
 from shared.runtime import Runtime
 
-from . import privacy
+from . import privacy, solicitations
 from .directory import ensure_bootstrap_admin
 from .directory_repository import DirectoryRepository
 from .repository import ConversationRepository
@@ -60,6 +64,14 @@ def register(runtime: Runtime, settings: InboxSettings) -> None:
             return
         report = await privacy.erase(inbox, AttachmentStore(runtime.db), event)
         await publish_durably(runtime.broker, ERASURE_APPLIED, report, msg_id=f"erasure:inbox:{event.erasure_id}")
+
+    @durable_subscriber(runtime.broker, INBOX_SOLICITATIONS, runtime.policy)
+    async def on_solicitation(event: SolicitationEvent) -> None:
+        await solicitations.show(inbox_for(runtime, settings), event)
+
+    @runtime.broker.subscriber(Subjects.CONVERSATION_BRIEF, queue="inbox")
+    async def conversation_brief(request: ConversationBriefRequest) -> ConversationBrief:
+        return await solicitations.brief(inbox_for(runtime, settings), request)
 
     # A queue group: replicas of the inbox share the export requests.
     @runtime.broker.subscriber(Subjects.CONTACT_EXPORT, queue="inbox")

@@ -1,21 +1,28 @@
-"""Composition root of the solicit service: connects to the bus and its database and reports ready.
-
-Its API and the consumer of `hub.inbound.solicitation.*` arrive with the solicit issue.
-"""
+"""Composition root of the solicit service."""
 
 from fastapi import FastAPI
 
+from shared.bus import CONVERSATION_BRIEF, OUTBOUND_SOLICITATION, SOLICITATION_EVENT
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
+from . import handlers
+from .api import router
 from .repository import INDEXES
 from .settings import SolicitSettings
 
+PUBLICATIONS = [OUTBOUND_SOLICITATION, SOLICITATION_EVENT, CONVERSATION_BRIEF]
 
-def build_app(settings: HubSettings | None = None) -> FastAPI:
-    return create_app(Runtime.build("solicit", settings or HubSettings(), INDEXES), title="Hub solicit")
+
+def build_app(settings: HubSettings | None = None, http: SolicitSettings | None = None) -> FastAPI:
+    http = http or SolicitSettings()
+    runtime = Runtime.build("solicit", settings or HubSettings(), INDEXES, publications=PUBLICATIONS)
+    handlers.register(runtime)
+    app = create_app(runtime, [router], title="Hub solicit")
+    app.state.solicit_settings = http
+    return app
 
 
 def main() -> None:
     settings, http = HubSettings(), SolicitSettings()
-    serve(build_app(settings), "solicit", http, settings)
+    serve(build_app(settings, http), "solicit", http, settings)

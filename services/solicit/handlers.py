@@ -1,0 +1,28 @@
+"""Bus handlers of solicit: external people's answers, and failed deliveries of solicitations."""
+
+from shared.attachments import AttachmentStore
+from shared.bus import SOLICIT_DELIVERY_FAILURES, SOLICIT_INBOUND, DeliveryStatus, InboundMessage
+from shared.messaging import durable_subscriber
+from shared.runtime import Runtime
+
+from .repository import SolicitRepository
+from .service import Solicit
+
+
+def solicit_for(runtime: Runtime) -> Solicit:
+    return Solicit(
+        repository=SolicitRepository(runtime.db),
+        broker=runtime.broker,
+        attachments=AttachmentStore(runtime.db),
+        secret=runtime.settings.secret_key.get_secret_value(),
+    )
+
+
+def register(runtime: Runtime) -> None:
+    @durable_subscriber(runtime.broker, SOLICIT_INBOUND, runtime.policy)
+    async def on_answer(message: InboundMessage) -> None:
+        await solicit_for(runtime).receive(message)
+
+    @durable_subscriber(runtime.broker, SOLICIT_DELIVERY_FAILURES, runtime.policy)
+    async def on_failure(status: DeliveryStatus) -> None:
+        await solicit_for(runtime).delivery_failed(status)
