@@ -126,7 +126,9 @@ class Notifier:
 
     async def _send_email(self, message: OutboundMessage, delivery: Document | None, attempt: int) -> RetryLater | None:
         if delivery is None:
-            delivery, _ = await self.repository.start(self._new_delivery(message, state="sending"))
+            delivery, _ = await self.repository.start(
+                {**self._new_delivery(message, state="sending"), "attempt": attempt}
+            )
             if delivery["state"] in {DeliveryState.SENT, DeliveryState.FAILED}:
                 await self._report(message, delivery)
                 return None

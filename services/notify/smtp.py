@@ -29,7 +29,9 @@ class SmtpFailure(Exception):
         super().__init__(reason)
         self.reason = reason
         self.temporary = temporary
-        self.committed = committed  # the end-of-data mark had gone out (the answer was a refusal)
+        # This attempt's commit mark was used (a refusal after the `.`, or a failure right around it):
+        # the next attempt needs a mark of its own.
+        self.committed = committed
 
 
 class UnconfirmedError(Exception):
@@ -116,9 +118,13 @@ async def _data_in_two_phases(
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     protocol.write(body)
-    await before_commit()
-    protocol._response_pending = True
-    protocol.write(b".\r\n")
+    try:
+        await before_commit()
+        protocol._response_pending = True
+        protocol.write(b".\r\n")
+    except Exception as exc:
+        # The mark may exist although the `.` never went out: the next attempt must use a new mark.
+        raise SmtpFailure(f"not sent, will retry: {exc!r}"[:500], temporary=True, committed=True) from exc
     try:
         response = await protocol.read_response(timeout=timeout)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
