@@ -41,7 +41,7 @@ from shared.messaging import PermanentError, publish_durably
 from shared.ratelimit import RateLimiter
 
 from . import composer, smtp
-from .commits import CommitMarks
+from .commits import CommitMarks, Mark
 from .metrics import EMAILS, RETRIES
 from .repository import DeliveryRepository
 from .settings import NotifySettings
@@ -156,7 +156,7 @@ class Notifier:
                 envelope.sender_address,
                 [str(to) for to in message.to],
                 content,
-                lambda: self.commits.mark(message.key, commit),
+                Mark(self.commits, message.key, commit),
             )
         except smtp.UnconfirmedError as exc:
             reason = f"the SMTP server did not confirm ({exc}); it had the whole message, so it is not sent again"

@@ -3,15 +3,15 @@
 SMTP cannot be asked afterwards whether it accepted a message, so the outcome of an attempt that
 dies (kill -9) is unknown to the next one. The message's end-of-data mark (`.`) is what makes the
 server accept it: until the server has it, a dropped connection discards the transaction. So the
-content goes out first, then `before_commit` runs (notify leaves a commit mark, see commits.py),
-and only then the final `.`. An attempt that died before the mark never completed the transaction
+content goes out first, then notify's commit mark (commits.py) and the final `.` are written in
+one event-loop step. An attempt that died before the mark never completed the transaction
 and can be sent again; one that died after it is taken as sent and never sent twice.
 """
 
 import re
 import ssl
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import aiosmtplib
 from aiosmtplib.protocol import SMTPProtocol
@@ -20,6 +20,16 @@ from .settings import NotifySettings
 
 _PERIOD = re.compile(rb"(?m)^\.")
 _LINE_ENDINGS = re.compile(rb"\r\n|\r|\n")
+
+
+class CommitHook(Protocol):
+    """What the sender records around the end of data (commits.Mark)."""
+
+    async def prepare(self) -> None:
+        """Anything that needs waiting for, before the content's end."""
+
+    def write(self) -> None:
+        """Runs in the same event-loop step as the final `.`: it must not wait for anything."""
 
 
 class SmtpFailure(Exception):
@@ -68,7 +78,7 @@ async def send(
     sender: str,
     recipients: list[str],
     content: bytes,
-    before_commit: Callable[[], Awaitable[None]],
+    hook: CommitHook,
 ) -> Accepted:
     client = _client(settings)
     try:
@@ -90,7 +100,7 @@ async def send(
             raise SmtpFailure(reasons, temporary=temporary)
         if client.protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-        response = await _data_in_two_phases(client.protocol, content, before_commit, settings.smtp_timeout_seconds)
+        response = await _data_in_two_phases(client.protocol, content, hook, settings.smtp_timeout_seconds)
         return Accepted(response=_reason(response.code, response.message), refused=refused)
     except aiosmtplib.SMTPResponseException as exc:
         raise _failure(exc.code, exc.message) from exc
@@ -102,9 +112,9 @@ async def send(
 
 
 async def _data_in_two_phases(
-    protocol: SMTPProtocol, content: bytes, before_commit: Callable[[], Awaitable[None]], timeout: float
+    protocol: SMTPProtocol, content: bytes, hook: CommitHook, timeout: float
 ) -> aiosmtplib.SMTPResponse:
-    """aiosmtplib's DATA (`execute_data_command`), with `before_commit` between the content and the `.`.
+    """aiosmtplib's DATA (`execute_data_command`), with the commit hook between the content and the `.`.
 
     aiosmtplib expects a reply only after a command it marked as pending (`_response_pending`);
     this mirrors what its own DATA does. Pinned to aiosmtplib 5.x in pyproject.
@@ -119,7 +129,9 @@ async def _data_in_two_phases(
         body += b"\r\n"
     protocol.write(body)
     try:
-        await before_commit()
+        await hook.prepare()
+        # From here to the `.`, nothing is awaited: the mark and the end of data leave together.
+        hook.write()
         protocol._response_pending = True
         protocol.write(b".\r\n")
     except Exception as exc:

@@ -18,7 +18,7 @@ import websockets
 from nats.aio.client import Client as NatsClient
 from pymongo import AsyncMongoClient
 
-from services.notify import composer
+from services.notify import commits, composer
 from shared import tokens
 from shared.attachments import AttachmentStore
 from shared.bus import AttachmentRef, Channel, OutboundKind, OutboundMessage
@@ -196,6 +196,11 @@ async def test_421_is_retried_and_delivered_once(
     delivery = await mongo["hub"]["deliveries"].find_one({"_id": f"entry:{entry['id']}"})
     assert delivery is not None
     assert (delivery["state"], delivery["attempt"], delivery["reason"]) == ("sent", 2, None)
+    # The 421 came after the end of data, so each attempt left its own commit mark.
+    marks = await nc.jetstream().key_value(commits.BUCKET)
+    for commit in (0, 1):
+        assert (await marks.get(commits.mark_key(f"entry:{entry['id']}", commit))).value == b"1"
+    assert delivery["commits"] == 1
     await asyncio.sleep(1.0)  # a second copy would have come by now
     assert len(sink.to(guest_address(location))) == 1
 
