@@ -10,9 +10,13 @@ Exactly once: a redelivered command whose delivery is `sent` or `failed` is only
 One found `sending`/`retrying` belongs to an attempt that died. If that attempt had left its commit
 mark (commits.py), the server may have the message: it is taken as sent, with a reason saying so,
 and never sent twice. If not, the server never got the end of its data, and it is sent again with
-the same Message-ID. The trade-off, written down: a kill in the fraction of a millisecond between
-the mark and the `.` loses that one email (its timeline shows "sent" with the "taken as sent"
-reason), where the other order would send a guest a second copy; SMTP cannot close both windows.
+the same Message-ID. The trade-off, written down: SMTP cannot be asked whether it took a message,
+so some window always remains. Ours is the microseconds between the mark's socket write and the
+`.`'s (one event-loop step): a kill exactly there loses that one email, shown "sent" with the
+"taken as sent" reason, where the other order would send a guest a second copy. Less likely still:
+a NATS connection whose socket is backed up holds the mark in memory, and a kill then means a resend;
+a server refusing the message after the `.` while the process dies before reading the answer means
+"taken as sent" for a message that was refused.
 """
 
 import asyncio
