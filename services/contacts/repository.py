@@ -105,8 +105,8 @@ class ContactRepository:
             contact_id = str(document["merged_into"])
         return None
 
-    async def search(self, key: str) -> list[Document]:
-        return [entry async for entry in self.search_index.find({"keys": key})]
+    async def search(self, key: str, limit: int) -> list[Document]:
+        return [entry async for entry in self.search_index.find({"keys": key}).limit(limit)]
 
     async def index_search(self, contact_id: str, entries: list[Document]) -> None:
         """Replace the contact's search entries (a search may briefly miss it; it never shows a stranger)."""

@@ -17,8 +17,8 @@ from .settings import ContactsSettings
 MIN_QUERY = 2
 CHAIN = "*"
 HOTEL_BUCKETS = 16
-CHAIN_BUCKETS = 128
-BUCKETS_AT_ONCE = 16
+CHAIN_BUCKETS = 64
+SEARCH_SCAN = 50  # entries read per bucket: more than a page, for the queries of several words
 DEFAULT_REGION = ContactsSettings().default_phone_region
 MAX_PREFIX = 12
 
@@ -124,6 +124,11 @@ def search_keys(contact: dict[str, Any]) -> list[str]:
     return sorted(keys)
 
 
+def scope_code(scope: str) -> str:
+    """A short stand-in for a hotel id in search keys (entries are read by the byte)."""
+    return scope if scope == CHAIN else format(zlib.crc32(scope.encode()), "x")
+
+
 def search_entries(contact: dict[str, Any]) -> list[dict[str, Any]]:
     """The contact's entries in the search collection: one per scope (the chain, "*", and each of its
     hotels), holding its keys as `<scope>|<prefix>#<bucket>`.
@@ -140,12 +145,9 @@ def search_entries(contact: dict[str, Any]) -> list[dict[str, Any]]:
     entries = []
     for scope, buckets in scopes:
         bucket = zlib.crc32(contact_id.encode()) % buckets
+        code = scope_code(scope)
         entries.append(
-            {
-                "_id": f"{contact_id}|{scope}",
-                "contact_id": contact_id,
-                "keys": [f"{scope}|{key}#{bucket}" for key in keys],
-            }
+            {"_id": f"{contact_id}|{scope}", "contact_id": contact_id, "keys": [f"{code}|{k}#{bucket}" for k in keys]}
         )
     return entries
 
@@ -166,17 +168,19 @@ async def search(
     words = query_words(text)
     found: list[str] = []
     for scope in [CHAIN] if hotels is None else hotels:
-        buckets = CHAIN_BUCKETS if scope == CHAIN else HOTEL_BUCKETS
-        for first in range(0, buckets, BUCKETS_AT_ONCE):
-            lookups = [(b, f"{scope}|{key}#{b}") for b in range(first, min(first + BUCKETS_AT_ONCE, buckets))]
-            batches = await asyncio.gather(*(repository.search(looked_up) for _, looked_up in lookups))
-            for (bucket, _), entries in zip(lookups, batches, strict=True):
+        buckets, code = (CHAIN_BUCKETS if scope == CHAIN else HOTEL_BUCKETS), scope_code(scope)
+        first, width = 0, 1
+        # One bucket first: a common prefix fills the page from it. A rare one needs them all, read
+        # a growing number at a time (1, 2, 4…) so that it costs a few round trips, not one per bucket.
+        while first < buckets and len(found) < limit:
+            chosen = range(first, min(first + width, buckets))
+            batches = await asyncio.gather(*(repository.search(f"{code}|{key}#{b}", SEARCH_SCAN) for b in chosen))
+            for bucket, entries in zip(chosen, batches, strict=True):
                 for entry in entries:
                     keys = set(entry["keys"])
-                    if all(f"{scope}|{word}#{bucket}" in keys for word in words) and entry["contact_id"] not in found:
+                    if all(f"{code}|{word}#{bucket}" in keys for word in words) and entry["contact_id"] not in found:
                         found.append(str(entry["contact_id"]))
-            if len(found) >= limit:
-                break
+            first, width = first + width, width * 2
         if len(found) >= limit:
             break
     contacts = [c for c in await asyncio.gather(*(repository.get(i) for i in found[:limit])) if c is not None]
