@@ -1,5 +1,8 @@
 """Bus handlers of notify: the OUTBOUND work queue, one command at a time per delivery."""
 
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from faststream.nats.annotations import NatsMessage
@@ -15,8 +18,11 @@ from .repository import DeliveryRepository
 from .service import Notifier
 from .settings import NotifySettings
 
+log = logging.getLogger(__name__)
 
-def register(runtime: Runtime, settings: NotifySettings) -> None:
+
+def register(runtime: Runtime, settings: NotifySettings) -> CommitMarks:
+    """Subscribe to OUTBOUND; returns the commit marks, whose bucket `prepare_commit_marks` creates."""
     limiter = RateLimiter(settings.domain_rate_per_minute, settings.domain_rate_burst)
     commits = CommitMarks(runtime.broker, replicas=runtime.settings.stream_replicas)
     # Notify's own attempts and back-off for SMTP failures; the server's limit follows them.
@@ -36,3 +42,21 @@ def register(runtime: Runtime, settings: NotifySettings) -> None:
         if retry is not None:
             # Acknowledged as "try again later"; the retry middleware's ack after this is a no-op.
             await msg.nack(delay=retry.delay)
+
+    return commits
+
+
+def prepare_commit_marks(commits: CommitMarks) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+    """At start-up, make sure the marks' bucket exists (retried while NATS is not there yet)."""
+
+    async def prepare(_: Runtime) -> None:
+        while True:
+            try:
+                await commits.ready()
+            except Exception:
+                log.warning("commit marks bucket not ready yet", exc_info=True)
+                await asyncio.sleep(1)
+            else:
+                return
+
+    return prepare

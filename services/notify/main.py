@@ -16,8 +16,8 @@ PUBLICATIONS = [DELIVERY_STATUS, CHAT_TO_GUEST]
 def build_app(settings: HubSettings | None = None, notify: NotifySettings | None = None) -> FastAPI:
     notify = notify or NotifySettings()
     runtime = Runtime.build("notify", settings or HubSettings(), INDEXES, publications=PUBLICATIONS)
-    handlers.register(runtime, notify)
-    return create_app(runtime, title="Hub notify")
+    commits = handlers.register(runtime, notify)
+    return create_app(runtime, title="Hub notify", background=[handlers.prepare_commit_marks(commits)])
 
 
 def main() -> None:

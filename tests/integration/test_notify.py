@@ -4,6 +4,7 @@ refusals, bad commands, and exactly-once delivery across a kill -9."""
 import asyncio
 import base64
 import json
+import random
 import time
 import uuid
 from collections import Counter
@@ -16,6 +17,8 @@ import httpx
 import pytest
 import websockets
 from nats.aio.client import Client as NatsClient
+from nats.js.errors import NotFoundError
+from nats.js.kv import KeyValue
 from pymongo import AsyncMongoClient
 
 from services.notify import commits, composer
@@ -310,6 +313,45 @@ def _async(value: Any) -> Any:
     return probe
 
 
+async def test_a_command_whose_end_of_data_may_have_gone_out_is_never_sent_again(
+    stack: Stack, nc: NatsClient, mongo: Mongo, location: str
+) -> None:
+    """What a crashed attempt leaves after writing its `.`: the commit mark and a delivery 'sending'."""
+    key = f"test:{uuid.uuid4().hex}"
+
+    async def bucket() -> KeyValue | None:
+        try:
+            return await nc.jetstream().key_value(commits.BUCKET)
+        except NotFoundError:
+            return None  # notify creates it at start-up
+
+    marks = await eventually(bucket, lambda kv: kv is not None)
+    assert marks is not None
+    await marks.put(commits.mark_key(key, 0), b"1")
+    command = OutboundMessage(
+        key=key,
+        kind=OutboundKind.REPLY,
+        channel=Channel.EMAIL,
+        conversation_id="c-crashed",
+        location_id=location,
+        to=[guest_address(location)],
+        text="sent just before the crash",
+    )
+    reports: list[dict[str, Any]] = []
+
+    async def on_report(msg: Any) -> None:
+        reports.append(json.loads(msg.data))
+
+    await nc.subscribe("hub.events.delivery.sent", cb=on_report)
+    await publish_outbound(nc, command)
+    sent = await eventually(_async(lambda: [r for r in reports if r["key"] == key]), lambda found: len(found) == 1)
+    assert sent[0]["reason"].startswith("an earlier attempt stopped after handing the message to the SMTP server")
+    delivery = await mongo["hub"]["deliveries"].find_one({"_id": key})
+    assert delivery is not None
+    assert delivery["state"] == "sent"
+    assert sink_of(stack).to(guest_address(location)) == []
+
+
 async def test_notify_killed_while_sending_200_replies_delivers_each_exactly_once(
     stack: Stack, nc: NatsClient, mongo: Mongo, location: str
 ) -> None:
@@ -336,7 +378,9 @@ async def test_notify_killed_while_sending_200_replies_delivers_each_exactly_onc
 
     started = time.monotonic()
     await asyncio.gather(*(publish_outbound(nc, c) for c in commands))
-    await eventually(_async(ours), lambda r: len(r) >= 40, timeout=60)
+    await eventually(_async(ours), lambda r: len(r) >= 30, timeout=60)
+    # At a random moment, not in step with the batches of ten that notify works through.
+    await asyncio.sleep(random.uniform(0, 0.4))
     stack.services["notify"].kill()
     at_kill = len(ours())
     stack.restart("notify")
