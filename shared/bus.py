@@ -6,7 +6,7 @@ Who publishes what, and who consumes it:
 |----------------------------------------------|----------|-----------------|-----------------------------|
 | hub.inbound.guest.{channel}.{location}       | INBOUND  | ingest          | inbox (`inbox-inbound`)     |
 | hub.inbound.solicitation.{location}          | INBOUND  | ingest          | solicit (`solicit-inbound`) |
-| hub.outbound.{email,chat}                    | OUTBOUND | inbox, solicit  | notify (future)             |
+| hub.outbound.{email,chat}                    | OUTBOUND | inbox, solicit  | notify (`notify-outbound`)  |
 | hub.events.{aggregate}.{event}               | EVENTS   | every service   | projections, live UI        |
 | hub.events.contact.{merged,erased}           | EVENTS   | contacts        | inbox (`inbox-contacts`)    |
 | hub.events.> (conversation, location, ...)   | EVENTS   | every service   | contacts (`contacts-events`)|

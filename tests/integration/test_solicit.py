@@ -84,6 +84,7 @@ async def test_solicitations_thread_their_answers_back_into_the_request(
     assert tokens.verify("solicit", local.removeprefix("solicit+"), TEST_SECRET) == first["id"]
     assert "Can you serve 40 on June 3?" in sent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
+    await api.ok("POST", cid, "read")  # so that the answer's unread mark shows
     answer_id = await answer_by_email(stack, sent, caterer, "Yes, 40 covers is fine.")
 
     async def thread(solicitation_id: str) -> Any:
@@ -97,7 +98,6 @@ async def test_solicitations_thread_their_answers_back_into_the_request(
     assert len((await thread(second.json()["id"]))["messages"]) == 1, "the other solicitation keeps its own thread"
 
     # In the request's timeline, under their solicitation, and the request is unread again.
-    await api.ok("POST", cid, "read")
     detail = await eventually(
         lambda: api.get(cid),
         lambda d: sum(e["kind"] == "solicitation" for e in d["timeline"]) == 3 and d["conversation"]["unread"],
