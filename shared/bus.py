@@ -301,6 +301,7 @@ class OutboundKind(StrEnum):
     DELEGATE = "delegate"
     SHARE = "share"
     SOLICITATION = "solicitation"  # to an external person; their answer comes back to solicit+<token>@
+    NOTIFICATION = "notification"  # to an agent: a request was assigned to them
 
 
 class OutboundMessage(BusMessage):

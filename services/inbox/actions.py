@@ -100,7 +100,9 @@ def read(document: Document) -> Change:
     return Change(event="read", set={"unread": False}, event_changes={"unread": False})
 
 
-def assign(assignee: Document | None) -> Decide:
+def assign(assignee: Document | None, actor: Actor | None = None) -> Decide:
+    """Assign the request (or unassign it); the assignee gets an email unless they assigned themselves
+    or turned it off (`notify_on_assignment`)."""
     shown = (
         {"id": str(assignee["_id"]), "name": assignee.get("name", ""), "initials": assignee.get("initials", "")}
         if assignee
@@ -111,14 +113,45 @@ def assign(assignee: Document | None) -> Decide:
         current = document.get("assignee")
         if (current or {}).get("id") == (shown or {}).get("id"):
             return Change(event="nothing")
+        notice = None
+        if (
+            assignee
+            and actor
+            and shown
+            and shown["id"] != actor.agent_id
+            and assignee.get("notify_on_assignment", True)
+        ):
+            notice = _assignment_notice(document, assignee, actor)
         return Change(
             event="assigned" if shown else "unassigned",
             set={"assignee": shown, "assignee_id": shown["id"] if shown else None},
             entries=[{"kind": "assignment", "from": current, "to": shown}],
             event_changes={"assignee": shown},
+            outbound=notice,
         )
 
     return decide
+
+
+def _assignment_notice(document: Document, assignee: Document, actor: Actor) -> OutboundMessage:
+    guest = document.get("guest") or {}
+    who = guest.get("name") or guest.get("email") or "a guest"
+    subject = document.get("subject") or "(no subject)"
+    text = (
+        f"{actor.name} assigned you a guest request.\n\nFrom: {who}\nChannel: {document['channel']}\n"
+        f"Subject: {subject}\n\n{document.get('snippet', '')}"
+    )
+    return OutboundMessage(
+        key="",
+        kind=OutboundKind.NOTIFICATION,
+        channel=Channel.EMAIL,
+        conversation_id=str(document["_id"]),
+        location_id=document["location_id"],
+        to=[assignee["email"]],
+        subject=f"Assigned to you: {subject}",
+        text=text,
+        author_name=actor.name,
+    )
 
 
 def update(request: schemas.Update, contact_reasons: set[str] | None) -> Decide:
@@ -209,7 +242,8 @@ def reply(request: schemas.Reply, actor: Actor, reply_token: str, attachments: l
         after = states.agent_replies(before)
         channel = Channel(document["channel"])
         guest_email = (document.get("guest") or {}).get("email")
-        live_chat = channel == Channel.CHAT and document.get("chat_session_id")
+        # A closed chat goes on by email when the guest left an address (the widget is gone).
+        live_chat = channel == Channel.CHAT and document.get("chat_session_id") and document.get("chat_open", True)
         if not live_chat and not guest_email:
             raise Problem(409, "No address", "This guest left no email address to reply to; call them instead.")
         subject = request.subject or document.get("subject") or ""

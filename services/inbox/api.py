@@ -184,7 +184,7 @@ async def assign(
         assignee = await inbox.repository.agent(body.agent_id)
         if assignee is None:
             raise Problem(422, "Invalid request", f"agent_id: no agent has the id {body.agent_id!r}.")
-    return await _result(inbox, conversation_id, actor, actions.assign(assignee))
+    return await _result(inbox, conversation_id, actor, actions.assign(assignee, actor))
 
 
 @router.put("/{conversation_id}/status")

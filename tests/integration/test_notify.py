@@ -426,3 +426,52 @@ async def test_chat_reply_reaches_the_guest_widget_once(stack: Stack, http: http
         await socket.send(json.dumps({"type": "hello", "session": session}))
         history = (await next_frame(socket, "welcome"))["history"]
     assert [(m["from"], m["text"]) for m in history] == [("guest", "Is the spa open?"), ("agent", "Yes, until 9pm.")]
+
+
+async def test_a_closed_chat_goes_on_by_email(
+    stack: Stack, nc: NatsClient, http: httpx.AsyncClient, location: str
+) -> None:
+    """Seed 003: once the chat is closed, the agent's answer reaches the guest by email if they left one."""
+    api = AgentApi(http, stack.url("inbox"), agent_headers([location]))
+    cid = await conversation_with_guest(api, nc, location, channel=Channel.CHAT, chat_session_id=f"chat-{location}")
+    await api.ok("POST", cid, "close-chat", {})
+    result = await api.ok("POST", cid, "messages", {"text": "Here is the wifi code: HOTEL2026"})
+    assert result["entries"][0]["channel"] == "email"
+    [mail] = await received(sink_of(stack), guest_address(location))
+    assert "HOTEL2026" in mail.email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_the_assignee_is_told_by_email_unless_they_assigned_themselves_or_opted_out(
+    stack: Stack, nc: NatsClient, http: httpx.AsyncClient, location: str
+) -> None:
+    admin = agent_headers([], role="admin", agent_id="admin-test", name="Admin Test")
+    agents = f"{stack.url('inbox')}/api/v1/agents"
+    created = {}
+    for name, wants in (("told", True), ("quiet", False)):
+        body = {
+            "name": f"{name.title()} Agent",
+            "email": f"{name}.{location}@test.hotel",
+            "location_ids": [location],
+            "notify_on_assignment": wants,
+            "password": "a-long-password",
+        }
+        response = await http.post(agents, json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        created[name] = response.json()
+    sink = sink_of(stack)
+    api = AgentApi(http, stack.url("inbox"), agent_headers([location], name="Marc Manager"))
+    cid = await conversation_with_guest(api, nc, location)
+
+    await api.ok("PUT", cid, "assignee", {"agent_id": created["told"]["id"]})
+    [mail] = await received(sink, f"told.{location}@test.hotel")
+    assert str(mail.email["Subject"]).startswith("Assigned to you: Late arrival")
+    body = mail.email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Marc Manager assigned you" in body
+    assert f"/conversations/{cid}" in body
+
+    await api.ok("PUT", cid, "assignee", {"agent_id": created["quiet"]["id"]})
+    own = AgentApi(http, stack.url("inbox"), agent_headers([location], agent_id=created["told"]["id"], name="Told"))
+    await own.ok("PUT", cid, "assignee", {"agent_id": created["told"]["id"]})
+    await asyncio.sleep(1.5)  # give notify time to send what it should not
+    assert sink.to(f"quiet.{location}@test.hotel") == [], "opted out"
+    assert len(sink.to(f"told.{location}@test.hotel")) == 1, "assigning oneself sends nothing"
