@@ -1,10 +1,10 @@
 # One obvious command per task. `make up` runs the hub locally; `make test` runs every test.
-.PHONY: up test tools lint typecheck unit integration clean
+.PHONY: up test tools lint typecheck deploy-check unit integration clean
 
 up:
 	bash scripts/up.sh
 
-test: tools lint typecheck
+test: tools lint typecheck deploy-check
 	.venv/bin/python -m pytest -q
 
 tools:
@@ -16,6 +16,12 @@ lint:
 
 typecheck:
 	.venv/bin/mypy
+
+# Prometheus configs and alert rules are checked as Prometheus itself would load them.
+deploy-check:
+	promtool check config deploy/prometheus/prometheus-local.yml deploy/prometheus/prometheus-compose.yml
+	promtool check rules deploy/prometheus/rules/*.yml
+	promtool test rules deploy/prometheus/tests/*.yml
 
 unit: tools
 	.venv/bin/python -m pytest -q tests/unit

@@ -66,4 +66,9 @@ if ! command -v nginx >/dev/null 2>&1; then
   apt_install nginx-light || apt_install nginx
 fi
 
+if ! command -v promtool >/dev/null 2>&1; then
+  log "installing Prometheus (promtool checks the deploy configs and the services' /metrics)"
+  apt_install prometheus
+fi
+
 log "tools ready: $("$TOOLS/nats-server" --version), ferretdb $("$TOOLS/ferretdb" --version | head -1 | cut -d' ' -f2), postgres $(ls /usr/lib/postgresql | sort -V | tail -1), $(nginx -v 2>&1)"

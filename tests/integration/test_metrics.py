@@ -1,0 +1,57 @@
+"""Every service's /metrics passes `promtool check metrics`, and the counters say what the traffic did."""
+
+import asyncio
+import shutil
+import subprocess
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.integration.conftest import Stack
+from tests.support.polling import eventually
+from tests.support.servers import SERVICES
+
+pytestmark = pytest.mark.integration
+
+
+async def sample(http: httpx.AsyncClient, url: str, name: str, **labels: str) -> float:
+    """The value of one sample of a service's metrics (0 when the series does not exist yet)."""
+    text = (await http.get(f"{url}/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for found in family.samples:
+            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
+                return float(found.value)
+    return 0.0
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_metrics_pass_promtool(stack: Stack, http: httpx.AsyncClient, service: str) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool comes with Debian's prometheus package (scripts/install-tools.sh)"
+    exposition = (await http.get(f"{stack.url(service)}/metrics")).content
+    assert b"# TYPE hub_http_requests_total counter" in exposition
+    command = [promtool, "check", "metrics"]
+    checked = await asyncio.to_thread(subprocess.run, command, input=exposition, capture_output=True, check=False)
+    assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
+
+
+async def test_inbound_counters_follow_the_messages_sent(stack: Stack, http: httpx.AsyncClient, location: str) -> None:
+    ingest, inbox = stack.url("ingest"), stack.url("inbox")
+    stored_before = await sample(http, inbox, "hub_inbox_inbound_stored_total", channel="form")
+    for number in range(3):
+        form = {"name": "Metric Guest", "email": f"m{number}.{location}@example.com", "message": f"Hello {number}"}
+        response = await http.post(f"{ingest}/ingest/forms/{location}", json=form)
+        assert response.status_code == 202, response.text
+    refused = await http.post(f"{ingest}/ingest/forms/{location}", json={"name": "No message"})
+    assert refused.status_code == 422
+
+    accepted = await sample(http, ingest, "hub_ingest_inbound_accepted_total", channel="form", location=location)
+    assert accepted == 3
+    stored = await eventually(
+        lambda: sample(http, inbox, "hub_inbox_inbound_stored_total", channel="form"),
+        lambda value: value >= stored_before + 3,
+    )
+    assert stored == stored_before + 3, "each accepted message stored once"
+    rejected = await sample(http, ingest, "hub_ingest_inbound_rejected_total", channel="form")
+    assert rejected >= 1
