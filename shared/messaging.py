@@ -230,7 +230,8 @@ def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker,
     """A broker that reconnects forever (nats-py's default gives up after about two minutes)."""
     policy = RetryPolicy.from_settings(settings)
     broker = NatsBroker(
-        settings.nats_url,
+        # Several servers (a cluster) are given comma-separated; the client fails over between them.
+        [url.strip() for url in settings.nats_url.split(",") if url.strip()],
         name=client_name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,

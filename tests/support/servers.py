@@ -104,6 +104,21 @@ def nats_server(data_dir: Path, port: int | None = None) -> Process:
     )
 
 
+def nats_cluster(root: Path, size: int = 3) -> list[Process]:
+    """`size` JetStream nodes on loopback, routed to each other (a cluster named `hub`)."""
+    ports = [(free_port(), free_port()) for _ in range(size)]
+    routes = ",".join(f"nats://127.0.0.1:{cluster}" for _, cluster in ports)
+    nodes = []
+    for index, (client, cluster) in enumerate(ports):
+        data_dir = root / f"nats-{index}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [tool("nats-server"), "-a", "127.0.0.1", "-p", str(client), "-js", "-sd", str(data_dir)]
+        argv += ["-n", f"node-{index}", "--cluster_name", "hub", "--cluster", f"nats://127.0.0.1:{cluster}"]
+        argv += ["--routes", routes]
+        nodes.append(Process(name=f"nats-{index}", argv=argv, log_path=root / f"nats-{index}.log", port=client))
+    return nodes
+
+
 def postgres(data_dir: Path, port: int | None = None) -> Process:
     """Debian's PostgreSQL server in a throw-away cluster (for FerretDB's PostgreSQL backend, in bench/).
 
