@@ -30,6 +30,9 @@ from pydantic import BaseModel, ConfigDict
 from shared.bus import (
     DEAD_LETTER,
     DLQ,
+    EVENTS,
+    INBOUND,
+    OUTBOUND,
     STREAMS,
     BusMessage,
     ConsumerSpec,
@@ -39,7 +42,14 @@ from shared.bus import (
     StreamSpec,
     Subjects,
 )
-from shared.metrics import BUS_DEAD_LETTERED, BUS_PUBLISH_FAILURES, BUS_REDELIVERIES
+from shared.metrics import (
+    BUS_CONSUMER_ACK_PENDING,
+    BUS_CONSUMER_PENDING,
+    BUS_DEAD_LETTERED,
+    BUS_DLQ_MESSAGES,
+    BUS_PUBLISH_FAILURES,
+    BUS_REDELIVERIES,
+)
 from shared.settings import HubSettings
 
 if TYPE_CHECKING:
@@ -342,3 +352,20 @@ def register_publications(broker: NatsBroker, publications: Iterable[Publication
             title=f"{publication.subject}:{publication.producer}",
             description=publication.description,
         )
+
+
+async def observe_bus(broker: NatsBroker, service: str) -> None:
+    """Record the lag of the service's durable consumers and the dead-letter stream's depth (gauges)."""
+    js = broker.connection.jetstream()
+    for stream in (INBOUND, OUTBOUND, EVENTS):
+        try:
+            consumers = await js.consumers_info(stream.name)
+        except NatsError:
+            continue
+        for consumer in consumers:
+            name = consumer.name or ""
+            if name.startswith(f"{service}-"):
+                BUS_CONSUMER_PENDING.labels(stream=stream.name, consumer=name).set(consumer.num_pending or 0)
+                BUS_CONSUMER_ACK_PENDING.labels(stream=stream.name, consumer=name).set(consumer.num_ack_pending or 0)
+    dead = await js.stream_info(DLQ.name)
+    BUS_DLQ_MESSAGES.set(dead.state.messages)

@@ -1,6 +1,6 @@
 """Prometheus metrics common to every service (names follow Prometheus conventions, `hub_` prefix)."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "hub_http_requests_total",
@@ -27,3 +27,14 @@ BUS_PUBLISH_FAILURES = Counter(
     "JetStream publishes that were not acknowledged.",
     ["stream"],
 )
+BUS_CONSUMER_PENDING = Gauge(
+    "hub_bus_consumer_pending_messages",
+    "Messages of a durable consumer's stream not yet delivered to it (its lag), as last observed.",
+    ["stream", "consumer"],
+)
+BUS_CONSUMER_ACK_PENDING = Gauge(
+    "hub_bus_consumer_ack_pending_messages",
+    "Messages delivered to a durable consumer and not acknowledged yet, as last observed.",
+    ["stream", "consumer"],
+)
+BUS_DLQ_MESSAGES = Gauge("hub_bus_dlq_messages", "Messages in the dead-letter stream, as last observed.")

@@ -24,7 +24,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from shared.bus import Publication
 from shared.db import Document, IndexSpec, ensure_indexes, make_client, ping
 from shared.logging import configure_logging
-from shared.messaging import RetryPolicy, connect_and_start, make_broker, register_publications
+from shared.messaging import RetryPolicy, connect_and_start, make_broker, observe_bus, register_publications
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import HttpSettings, HubSettings
@@ -105,6 +105,16 @@ async def _retry_until_ready(what: str, attempt: Callable[[], Awaitable[None]]) 
             return
 
 
+async def watch_bus(runtime: Runtime) -> None:
+    """Keep the bus gauges (consumer lag, dead letters) fresh for /metrics: one look every interval."""
+    while True:
+        try:
+            await observe_bus(runtime.broker, runtime.service)
+        except Exception as exc:  # noqa: BLE001 - a metric must never take the service down
+            log.debug("bus metrics not observed: %r", exc)
+        await asyncio.sleep(runtime.settings.bus_metrics_seconds)
+
+
 def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -171,7 +181,8 @@ def create_app(
         app.state.runtime = runtime
         await runtime.start()
         tasks: list[asyncio.Task[None]] = [
-            asyncio.create_task(task(runtime), name=getattr(task, "__name__", "task")) for task in background
+            asyncio.create_task(task(runtime), name=getattr(task, "__name__", "task"))
+            for task in [*background, watch_bus]
         ]
         log.info("%s ready", runtime.service)
         try:

@@ -23,6 +23,8 @@ class HubSettings(BaseSettings):
 
     # Copies of each JetStream stream: 1 on a single server, 3 on the production cluster.
     stream_replicas: int = Field(default=1, ge=1, le=5)
+    # How often each service looks at its consumers' lag and the dead-letter stream for /metrics.
+    bus_metrics_seconds: float = Field(default=15.0, gt=0)
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "hub"

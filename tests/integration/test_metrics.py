@@ -55,3 +55,12 @@ async def test_inbound_counters_follow_the_messages_sent(stack: Stack, http: htt
     assert stored == stored_before + 3, "each accepted message stored once"
     rejected = await sample(http, ingest, "hub_ingest_inbound_rejected_total", channel="form")
     assert rejected >= 1
+
+
+async def test_consumer_lag_and_dead_letters_are_observed(stack: Stack, http: httpx.AsyncClient) -> None:
+    text = (await http.get(f"{stack.url('inbox')}/metrics")).text
+    assert 'hub_bus_consumer_pending_messages{consumer="inbox-inbound",stream="INBOUND"}' in text
+    assert 'hub_bus_consumer_ack_pending_messages{consumer="inbox-deliveries",stream="EVENTS"}' in text
+    assert "hub_bus_dlq_messages " in text
+    notify = (await http.get(f"{stack.url('notify')}/metrics")).text
+    assert 'consumer="notify-outbound",stream="OUTBOUND"' in notify
