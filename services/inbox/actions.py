@@ -263,6 +263,8 @@ def reply(request: schemas.Reply, actor: Actor, reply_token: str, attachments: l
             attachments=[AttachmentRef.model_validate(f) for f in files],
         )
         changes: dict[str, Any] = {"status": after.value, "last_agent_activity_at": utcnow()}
+        if not document.get("first_response_at"):
+            changes["first_response_at"] = changes["last_agent_activity_at"]
         if after != before:
             changes["snoozed_until"] = None
             changes["bot_active"] = states.bot_active_after(

@@ -18,3 +18,17 @@ PIPELINE_LATENCY = Histogram(
     ["channel"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+# From a request's first guest message to the first answer an agent sent, and to its closing.
+_WORK_BUCKETS = (60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600)
+FIRST_RESPONSE = Histogram(
+    "hub_inbox_first_response_seconds",
+    "Time from a request's opening to the first reply an agent sent to the guest, by channel.",
+    ["channel"],
+    buckets=_WORK_BUCKETS,
+)
+RESOLUTION = Histogram(
+    "hub_inbox_resolution_seconds",
+    "Time from a request's opening to its closing (each time it is closed), by channel.",
+    ["channel"],
+    buckets=_WORK_BUCKETS,
+)

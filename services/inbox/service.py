@@ -39,7 +39,7 @@ from shared.messaging import PublishFailedError, publish_durably
 from shared.problems import Problem
 
 from . import states
-from .metrics import CONVERSATIONS_CREATED, INBOUND_STORED, PIPELINE_LATENCY
+from .metrics import CONVERSATIONS_CREATED, FIRST_RESPONSE, INBOUND_STORED, PIPELINE_LATENCY, RESOLUTION
 from .repository import ConversationRepository
 from .states import Status
 from .threading import lookup_for
@@ -346,6 +346,7 @@ class Inbox:
             ):
                 continue
             entries = [await self._add_entry(conversation_id, actor, entry) for entry in change.entries]
+            _observe(document, change.set)
             first_entry = str(entries[0]["_id"]) if entries else None
             await self._publish_update(after, change.event, actor, change.event_changes, first_entry)
             if change.outbound is not None and entries:
@@ -440,6 +441,19 @@ class Inbox:
             _, entries = await self.act(str(due["_id"]), None, decide)
             woken += bool(entries)
         return woken
+
+
+def _observe(before: Document, changes: dict[str, Any]) -> None:
+    """First-response and resolution times, recorded by the one writer that made the change."""
+    opened = before.get("created_at")
+    if not isinstance(opened, datetime):
+        return
+    channel = str(before.get("channel"))
+    now = utcnow()
+    if changes.get("first_response_at") and not before.get("first_response_at"):
+        FIRST_RESPONSE.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
+    if changes.get("status") == Status.CLOSED.value and before.get("status") != Status.CLOSED.value:
+        RESOLUTION.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
 
 
 def public_conversation(document: Document) -> Document:

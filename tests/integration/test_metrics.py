@@ -6,9 +6,11 @@ import subprocess
 
 import httpx
 import pytest
+from nats.aio.client import Client as NatsClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Stack, agent_headers
+from tests.integration.inbox_helpers import AgentApi, publish_inbound
 from tests.support.polling import eventually
 from tests.support.servers import SERVICES
 
@@ -64,3 +66,20 @@ async def test_consumer_lag_and_dead_letters_are_observed(stack: Stack, http: ht
     assert "hub_bus_dlq_messages " in text
     notify = (await http.get(f"{stack.url('notify')}/metrics")).text
     assert 'consumer="notify-outbound",stream="OUTBOUND"' in notify
+
+
+async def test_first_response_and_resolution_times_are_recorded(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    inbox = stack.url("inbox")
+    api = AgentApi(http, inbox, agent_headers([location]))
+    name = "hub_inbox_first_response_seconds_count"
+    replies_before = await sample(http, inbox, name, channel="email")
+    closes_before = await sample(http, inbox, "hub_inbox_resolution_seconds_count", channel="email")
+    await publish_inbound(nc, location, email=f"timed.{location}@example.com")
+    [conversation] = await api.wait_for(location)
+    for text in ("First answer", "Second answer"):
+        await api.ok("POST", conversation["id"], "messages", {"text": text})
+    await api.ok("PUT", conversation["id"], "status", {"status": "closed"})
+    assert await sample(http, inbox, name, channel="email") == replies_before + 1, "only the first reply counts"
+    assert await sample(http, inbox, "hub_inbox_resolution_seconds_count", channel="email") == closes_before + 1
