@@ -17,7 +17,8 @@ lint:
 typecheck:
 	.venv/bin/mypy
 
-# Prometheus configs and alert rules are checked as Prometheus itself would load them.
+# Prometheus configs and alert rules are checked as Prometheus itself would load them. (Debian's
+# promtool is built without Kubernetes discovery, so prometheus-k8s.yml is checked by a unit test.)
 deploy-check:
 	promtool check config deploy/prometheus/prometheus-local.yml deploy/prometheus/prometheus-compose.yml
 	promtool check rules deploy/prometheus/rules/*.yml
