@@ -27,9 +27,10 @@ from shared.bus import (
 from shared.messaging import durable_subscriber, publish_durably
 from shared.runtime import Runtime
 
-from . import privacy, solicitations
+from . import privacy, solicitations, views
 from .directory import ensure_bootstrap_admin
 from .directory_repository import DirectoryRepository
+from .metrics import GAUGED_VIEWS, REQUESTS
 from .repository import ConversationRepository
 from .service import Inbox
 from .settings import InboxSettings
@@ -94,6 +95,26 @@ def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
                 log.info("reopened snoozed requests", extra={"count": woken})
 
     return sweep
+
+
+def count_gauges(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+    """Refresh the per-hotel request gauges: one grouped count per hotel of the directory, each an
+    equality on the indexed hotel, every `HUB_INBOX_COUNT_METRICS_SECONDS`."""
+
+    async def refresh(runtime: Runtime) -> None:
+        repository = ConversationRepository(runtime.db)
+        directory = DirectoryRepository(runtime.db)
+        while True:
+            try:
+                for location in await directory.all("locations"):
+                    totals = views.totals_of(await repository.state_counts(str(location["_id"]), None))
+                    for view, key in GAUGED_VIEWS.items():
+                        REQUESTS.labels(location=str(location["_id"]), view=view).set(totals.get(key, 0))
+            except Exception:
+                log.warning("request gauges not refreshed", exc_info=True)
+            await asyncio.sleep(settings.count_metrics_seconds)
+
+    return refresh
 
 
 def bootstrap_admin(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:

@@ -44,7 +44,7 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
         runtime,
         [router, events_router, directory_router, attachments_router],
         title="Hub inbox",
-        background=[handlers.snooze_sweep(http), handlers.bootstrap_admin(http)],
+        background=[handlers.snooze_sweep(http), handlers.bootstrap_admin(http), handlers.count_gauges(http)],
     )
     app.state.inbox_settings = http
     return app

@@ -1,6 +1,6 @@
 """Metrics of the inbox service."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 INBOUND_STORED = Counter(
     "hub_inbox_inbound_stored_total",
@@ -32,3 +32,16 @@ RESOLUTION = Histogram(
     ["channel"],
     buckets=_WORK_BUCKETS,
 )
+# What a hotel's agents have in front of them, refreshed in the background (one grouped count per hotel).
+REQUESTS = Gauge(
+    "hub_inbox_requests",
+    "Requests of a hotel in a view: open, on_hold, unread (in the inbox), alerts (in the inbox), awaiting.",
+    ["location", "view"],
+)
+GAUGED_VIEWS = {
+    "open": "status_open",
+    "on_hold": "status_on_hold",
+    "unread": "unread",
+    "alerts": "bucket_alerts",
+    "awaiting": "awaiting",
+}

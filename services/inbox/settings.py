@@ -14,6 +14,8 @@ class InboxSettings(HttpSettings):
     # Where links in forwarded and shared requests point.
     console_url: str = "http://127.0.0.1:8080"
     snooze_sweep_seconds: float = Field(default=1.0, gt=0)
+    # How often the per-hotel request gauges of /metrics are recounted.
+    count_metrics_seconds: float = Field(default=60.0, gt=0)
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # The first admin of a fresh install (created only while the chain has no agent at all).
     bootstrap_admin_email: str | None = None

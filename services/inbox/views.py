@@ -91,6 +91,22 @@ def view_query(filters: Filters, actor: Actor, locations: list[str] | None) -> D
     return query
 
 
+def totals_of(groups: list[Document]) -> dict[str, int]:
+    """How many conversations count in each view, from counts grouped by the fields views depend on."""
+    totals: dict[str, int] = {}
+    for group in groups:
+        state = group["_id"]
+        shape = {
+            "status": state.get("status"),
+            "unread": state.get("unread"),
+            "alert": state.get("alert"),
+            "bot_active": state.get("bot"),
+        }
+        for key in view_keys(shape):
+            totals[key] = totals.get(key, 0) + int(group["n"])
+    return totals
+
+
 async def counts(repository: ConversationRepository, actor: Actor, filters: Filters) -> Counts:
     locations = await visible_locations(repository, actor, filters)
     if not filters.needs_scan_to_count:
@@ -98,17 +114,7 @@ async def counts(repository: ConversationRepository, actor: Actor, filters: Filt
             groups = await repository.all_state_counts(filters.channel)
         else:
             groups = [g for location in locations for g in await repository.state_counts(location, filters.channel)]
-        totals: dict[str, int] = {}
-        for group in groups:
-            state = group["_id"]
-            shape = {
-                "status": state.get("status"),
-                "unread": state.get("unread"),
-                "alert": state.get("alert"),
-                "bot_active": state.get("bot"),
-            }
-            for key in view_keys(shape):
-                totals[key] = totals.get(key, 0) + int(group["n"])
+        totals = totals_of(groups)
         return Counts(
             inbox=totals.get("inbox", 0),
             awaiting=totals.get("awaiting", 0),

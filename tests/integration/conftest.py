@@ -128,6 +128,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_INGEST_FORM_RATE_PER_MINUTE": "1000000",
         "HUB_INGEST_FORM_RATE_BURST": "100000",
         "HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL": "admin@test.hotel",
+        "HUB_INBOX_COUNT_METRICS_SECONDS": "1",
         "HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.
         "HUB_CONSUMER_ACK_WAIT_SECONDS": "4",

@@ -9,7 +9,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.conftest import Stack, agent_headers
+from tests.integration.conftest import ADMIN, Stack, agent_headers
 from tests.integration.inbox_helpers import AgentApi, publish_inbound
 from tests.support.polling import eventually
 from tests.support.servers import SERVICES
@@ -83,3 +83,24 @@ async def test_first_response_and_resolution_times_are_recorded(
     await api.ok("PUT", conversation["id"], "status", {"status": "closed"})
     assert await sample(http, inbox, name, channel="email") == replies_before + 1, "only the first reply counts"
     assert await sample(http, inbox, "hub_inbox_resolution_seconds_count", channel="email") == closes_before + 1
+
+
+async def test_request_gauges_count_each_hotels_views(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    inbox = stack.url("inbox")
+    created = await http.post(f"{inbox}/api/v1/locations", json={"id": location, "name": "Gauge Hotel"}, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    api = AgentApi(http, inbox, agent_headers([location]))
+    for number in range(3):
+        await publish_inbound(nc, location, email=f"g{number}.{location}@example.com", subject=f"S{number}")
+    conversations = await api.wait_for(location, count=3)
+    await api.ok("PUT", conversations[0]["id"], "status", {"status": "on_hold"})
+    await api.ok("POST", conversations[1]["id"], "read")
+
+    async def gauges() -> dict[str, float]:
+        views = ("open", "on_hold", "unread", "alerts", "awaiting")
+        return {view: await sample(http, inbox, "hub_inbox_requests", location=location, view=view) for view in views}
+
+    expected = {"open": 2, "on_hold": 1, "unread": 2, "alerts": 0, "awaiting": 2}
+    assert await eventually(gauges, lambda found: found == expected) == expected
