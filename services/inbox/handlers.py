@@ -30,7 +30,7 @@ from shared.runtime import Runtime
 from . import privacy, solicitations, views
 from .directory import ensure_bootstrap_admin
 from .directory_repository import DirectoryRepository
-from .metrics import GAUGED_VIEWS, REQUESTS
+from .metrics import GAUGED_VIEWS, OLDEST_UNANSWERED_ALERT, REQUESTS
 from .repository import ConversationRepository
 from .service import Inbox
 from .settings import InboxSettings
@@ -107,9 +107,17 @@ def count_gauges(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
         while True:
             try:
                 for location in await directory.all("locations"):
-                    totals = views.totals_of(await repository.state_counts(str(location["_id"]), None))
+                    hotel = str(location["_id"])
+                    totals = views.totals_of(await repository.state_counts(hotel, None))
                     for view, key in GAUGED_VIEWS.items():
-                        REQUESTS.labels(location=str(location["_id"]), view=view).set(totals.get(key, 0))
+                        REQUESTS.labels(location=hotel, view=view).set(totals.get(key, 0))
+                    waiting = [
+                        utcnow() - alert["created_at"]
+                        for alert in await repository.unanswered_alerts(hotel)
+                        if alert.get("status") in ("open", "on_hold") and not alert.get("bot_active")
+                    ]
+                    oldest = max(waiting).total_seconds() if waiting else 0.0
+                    OLDEST_UNANSWERED_ALERT.labels(location=hotel).set(max(oldest, 0.0))
             except Exception:
                 log.warning("request gauges not refreshed", exc_info=True)
             await asyncio.sleep(settings.count_metrics_seconds)

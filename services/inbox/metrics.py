@@ -45,3 +45,8 @@ GAUGED_VIEWS = {
     "alerts": "bucket_alerts",
     "awaiting": "awaiting",
 }
+OLDEST_UNANSWERED_ALERT = Gauge(
+    "hub_inbox_oldest_unanswered_alert_seconds",
+    "Age of a hotel's oldest alert (a very unhappy guest) in the inbox that no agent has answered yet; 0 if none.",
+    ["location"],
+)

@@ -157,6 +157,12 @@ class ConversationRepository:
         cursor = self.conversations.find(query, {"applied_keys": 0}).sort("_id", 1).limit(limit)
         return [doc async for doc in cursor]
 
+    async def unanswered_alerts(self, location_id: str) -> list[Document]:
+        """A hotel's alerts no agent has answered yet (the hotel's equality narrows; the rest is read here)."""
+        query = {"location_id": location_id, "alert": True, "first_response_at": None}
+        cursor = self.conversations.find(query, {"status": 1, "created_at": 1, "bot_active": 1})
+        return [doc async for doc in cursor]
+
     async def due_snoozes(self, now: datetime, limit: int = 100) -> list[Document]:
         query = {"status": "on_hold", "snoozed_until": {"$lte": now}}
         return [doc async for doc in self.conversations.find(query, {"_id": 1}).limit(limit)]

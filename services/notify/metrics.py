@@ -11,3 +11,8 @@ RETRIES = Counter(
     "hub_notify_email_retries_total",
     "Email attempts that failed temporarily (SMTP 4xx, server unreachable) and will be retried.",
 )
+OUTBOUND = Counter(
+    "hub_notify_outbound_total",
+    "Outbound messages that reached a final state, by channel (email, chat), kind and result (sent, failed).",
+    ["channel", "kind", "result"],
+)

@@ -46,7 +46,7 @@ from shared.ratelimit import RateLimiter
 
 from . import composer, smtp
 from .commits import CommitMarks, Mark
-from .metrics import EMAILS, RETRIES
+from .metrics import EMAILS, OUTBOUND, RETRIES
 from .repository import DeliveryRepository
 from .settings import NotifySettings
 
@@ -257,6 +257,7 @@ class Notifier:
         await self._finish(message, DeliveryState.FAILED, reason)
 
     async def _finish(self, message: OutboundMessage, state: DeliveryState, reason: str | None, **extra: Any) -> None:
+        OUTBOUND.labels(channel=message.channel.value, kind=message.kind.value, result=state.value).inc()
         delivery = await self.repository.update(
             message.key, {"state": state.value, "reason": reason, "finished_at": utcnow(), **extra}
         )

@@ -3,6 +3,8 @@
 import asyncio
 import shutil
 import subprocess
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -104,3 +106,30 @@ async def test_request_gauges_count_each_hotels_views(
 
     expected = {"open": 2, "on_hold": 1, "unread": 2, "alerts": 0, "awaiting": 2}
     assert await eventually(gauges, lambda found: found == expected) == expected
+
+
+async def test_an_unanswered_alert_is_measured_until_an_agent_answers(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    inbox = stack.url("inbox")
+    created = await http.post(f"{inbox}/api/v1/locations", json={"id": location, "name": "Alert Hotel"}, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    api = AgentApi(http, inbox, agent_headers([location]))
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    await publish_inbound(nc, location, email=f"angry.{location}@example.com", rating=1, received_at=hour_ago)
+    [alert] = await api.wait_for(location)
+    assert alert["alert"]
+
+    def age() -> Awaitable[float]:
+        return sample(http, inbox, "hub_inbox_oldest_unanswered_alert_seconds", location=location)
+
+    assert await eventually(age, lambda seconds: seconds >= 3600) < 3600 + 120
+    await api.ok("POST", alert["id"], "messages", {"text": "We are so sorry; the manager will call you."})
+    assert await eventually(age, lambda seconds: seconds == 0) == 0
+    outbound = await eventually(
+        lambda: sample(
+            http, stack.url("notify"), "hub_notify_outbound_total", channel="email", kind="reply", result="sent"
+        ),
+        lambda value: value >= 1,
+    )
+    assert outbound >= 1
