@@ -50,3 +50,19 @@ OLDEST_UNANSWERED_ALERT = Gauge(
     "Age of a hotel's oldest alert (a very unhappy guest) in the inbox that no agent has answered yet; 0 if none.",
     ["location"],
 )
+LABELS_APPLIED = Counter(
+    "hub_inbox_labels_applied_total",
+    "Labels put on requests, by label (the first 200 distinct labels a process sees; later ones count as 'other').",
+    ["label"],
+)
+MAX_LABEL_VALUES = 200
+_labels_seen: set[str] = set()
+
+
+def count_label(label: str) -> None:
+    """Count a label put on a request, keeping the metric's label values bounded."""
+    if label not in _labels_seen and len(_labels_seen) >= MAX_LABEL_VALUES:
+        label = "other"
+    else:
+        _labels_seen.add(label)
+    LABELS_APPLIED.labels(label=label).inc()

@@ -39,7 +39,14 @@ from shared.messaging import PublishFailedError, publish_durably
 from shared.problems import Problem
 
 from . import states
-from .metrics import CONVERSATIONS_CREATED, FIRST_RESPONSE, INBOUND_STORED, PIPELINE_LATENCY, RESOLUTION
+from .metrics import (
+    CONVERSATIONS_CREATED,
+    FIRST_RESPONSE,
+    INBOUND_STORED,
+    PIPELINE_LATENCY,
+    RESOLUTION,
+    count_label,
+)
 from .repository import ConversationRepository
 from .states import Status
 from .threading import lookup_for
@@ -444,7 +451,7 @@ class Inbox:
 
 
 def _observe(before: Document, changes: dict[str, Any]) -> None:
-    """First-response and resolution times, recorded by the one writer that made the change."""
+    """First-response and resolution times and labels put on, recorded by the one writer that made the change."""
     opened = before.get("created_at")
     if not isinstance(opened, datetime):
         return
@@ -454,6 +461,8 @@ def _observe(before: Document, changes: dict[str, Any]) -> None:
         FIRST_RESPONSE.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
     if changes.get("status") == Status.CLOSED.value and before.get("status") != Status.CLOSED.value:
         RESOLUTION.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
+    for label in set(changes.get("labels") or []) - set(before.get("labels") or []):
+        count_label(str(label))
 
 
 def public_conversation(document: Document) -> Document:

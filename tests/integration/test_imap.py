@@ -65,10 +65,11 @@ async def test_polled_mail_lands_once_even_when_polled_again(
 
     # A crash after the hand-over but before the state was saved: the poller reads it all again.
     await mongo["hub"]["mailbox_state"].delete_many({})
-    await asyncio.sleep(3)
-    assert len(await entries(mongo, marker)) == 2, "fetched twice, stored once"
-    state = await mongo["hub"]["mailbox_state"].find_one({})
+    state = await eventually(
+        lambda: mongo["hub"]["mailbox_state"].find_one({}), lambda found: found is not None and found["last_uid"] >= 2
+    )
     assert state is not None
+    assert len(await entries(mongo, marker)) == 2, "fetched twice, stored once"
     assert state["last_uid"] >= 2
     assert state["uidvalidity"] > 0
     api = AgentApi(http, stack.url("inbox"), ADMIN)

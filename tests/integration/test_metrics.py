@@ -133,3 +133,16 @@ async def test_an_unanswered_alert_is_measured_until_an_agent_answers(
         lambda value: value >= 1,
     )
     assert outbound >= 1
+
+
+async def test_labels_put_on_requests_are_counted(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    inbox = stack.url("inbox")
+    api = AgentApi(http, inbox, agent_headers([location]))
+    vip = f"vip-{location}"
+    await publish_inbound(nc, location, email=f"label.{location}@example.com")
+    [conversation] = await api.wait_for(location)
+    await api.ok("PATCH", conversation["id"], "", {"labels": [vip]})
+    await api.ok("PATCH", conversation["id"], "", {"labels": [vip, "late-arrival"]})
+    assert await sample(http, inbox, "hub_inbox_labels_applied_total", label=vip) == 1, "put on once"
