@@ -149,6 +149,41 @@ def health_router() -> APIRouter:
     return router
 
 
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+PAGE_CSP = b"frame-ancestors 'none'"
+
+
+class SecurityHeaders:
+    """Headers every HTTP response carries unless its route set its own: no MIME sniffing, no framing,
+    no referrer, and for data (JSON, text) a policy that lets a browser run nothing from it. A pure
+    ASGI middleware, so streams (Server-Sent Events) and WebSockets pass untouched."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+                defaults = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"content-security-policy", PAGE_CSP if content_type.startswith(b"text/html") else API_CSP),
+                ]
+                headers += [(name, value) for name, value in defaults if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class RequestMetrics(BaseHTTPMiddleware):
     def __init__(self, app: Any, service: str) -> None:
         super().__init__(app)
@@ -197,6 +232,7 @@ def create_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestMetrics, service=runtime.service)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
