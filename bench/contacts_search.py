@@ -14,22 +14,18 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 from pymongo import AsyncMongoClient
 
-from scripts import ferretdb_indexes
+from bench.stack import SECRET, bench_stack
 from services.contacts.service import search_entries
 from shared.auth import Actor, issue_token
-from tests.support import servers
 
-SECRET = "bench-secret"  # noqa: S105
 FIRST = ["Marie", "Jean", "Zoé", "Léa", "Hugo", "Chloé", "Louis", "Inès", "Paul", "Emma", "Noah", "Anaïs", "Oliver"]
 LAST = ["Martin", "Bernard", "Dubois", "Lefèvre", "Moreau", "Laurent", "Simon", "Michel", "Garcia", "Roux", "Smith"]
 QUERIES = {
@@ -87,31 +83,12 @@ def p95(samples: list[float]) -> float:
 
 
 async def run(total: int, locations: int, rounds: int, backend: str, gin: bool) -> None:
-    root = Path(tempfile.mkdtemp(prefix="bench-contacts-"))
-    nats = servers.nats_server(root / "nats").start()
-    database = None
-    url = None
-    if backend == "postgresql":
-        database = servers.postgres(root / "postgres").start()
-        url = f"postgres://postgres@127.0.0.1:{database.port}/postgres"
-    ferret = servers.ferretdb(root / "ferretdb", postgresql_url=url).start()
-    mongo_url = f"mongodb://127.0.0.1:{ferret.port}"
-    env = {
-        "HUB_NATS_URL": f"nats://127.0.0.1:{nats.port}",
-        "HUB_MONGO_URL": mongo_url,
-        "HUB_SECRET_KEY": SECRET,
-        "HUB_MONGO_TIMEOUT_MS": "60000",
-        "HUB_ENVIRONMENT": "test",
-    }
-    service = servers.service("contacts", env, root)
-    try:
-        service.start()
-        servers.wait_ready(f"http://127.0.0.1:{service.port}")  # indexes exist before the load
-        seconds = await load(mongo_url, total, locations)
-        if database is not None and gin:
-            print(f"GIN indexes added: {ferretdb_indexes.apply(database.port or 0)}")
-        print(f"FerretDB backend: {backend}; stored {total} contacts across {locations} hotels in {seconds:.1f}s")
-        base = f"http://127.0.0.1:{service.port}/api/v1/contacts"
+    with bench_stack("contacts", backend) as stack:
+        seconds = await load(stack.mongo_url, total, locations)
+        if gin:
+            stack.add_gin_indexes()
+        print(f"stored {total} contacts across {locations} hotels in {seconds:.1f}s")
+        base = f"{stack.service_url}/api/v1/contacts"
         agent = Actor(agent_id="a", name="Bench", initials="B", email="a@x", role="agent", location_ids=["hotel-007"])
         admin = agent.model_copy(update={"role": "admin", "location_ids": []})
         print(f"\n{'who':<6} {'query':<24} {'p50 ms':>8} {'p95 ms':>8} {'results/query':>14}")
@@ -128,13 +105,6 @@ async def run(total: int, locations: int, rounds: int, backend: str, gin: bool) 
                         f" {found / rounds:>14.1f}"
                     )
             print(f"{who:<6} {'ALL QUERIES':<24} {statistics.median(every):>8.1f} {p95(every):>8.1f}")
-    finally:
-        service.stop()
-        nats.stop()
-        ferret.stop()
-        if database is not None:
-            database.stop()
-            database.remove_data()
 
 
 def main() -> None:

@@ -16,21 +16,16 @@ import asyncio
 import json
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from pymongo import AsyncMongoClient
 
-from scripts import ferretdb_indexes
+from bench.stack import SECRET, bench_stack
 from shared.auth import Actor, issue_token
-from tests.support import servers
-
-SECRET = "bench-secret"  # noqa: S105
 
 
 def conversation(n: int, locations: int, now: datetime) -> dict[str, Any]:
@@ -124,32 +119,12 @@ async def timed(client: httpx.AsyncClient, url: str, params: dict[str, str], rou
 
 
 async def run(total: int, locations: int, rounds: int, backend: str, gin: bool) -> None:
-    root = Path(tempfile.mkdtemp(prefix="bench-inbox-"))
-    nats = servers.nats_server(root / "nats").start()
-    database = None
-    url = None
-    if backend == "postgresql":
-        database = servers.postgres(root / "postgres").start()
-        url = f"postgres://postgres@127.0.0.1:{database.port}/postgres"
-    ferret = servers.ferretdb(root / "ferretdb", postgresql_url=url).start()
-    print(f"FerretDB backend: {backend}")
-    mongo_url = f"mongodb://127.0.0.1:{ferret.port}"
-    env = {
-        "HUB_NATS_URL": f"nats://127.0.0.1:{nats.port}",
-        "HUB_MONGO_URL": mongo_url,
-        "HUB_SECRET_KEY": SECRET,
-        "HUB_MONGO_TIMEOUT_MS": "60000",
-        "HUB_ENVIRONMENT": "test",
-    }
-    inbox = servers.service("inbox", env, root)
-    try:
-        inbox.start()
-        servers.wait_ready(f"http://127.0.0.1:{inbox.port}")  # indexes exist before the load
-        seconds = await load(mongo_url, total, locations)
-        if database is not None and gin:
-            print(f"GIN indexes added: {ferretdb_indexes.apply(database.port or 0)}")
+    with bench_stack("inbox", backend) as stack:
+        seconds = await load(stack.mongo_url, total, locations)
+        if gin:
+            stack.add_gin_indexes()
         print(f"stored {total} conversations across {locations} hotels in {seconds:.1f}s")
-        base = f"http://127.0.0.1:{inbox.port}/api/v1/conversations"
+        base = f"{stack.service_url}/api/v1/conversations"
         hotel = "hotel-007"
         agent = Actor(agent_id="a", name="Bench Agent", initials="BA", email="a@x", role="agent", location_ids=[hotel])
         admin = agent.model_copy(update={"role": "admin", "location_ids": []})
@@ -183,14 +158,7 @@ async def run(total: int, locations: int, rounds: int, backend: str, gin: bool) 
         print(f"\ncounts of {hotel}: {json.dumps(counts)}")
         print(f"chain-wide counts: all={chain['all']} inbox={chain['inbox']}")
         print("\nFerretDB explain:")
-        print(json.dumps(await explain(mongo_url, hotel), indent=2, default=str))
-    finally:
-        inbox.stop()
-        nats.stop()
-        ferret.stop()
-        if database is not None:
-            database.stop()
-            database.remove_data()
+        print(json.dumps(await explain(stack.mongo_url, hotel), indent=2, default=str))
 
 
 def main() -> None:
