@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
-from bench.stack import SECRET, bench_stack
+from bench.stack import SECRET, bench_stack, p95
 from services.contacts.service import search_entries
 from shared.auth import Actor, issue_token
 
@@ -75,11 +75,6 @@ async def timed(client: httpx.AsyncClient, url: str, queries: list[str], rounds:
         response.raise_for_status()
         found += len(response.json()["items"])
     return samples, found
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(int(len(ordered) * 0.95) - 1, 0)]
 
 
 async def run(total: int, locations: int, rounds: int, backend: str, gin: bool) -> None:

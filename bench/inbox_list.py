@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
-from bench.stack import SECRET, bench_stack
+from bench.stack import SECRET, bench_stack, p95
 from shared.auth import Actor, issue_token
 
 
@@ -115,7 +115,7 @@ async def timed(client: httpx.AsyncClient, url: str, params: dict[str, str], rou
         response.raise_for_status()
         body = response.json()
     samples.sort()
-    return statistics.median(samples), samples[max(int(len(samples) * 0.95) - 1, 0)], body
+    return statistics.median(samples), p95(samples), body
 
 
 async def run(total: int, locations: int, rounds: int, backend: str, gin: bool) -> None:

@@ -1,5 +1,6 @@
 """One hub service on its own NATS and FerretDB (on SQLite or Debian's PostgreSQL), for the benchmarks."""
 
+import math
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,3 +55,9 @@ def bench_stack(service: str, backend: str) -> Iterator[BenchStack]:
         if database is not None:
             database.stop()
             database.remove_data()
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile (nearest rank): with few samples, the largest, never below the median."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, math.ceil(len(ordered) * 0.95) - 1)]
