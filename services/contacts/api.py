@@ -3,11 +3,6 @@
 Agents see the contacts of their hotels; imports, exports and erasures are chain-wide, so admins'.
 """
 
-import asyncio
-import logging
-import os
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -33,8 +28,6 @@ IMPORT_FORMATS = {
     "application/jsonl": "jsonl",
     "application/json-lines": "jsonl",
 }
-log = logging.getLogger(__name__)
-_running_imports: set[asyncio.Task[Any]] = set()
 
 
 def _settings(request: Request) -> ContactsSettings:
@@ -118,33 +111,13 @@ async def start_import(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.import_max_bytes:
         raise Problem(413, "Payload too large", f"The file is larger than {settings.import_max_bytes} bytes.")
-    handle, name = tempfile.mkstemp(prefix="contacts-import-", suffix=f".{fmt}")
-    os.close(handle)
-    path = FilePath(name)
     try:
-        size = await imports.spool(request.stream(), path, settings.import_max_bytes)
+        path, size = await imports.receive(request.stream(), fmt, settings.import_max_bytes)
     except imports.FileTooLargeError:
-        await imports.discard(path)
         raise Problem(413, "Payload too large", f"The file is larger than {settings.import_max_bytes} bytes.") from None
-    except BaseException:
-        await imports.discard(path)
-        raise
-    report = imports.new_report(fmt, filename, actor.agent_id)
-    repository = ContactRepository(runtime.db)
-    await repository.save_import(report.document())
-    importer = imports.Importer(repository, settings.attributes, report)
-
-    async def run() -> None:
-        try:
-            await importer.run(path)
-        except Exception:
-            log.exception("import failed", extra={"import": report.id})
-        finally:
-            await imports.discard(path)
-
-    task = asyncio.create_task(run())
-    _running_imports.add(task)
-    task.add_done_callback(_running_imports.discard)
+    report = await imports.start(
+        ContactRepository(runtime.db), settings.attributes, path, fmt, filename, actor.agent_id
+    )
     location = f"{router.prefix}/imports/{report.id}"
     body = {"id": report.id, "status": report.status, "bytes": size, "report": location}
     return JSONResponse(body, status_code=202, headers={"Location": location})

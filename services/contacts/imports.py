@@ -11,6 +11,9 @@ import csv
 import hashlib
 import io
 import json
+import logging
+import os
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -120,6 +123,49 @@ def new_report(fmt: str, filename: str | None, requested_by: str) -> Report:
 
 class FileTooLargeError(ValueError):
     """The upload is larger than the import limit."""
+
+
+_running: set[asyncio.Task[None]] = set()
+log = logging.getLogger(__name__)
+
+
+async def receive(chunks: AsyncIterator[bytes], fmt: str, max_bytes: int) -> tuple[Path, int]:
+    """Spool an upload to a temporary file as it arrives; its path and size (FileTooLargeError past the limit)."""
+    handle, name = tempfile.mkstemp(prefix="contacts-import-", suffix=f".{fmt}")
+    os.close(handle)
+    path = Path(name)
+    try:
+        return path, await spool(chunks, path, max_bytes)
+    except BaseException:
+        await discard(path)
+        raise
+
+
+async def start(
+    repository: ContactRepository,
+    attributes: dict[str, AttributeType],
+    path: Path,
+    fmt: str,
+    filename: str | None,
+    requested_by: str,
+) -> Report:
+    """Record the import and run it in the background; the spooled file is removed when it ends."""
+    report = new_report(fmt, filename, requested_by)
+    await repository.save_import(report.document())
+    importer = Importer(repository, attributes, report)
+
+    async def run() -> None:
+        try:
+            await importer.run(path)
+        except Exception:
+            log.exception("import failed", extra={"import": report.id})
+        finally:
+            await discard(path)
+
+    task = asyncio.create_task(run())
+    _running.add(task)  # a reference, so the task is not collected while it runs
+    task.add_done_callback(_running.discard)
+    return report
 
 
 async def spool(chunks: AsyncIterator[bytes], path: Path, max_bytes: int) -> int:
