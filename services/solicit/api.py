@@ -46,9 +46,7 @@ async def of_request(
     conversation_id: Annotated[str, Query(pattern=r"^[a-f0-9]{32}$")],
 ) -> dict[str, Any]:
     """The request's solicitations, each with its thread (oldest first)."""
-    await solicit.brief(conversation_id, actor)
-    found = await solicit.repository.of_conversation(conversation_id)
-    return {"items": [await solicit.view(s) for s in found]}
+    return {"items": await solicit.of_request(conversation_id, actor)}
 
 
 @router.get("/recipients")
@@ -75,8 +73,7 @@ async def unmatched(
     """Answers kept aside (forged, unknown or revoked token), newest first: for admins to look into."""
     if not actor.sees_everything:
         raise Problem(403, "Forbidden", "Only admins may read answers that matched no solicitation.")
-    found = await solicit.repository.unmatched_page(limit)
-    return {"items": [{"key": doc.pop("_id"), **doc} for doc in found]}
+    return {"items": await solicit.unmatched(limit)}
 
 
 @router.get("/{solicitation_id}")

@@ -231,6 +231,14 @@ class Solicit:
         public["last_subject"] = thread[-1]["subject"] if thread else None
         return public
 
+    async def of_request(self, conversation_id: str, actor: Actor) -> list[Document]:
+        """The request's solicitations with their threads (404 if the agent may not see the request)."""
+        await self.brief(conversation_id, actor)
+        return [await self.view(s) for s in await self.repository.of_conversation(conversation_id)]
+
+    async def unmatched(self, limit: int) -> list[Document]:
+        return [{"key": doc.pop("_id"), **doc} for doc in await self.repository.unmatched_page(limit)]
+
     async def suggestions(self, actor: Actor, typed: str, hotels: list[str], limit: int) -> list[Document]:
         """Addresses already solicited at the agent's hotels that start with what was typed."""
         prefix = typed.strip().lower()[:MAX_PREFIX]
