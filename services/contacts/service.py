@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import time
 import unicodedata
 import uuid
 import zlib
@@ -27,9 +28,23 @@ MAX_PREFIX = 12
 NAMED_CHANNELS = frozenset({Channel.FORM, Channel.CHAT})
 
 
+_regions: dict[str, tuple[str, float]] = {}
+REGION_TTL_SECONDS = 60.0
+
+
 async def region_for(repository: ContactRepository, location_id: str) -> str:
-    """Where a national phone number written at this hotel is read (the hotel's region, else the default)."""
-    return await repository.region_of(location_id) or DEFAULT_REGION
+    """Where a national phone number written at this hotel is read (the hotel's region, else the default).
+
+    Asked for every inbound message; a hotel's region rarely changes, so it is kept for a minute.
+    """
+    cached = _regions.get(location_id)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    region = await repository.region_of(location_id)
+    if region is None:  # not heard of yet: asked again next time, so the hotel's region applies once known
+        return DEFAULT_REGION
+    _regions[location_id] = (region, time.monotonic() + REGION_TTL_SECONDS)
+    return region
 
 
 def identities_of(guest: Guest, region: str) -> list[str]:
@@ -59,18 +74,17 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
     if not keys:
         return ContactResolved(contact_id=None)
     now = utcnow()
-    owner = None
-    for key in keys:
-        if owner := await repository.owner_of(key):
-            break
+    owners = {key: await repository.owner_of(key) for key in keys}
+    owner = next((found for found in owners.values() if found), None)
     candidate = uuid.uuid4().hex
     contact_id = owner or await repository.claim_identity(keys[0], candidate, now)
+    unowned = [key for key, found in owners.items() if found is None and (owner or key != keys[0])]
     name = request.guest.name if request.channel in NAMED_CHANNELS else None
     fields: dict[str, Any] = {"display_name": name or None, **_fields_of(keys), "location_ids": [request.location_id]}
     contact = await repository.ensure_contact(contact_id, fields, now)
     if contact_id == candidate:
         await reindex(repository, contact)
-    contact = await _learn(repository, contact, keys, name, request.location_id, now)
+    contact = await _learn(repository, contact, unowned, name, request.location_id, now)
     return ContactResolved(
         contact_id=str(contact["_id"]),
         display_name=str(contact["display_name"]) if contact.get("display_name") else None,
@@ -79,11 +93,17 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
 
 
 async def _learn(
-    repository: ContactRepository, contact: dict[str, Any], keys: list[str], name: str | None, location: str, now: Any
+    repository: ContactRepository,
+    contact: dict[str, Any],
+    unowned: list[str],
+    name: str | None,
+    location: str,
+    now: Any,
 ) -> dict[str, Any]:
+    """Bind the message's still unowned addresses to the contact (unless another resolve took them
+    first) and add them, the hotel and a missing name to it."""
     contact_id = str(contact["_id"])
-    learnt = [key for key in keys if await repository.owner_of(key) is None]
-    learnt = [key for key in learnt if await repository.claim_identity(key, contact_id, now) == contact_id]
+    learnt = [key for key in unowned if await repository.claim_identity(key, contact_id, now) == contact_id]
     updated = dict(contact)
     for field, values in _fields_of(learnt).items():
         updated[field] = list(dict.fromkeys([*(contact.get(field) or []), *values]))
