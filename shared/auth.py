@@ -1,24 +1,49 @@
-"""Agent identity: short-lived tokens signed with the shared key, verifiable by every service.
+"""Identity: tokens signed with the shared key, verifiable by every service without asking another.
 
-A token carries who the agent is and the hotels they may see (their own locations plus those of
-their groups, expanded at login), so no service needs another's data to scope a request.
+A token carries who is calling and the hotels they may see (an agent's own locations plus those of
+their groups, expanded at login), so no service needs another's data to scope a request. Two kinds:
+
+- an agent's session (8 hours), sent as `Authorization: Bearer` by scripts or, for the console, as
+  the HttpOnly `hub_session` cookie; a cookie-borne request that changes anything must also echo the
+  `hub_csrf` cookie in an `X-CSRF-Token` header (a cross-site page can make the browser send the
+  cookie but cannot read it);
+- an integration's API token (review platforms, telephony, headquarters imports), created by an admin
+  with scopes and optionally hotels; it opens only the endpoints that ask for one of its scopes.
+
+Logging out and revoking an API token put the token's id in a JetStream key-value bucket that every
+service consults (each answer kept a few seconds), so a revoked token stops working everywhere.
 """
 
 import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
+from faststream.nats import NatsBroker
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+from nats.js.kv import KeyValue
 from pydantic import BaseModel, ValidationError
 
 from shared.problems import Problem
 from shared.settings import HubSettings
 
+log = logging.getLogger(__name__)
+
 Role = Literal["agent", "manager", "admin"]
+Scope = Literal["contacts:import", "reviews:write", "calls:write", "email:write"]
 TOKEN_TTL_SECONDS = 8 * 3600  # one working shift
+SESSION_COOKIE = "hub_session"
+CSRF_COOKIE = "hub_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REVOCATIONS_BUCKET = "revoked_tokens"
+REVOCATION_CHECK_SECONDS = 5.0  # how long a "not revoked" answer is trusted by one process
 
 
 class Actor(BaseModel):
@@ -32,6 +57,9 @@ class Actor(BaseModel):
     location_ids: list[str]
     group_ids: list[str] = []
     expires_at: int = 0
+    kind: Literal["agent", "api"] = "agent"
+    scopes: list[Scope] = []
+    token_id: str = ""  # what logout or revocation names; empty on tokens that cannot be revoked
 
     @property
     def sees_everything(self) -> bool:
@@ -77,13 +105,107 @@ def verify_token(token: str, secret: str, now: float | None = None) -> Actor:
     return actor
 
 
-def current_actor(request: Request) -> Actor:
+def csrf_token(session_token: str, secret: str) -> str:
+    """The CSRF value bound to one session: the console echoes it in `X-CSRF-Token`."""
+    return _signature(secret, "csrf:" + session_token.rpartition(".")[2])
+
+
+class Revocations:
+    """Ids of tokens revoked before their expiry (logouts, API tokens withdrawn), shared through NATS KV."""
+
+    def __init__(self, broker: NatsBroker, replicas: int = 1) -> None:
+        self.broker, self.replicas = broker, replicas
+        self._bucket: KeyValue | None = None
+        self._checked: dict[str, float] = {}
+
+    async def _kv(self) -> KeyValue:
+        if self._bucket is None:
+            js = self.broker.connection.jetstream()
+            try:
+                self._bucket = await js.key_value(REVOCATIONS_BUCKET)
+            except BucketNotFoundError:
+                config = KeyValueConfig(
+                    bucket=REVOCATIONS_BUCKET, history=1, storage=StorageType.FILE, replicas=self.replicas
+                )
+                self._bucket = await js.create_key_value(config)
+        return self._bucket
+
+    async def revoke(self, token_id: str) -> None:
+        await (await self._kv()).put(token_id, b"revoked")
+        self._checked.pop(token_id, None)
+
+    async def is_revoked(self, token_id: str) -> bool:
+        now = time.monotonic()
+        if now - self._checked.get(token_id, -REVOCATION_CHECK_SECONDS) < REVOCATION_CHECK_SECONDS:
+            return False
+        try:
+            await (await self._kv()).get(token_id)
+        except KeyNotFoundError:
+            if len(self._checked) > 10_000:
+                self._checked.clear()
+            self._checked[token_id] = now
+            return False
+        except Exception as exc:  # noqa: BLE001 - the bus is down: sessions are short, keep agents working
+            log.warning("could not check a token's revocation: %r", exc)
+            return False
+        return True
+
+
+def revocations_of(request: Request) -> Revocations:
+    state = request.app.state
+    if getattr(state, "revocations", None) is None:
+        runtime = state.runtime
+        state.revocations = Revocations(runtime.broker, runtime.settings.stream_replicas)
+    revocations: Revocations = state.revocations
+    return revocations
+
+
+def _presented_token(request: Request, secret: str) -> str:
+    """The bearer token, or the session cookie (with its CSRF header checked when the request changes things)."""
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "Unauthorized", "Sign in first: send 'Authorization: Bearer <token>'.")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem(401, "Unauthorized", "Send 'Authorization: Bearer <token>'.")
+        return token.strip()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Problem(401, "Unauthorized", "Sign in first: send 'Authorization: Bearer <token>' or the session cookie.")
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not hmac.compare_digest(sent, csrf_token(cookie, secret)):
+            raise Problem(403, "Forbidden", "The CSRF token is missing or wrong; reload the page and try again.")
+    return cookie
+
+
+async def authenticate(request: Request) -> Actor:
+    """Whoever presents a valid, unexpired, unrevoked token: an agent or an integration."""
     settings: HubSettings = request.app.state.runtime.settings
-    return verify_token(token.strip(), settings.secret_key.get_secret_value())
+    secret = settings.secret_key.get_secret_value()
+    actor = verify_token(_presented_token(request, secret), secret)
+    if actor.token_id and await revocations_of(request).is_revoked(actor.token_id):
+        raise Problem(401, "Unauthorized", "This token was revoked (signed out or withdrawn); sign in again.")
+    return actor
+
+
+async def current_actor(request: Request) -> Actor:
+    """The signed-in agent; API tokens are refused here, they open only the endpoints of their scopes."""
+    actor = await authenticate(request)
+    if actor.kind != "agent":
+        raise Problem(403, "Forbidden", "An API token cannot call this endpoint; it is for signed-in agents.")
+    return actor
+
+
+def agent_or_scope(scope: Scope) -> Callable[[Request], Awaitable[Actor]]:
+    """A dependency admitting signed-in agents (the route checks their role) and API tokens granted `scope`."""
+
+    async def dependency(request: Request) -> Actor:
+        actor = await authenticate(request)
+        if actor.kind == "api" and scope not in actor.scopes:
+            raise Problem(403, "Forbidden", f"This API token lacks the scope {scope!r}.")
+        return actor
+
+    return dependency
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

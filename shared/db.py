@@ -37,6 +37,9 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "locations",
         "location_groups",
         "settings",
+        "login_failures",
+        "api_tokens",
+        "audit",
     ),
     "contacts": (
         "contacts",

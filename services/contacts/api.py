@@ -5,11 +5,11 @@ Agents see the contacts of their hotels; imports, exports and erasures are chain
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from shared.auth import Actor, ActorDep
+from shared.auth import Actor, ActorDep, agent_or_scope
 from shared.http import media_type
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
@@ -33,6 +33,10 @@ IMPORT_FORMATS = {
 def _settings(request: Request) -> ContactsSettings:
     settings: ContactsSettings = request.app.state.contacts_settings
     return settings
+
+
+# Headquarters imports: admins, or a chain-wide integration holding an API token with the `contacts:import` scope.
+ImporterDep = Annotated[Actor, Depends(agent_or_scope("contacts:import"))]
 
 
 def _visible(actor: Actor, contact: dict[str, Any]) -> bool:
@@ -94,7 +98,7 @@ async def create(body: NewContact, runtime: RuntimeDep, actor: ActorDep) -> dict
 async def start_import(
     request: Request,
     runtime: RuntimeDep,
-    actor: ActorDep,
+    actor: ImporterDep,
     filename: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JSONResponse:
     """Upload a CSV (`text/csv`) or JSON lines (`application/x-ndjson`) file of headquarters attributes.
@@ -124,14 +128,14 @@ async def start_import(
 
 
 @router.get("/imports/attributes")
-async def importable_attributes(request: Request, actor: ActorDep) -> dict[str, Any]:
+async def importable_attributes(request: Request, actor: ImporterDep) -> dict[str, Any]:
     """The attributes an import may set, with their types; other columns are ignored and reported."""
     return {"keys": list(imports.KEYS), "attributes": _settings(request).attributes}
 
 
 @router.get("/imports/{import_id}")
 async def import_report(
-    import_id: Annotated[str, Path(pattern=r"^[a-f0-9]{32}$")], runtime: RuntimeDep, actor: ActorDep
+    import_id: Annotated[str, Path(pattern=r"^[a-f0-9]{32}$")], runtime: RuntimeDep, actor: ImporterDep
 ) -> dict[str, Any]:
     _admins_only(actor, "read import reports")
     report = await ContactRepository(runtime.db).import_report(import_id)

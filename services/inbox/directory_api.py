@@ -1,4 +1,4 @@
-"""HTTP surface of the directory: sign-in, hotels, groups, agents, reply templates, chain settings."""
+"""HTTP surface of the directory: hotels, groups, agents, reply templates, chain settings (each change audited)."""
 
 import logging
 import uuid
@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from shared.auth import Actor, ActorDep, issue_token
+from shared.auth import Actor, ActorDep
 from shared.bus import LOCATION_CHANGED, LocationChanged, utcnow
 from shared.messaging import PublishFailedError, publish_durably
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
-from . import directory, schemas
+from . import access, directory, schemas
 from .directory_repository import AlreadyExistsError, DirectoryRepository
 from .repository import ConversationRepository
 
@@ -33,6 +33,12 @@ def _require(actor: Actor, *roles: str) -> None:
         raise Problem(403, "Forbidden", f"Only {' or '.join(roles)}s may do this.")
 
 
+async def _audit(
+    repository: DirectoryRepository, actor: Actor, action: str, target: str, fields: list[str] | None = None
+) -> None:
+    await repository.insert("audit", access.audit_entry(actor, action, target, fields))
+
+
 def _not_found(kind: str, object_id: str) -> Problem:
     return Problem(404, "Not found", f"No {kind} has the id {object_id!r}.")
 
@@ -44,17 +50,6 @@ def _check_timezone(value: str | None) -> None:
         raise Problem(
             422, "Invalid request", f"timezone: {message}", errors=[{"field": "timezone", "message": message}]
         )
-
-
-# --- sign-in ----------------------------------------------------------------------------------------
-
-
-@router.post("/auth/login")
-async def login(body: schemas.Login, repository: RepositoryDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Exchange an agent's email and password for a signed token (sent as `Authorization: Bearer`)."""
-    actor = await directory.login(repository, str(body.email), body.password)
-    token = issue_token(actor, runtime.settings.secret_key.get_secret_value())
-    return {"token": token, "agent": actor.model_dump(exclude={"expires_at"})}
 
 
 # --- hotels and groups ------------------------------------------------------------------------------
@@ -94,6 +89,7 @@ async def create_location(
         document = await repository.insert("locations", {"_id": body.id, **fields})
     except AlreadyExistsError:
         raise Problem(409, "Already exists", f"A hotel with the id {body.id!r} exists already.") from None
+    await _audit(repository, actor, "location.create", f"location:{body.id}", list(fields))
     await _announce(runtime, document)
     return {**directory.public(document), "group_ids": await repository.groups_of(body.id)}
 
@@ -116,9 +112,11 @@ async def update_location(
 ) -> dict[str, Any]:
     _require(actor, "admin")
     _check_timezone(body.timezone)
-    document = await repository.set("locations", location_id, body.model_dump(exclude_unset=True, exclude_none=True))
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    document = await repository.set("locations", location_id, changes)
     if document is None:
         raise _not_found("hotel", location_id)
+    await _audit(repository, actor, "location.update", f"location:{location_id}", list(changes))
     await _announce(runtime, document)
     return {**directory.public(document), "group_ids": await repository.groups_of(location_id)}
 
@@ -136,6 +134,7 @@ async def create_group(body: schemas.GroupIn, actor: ActorDep, repository: Repos
         document = await repository.insert("location_groups", {"_id": body.id, **body.model_dump(exclude={"id"})})
     except AlreadyExistsError:
         raise Problem(409, "Already exists", f"A group with the id {body.id!r} exists already.") from None
+    await _audit(repository, actor, "location_group.create", f"location_group:{body.id}", list(body.model_fields_set))
     return directory.public(document)
 
 
@@ -152,9 +151,11 @@ async def update_group(
     group_id: ObjectId, body: schemas.GroupPatch, actor: ActorDep, repository: RepositoryDep
 ) -> dict[str, Any]:
     _require(actor, "admin")
-    document = await repository.set("location_groups", group_id, body.model_dump(exclude_unset=True, exclude_none=True))
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    document = await repository.set("location_groups", group_id, changes)
     if document is None:
         raise _not_found("group", group_id)
+    await _audit(repository, actor, "location_group.update", f"location_group:{group_id}", list(changes))
     return directory.public(document)
 
 
@@ -183,6 +184,7 @@ async def create_agent(body: schemas.AgentIn, actor: ActorDep, repository: Repos
         document = await repository.insert("agents", directory.new_agent(body.model_dump()))
     except AlreadyExistsError:
         raise Problem(409, "Already exists", f"An agent with the email {body.email} exists already.") from None
+    await _audit(repository, actor, "agent.create", f"agent:{document['_id']}", list(body.model_fields_set))
     return directory.public_agent(document)
 
 
@@ -214,6 +216,7 @@ async def update_agent(
     document = await repository.set("agents", agent_id, changes)
     if document is None:
         raise _not_found("agent", agent_id)
+    await _audit(repository, actor, "agent.update", f"agent:{agent_id}", list(body.model_fields_set))
     return directory.public_agent(document)
 
 
@@ -240,6 +243,7 @@ async def list_templates(actor: ActorDep, repository: RepositoryDep) -> list[dic
 async def create_template(body: schemas.TemplateIn, actor: ActorDep, repository: RepositoryDep) -> dict[str, Any]:
     _may_edit_template(actor, body.location_ids)
     document = await repository.insert("templates", {"_id": uuid.uuid4().hex[:12], **body.model_dump()})
+    await _audit(repository, actor, "template.create", f"template:{document['_id']}", list(body.model_fields_set))
     return directory.public(document)
 
 
@@ -263,6 +267,7 @@ async def update_template(
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     _may_edit_template(actor, changes.get("location_ids", current.get("location_ids") or []))
     document = await repository.set("templates", template_id, changes)
+    await _audit(repository, actor, "template.update", f"template:{template_id}", list(changes))
     return directory.public(document or current)
 
 
@@ -271,6 +276,7 @@ async def delete_template(template_id: ObjectId, actor: ActorDep, repository: Re
     current = await _visible_template(template_id, actor, repository)
     _may_edit_template(actor, current.get("location_ids") or [])
     await repository.delete("templates", template_id)
+    await _audit(repository, actor, "template.delete", f"template:{template_id}")
 
 
 @router.post("/templates/{template_id}/render")
@@ -313,4 +319,5 @@ async def put_settings(
 ) -> schemas.ChainSettings:
     _require(actor, "manager", "admin")
     await repository.save_chain_settings({"_id": "chain", **body.model_dump(mode="json")})
+    await _audit(repository, actor, "settings.update", "settings:chain", list(body.model_fields_set))
     return body

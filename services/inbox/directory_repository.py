@@ -1,6 +1,9 @@
-"""The inbox's MongoDB access for its directory: `locations`, `location_groups`, `agents`, `templates`, `settings`."""
+"""The inbox's MongoDB access for its directory: `locations`, `location_groups`, `agents`, `templates`,
+`settings`, and for access control: `login_failures`, `api_tokens`, `audit`."""
 
+import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,6 +19,7 @@ DIRECTORY_INDEXES: dict[str, list[IndexSpec]] = {
         IndexSpec(keys=[("name", 1)], name="name"),
         IndexSpec(keys=[("location_ids", 1)], name="locations"),
     ],
+    "login_failures": [IndexSpec(keys=[("email", 1), ("at", 1)], name="email_at")],
 }
 CHAIN_SETTINGS_ID = "chain"
 
@@ -71,3 +75,21 @@ class DirectoryRepository:
 
     async def save_chain_settings(self, settings: Document) -> None:
         await self.db["settings"].replace_one({"_id": CHAIN_SETTINGS_ID}, settings, upsert=True)
+
+    # --- sign-in failures, API tokens and the audit trail ----------------------------------------------
+
+    async def failures_since(self, email: str, since: datetime) -> list[datetime]:
+        cursor = self.db["login_failures"].find({"email": email, "at": {"$gt": since}}, {"at": 1})
+        return [doc["at"] async for doc in cursor.limit(1000)]
+
+    async def record_failure(self, email: str, at: datetime, forget_before: datetime) -> None:
+        """One failed sign-in; this address's failures older than the window are dropped on the way."""
+        await self.db["login_failures"].delete_many({"email": email, "at": {"$lte": forget_before}})
+        await self.db["login_failures"].insert_one({"_id": uuid.uuid4().hex, "email": email, "at": at})
+
+    async def clear_failures(self, email: str) -> None:
+        await self.db["login_failures"].delete_many({"email": email})
+
+    async def audit_page(self, before: str | None, limit: int) -> list[Document]:
+        query: Document = {"_id": {"$lt": before}} if before else {}
+        return [doc async for doc in self.db["audit"].find(query).sort("_id", -1).limit(limit)]

@@ -12,10 +12,12 @@ from shared.bus import (
     OUTBOUND_EMAIL,
     RESOLVE_CONTACT,
 )
+from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
 from . import handlers
+from .access_api import router as access_router
 from .api import events_router, router
 from .attachments_api import router as attachments_router
 from .directory_api import router as directory_router
@@ -42,11 +44,12 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
     handlers.register(runtime, http)
     app = create_app(
         runtime,
-        [router, events_router, directory_router, attachments_router],
+        [router, events_router, access_router, directory_router, attachments_router],
         title="Hub inbox",
         background=[handlers.snooze_sweep(http), handlers.bootstrap_admin(http), handlers.count_gauges(http)],
     )
     app.state.inbox_settings = http
+    app.state.login_limiter = RateLimiter(http.login_per_minute, burst=int(http.login_per_minute))
     return app
 
 

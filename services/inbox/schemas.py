@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from shared.auth import Scope
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -256,3 +258,16 @@ class ChainSettings(Strict):
 
 class RenderTemplate(Strict):
     conversation_id: Id
+
+
+class PasswordChange(Strict):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    new_password: Password
+
+
+class ApiTokenIn(Strict):
+    name: Name
+    scopes: list[Scope] = Field(min_length=1, max_length=10)
+    # Empty: every hotel (e.g. headquarters imports); otherwise the hotels the integration may write for.
+    location_ids: list[LocationIdField] = Field(default=[], max_length=5000)
+    expires_in_days: int = Field(default=365, ge=1, le=366)

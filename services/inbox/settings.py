@@ -17,6 +17,11 @@ class InboxSettings(HttpSettings):
     # How often the per-hotel request gauges of /metrics are recounted.
     count_metrics_seconds: float = Field(default=60.0, gt=0)
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Sign-in: an address is locked after this many failures within the window; each client address
+    # may try this many times a minute (per replica).
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_minutes: float = Field(default=15.0, gt=0)
+    login_per_minute: float = Field(default=20.0, gt=0)
     # The first admin of a fresh install (created only while the chain has no agent at all).
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared import signatures
 from shared.attachments import AttachmentStore
+from shared.auth import Actor, Scope, agent_or_scope
 from shared.bus import Channel, ChatToGuest, Guest, Subjects, is_location_id
 from shared.http import UploadedFile, decode_json_or_form, decode_multipart, media_type, read_body
 from shared.messaging import PublishFailedError
@@ -77,6 +78,30 @@ async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -
     return JSONResponse(Accepted(key=key).model_dump(), status_code=202)
 
 
+async def _authorize(request: Request, body: bytes, settings: IngestSettings, channel: str, scope: Scope) -> Actor:
+    """A platform proves itself by the webhook's HMAC signature or by an API token granted `scope`."""
+    if request.headers.get("authorization"):
+        actor = await agent_or_scope(scope)(request)
+        if actor.kind != "api":
+            raise Problem(
+                403, "Forbidden", "Integrations call this endpoint with an API token, not an agent's session."
+            )
+        return actor
+    _verify_signature(request, body, settings, channel)
+    return WEBHOOK
+
+
+# What a request proved by the shared webhook secret may do: write for every hotel.
+WEBHOOK = Actor(
+    agent_id="webhook", name="Webhook", initials="WH", email="webhook@hub", role="admin", location_ids=[], kind="api"
+)
+
+
+def _may_write(actor: Actor, location_id: str) -> None:
+    if not actor.can_see(location_id):
+        raise Problem(403, "Forbidden", f"This API token may not write for the hotel {location_id!r}.")
+
+
 def _verify_signature(request: Request, body: bytes, settings: IngestSettings, channel: str) -> None:
     try:
         signatures.verify(
@@ -103,20 +128,21 @@ def _validated(model: type[ModelT], data: object, channel: str) -> ModelT:
         raise Problem(422, "Invalid request", detail, errors=errors) from None
 
 
-async def _signed_payload(request: Request, model: type[ModelT], channel: str) -> ModelT:
-    """The validated JSON of a signed webhook: bounded, signature checked, fields named on error."""
+async def _signed_payload(request: Request, model: type[ModelT], channel: str, scope: Scope) -> tuple[ModelT, Actor]:
+    """The validated JSON of a webhook: bounded, signature or token checked, fields named on error."""
     settings: IngestSettings = request.app.state.ingest_settings
     body = await read_body(request, settings.form_max_bytes)
-    _verify_signature(request, body, settings, channel)
-    return _validated(model, decode_json_or_form(request, body), channel)
+    actor = await _authorize(request, body, settings, channel, scope)
+    return _validated(model, decode_json_or_form(request, body), channel), actor
 
 
 @router.post("/email/raw", status_code=202)
 async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    """A raw RFC 822 message from a mail provider's inbound webhook (signed); 202 once it is stored."""
+    """A raw RFC 822 message from a mail provider's inbound webhook (signed, or an `email:write` API token);
+    202 once it is stored. The recipients route it, so a token for this is best left chain-wide."""
     settings: IngestSettings = request.app.state.ingest_settings
     body = await read_body(request, settings.email_max_bytes)
-    _verify_signature(request, body, settings, "email")
+    await _authorize(request, body, settings, "email", "email:write")
     recipients = [r for r in request.query_params.getlist("to") if len(r) <= 320][:20]
     try:
         outcome = await email_intake.accept_email(runtime, settings, body, recipients)
@@ -130,8 +156,10 @@ async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONRespons
 
 @router.post("/reviews", status_code=202, response_model=Accepted)
 async def submit_review(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    """A review platform's webhook (signed, JSON); a rating at or under the alert rule raises an alert."""
-    review = await _signed_payload(request, Review, "review")
+    """A review platform's webhook (signed, or a `reviews:write` API token; JSON); a rating at or under the
+    alert rule raises an alert."""
+    review, actor = await _signed_payload(request, Review, "review", "reviews:write")
+    _may_write(actor, review.location)
     try:
         key = await service.accept_review(runtime, review)
     except PublishFailedError:
@@ -141,10 +169,11 @@ async def submit_review(request: Request, runtime: RuntimeDep) -> JSONResponse:
 
 @router.post("/reviews/import")
 async def import_reviews(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
-    """A review history (signed): JSON lines or CSV with a header; answers rows applied and refused."""
+    """A review history (signed, or a `reviews:write` API token): JSON lines or CSV with a header; answers
+    rows applied and refused."""
     settings: IngestSettings = request.app.state.ingest_settings
     body = await read_body(request, settings.review_import_max_bytes)
-    _verify_signature(request, body, settings, "review")
+    actor = await _authorize(request, body, settings, "review", "reviews:write")
     kind = media_type(request)
     if kind not in {"text/csv", "application/x-ndjson", "application/jsonl", "application/json-lines"}:
         raise Problem(415, "Unsupported media type", "Send text/csv or application/x-ndjson (JSON lines).")
@@ -153,7 +182,7 @@ async def import_reviews(request: Request, runtime: RuntimeDep) -> dict[str, Any
     except (UnicodeDecodeError, csv.Error) as exc:
         raise Problem(400, "Unreadable file", f"The file could not be read: {exc}.") from None
     try:
-        report = await service.import_reviews(runtime, rows)
+        report = await service.import_reviews(runtime, rows, actor.can_see)
     except PublishFailedError:
         raise Problem(503, "Temporarily unavailable", "Not every review was stored; send the file again.") from None
     return {"applied": report.applied, "rejected": report.rejected[:1000], "rejected_count": len(report.rejected)}
@@ -161,8 +190,10 @@ async def import_reviews(request: Request, runtime: RuntimeDep) -> dict[str, Any
 
 @router.post("/calls", status_code=202, response_model=Accepted)
 async def submit_call(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    """A telephony platform's webhook (signed, JSON): the call lands on the caller's conversation."""
-    call = await _signed_payload(request, Call, "phone")
+    """A telephony platform's webhook (signed, or a `calls:write` API token; JSON): the call lands on the
+    caller's conversation."""
+    call, actor = await _signed_payload(request, Call, "phone", "calls:write")
+    _may_write(actor, call.location)
     try:
         key = await service.accept_call(runtime, call)
     except PublishFailedError:

@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -168,8 +169,11 @@ def review_rows(body: bytes, kind: str) -> list[object]:
     return rows
 
 
-async def import_reviews(runtime: Runtime, rows: list[object]) -> ImportReport:
-    """Publish every valid row (each once, by its key) and say which rows were refused and why."""
+async def import_reviews(
+    runtime: Runtime, rows: list[object], may_write: Callable[[str], bool] = lambda _: True
+) -> ImportReport:
+    """Publish every valid row (each once, by its key) and say which rows were refused and why.
+    `may_write` says which hotels the caller may write for (an API token can be limited to some)."""
     report = ImportReport()
     for number, row in enumerate(rows, start=1):
         if isinstance(row, ValueError):
@@ -180,6 +184,11 @@ async def import_reviews(runtime: Runtime, rows: list[object]) -> ImportReport:
         except ValidationError as exc:
             reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
             report.rejected.append({"row": number, "reason": reason})
+            continue
+        if not may_write(review.location):
+            report.rejected.append(
+                {"row": number, "reason": f"location: this token may not write for {review.location!r}"}
+            )
             continue
         await accept_review(runtime, review)
         report.applied += 1
