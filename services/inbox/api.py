@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from nats.aio.msg import Msg
 
 from shared.attachments import Attachment, AttachmentStore
@@ -20,6 +20,7 @@ from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
 from . import actions, schemas, views
+from . import guest_html as guest_html_page
 from .repository import ConversationRepository
 from .service import Inbox, public_conversation, public_entry, reply_token
 from .settings import InboxSettings
@@ -283,6 +284,42 @@ async def link_contact(
     conversation_id: ConversationId, body: schemas.LinkContact, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
     return await _result(inbox, conversation_id, actor, actions.link_contact(body))
+
+
+EntryId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+@router.get("/{conversation_id}/entries/{entry_id}/html", response_class=HTMLResponse)
+async def guest_html(
+    conversation_id: ConversationId,
+    entry_id: EntryId,
+    inbox: InboxDep,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    remote_images: Annotated[bool, Query(description="Load the message's remote images (off by default)")] = False,
+) -> HTMLResponse:
+    """A guest's HTML message as a sandboxed page for an iframe: no script runs, remote images stay
+    blocked unless asked for (`X-Remote-Images` says how many there are)."""
+    await inbox.visible(conversation_id, actor)
+    entry = await inbox.repository.entry(conversation_id, entry_id)
+    if entry is None or not entry.get("html"):
+        raise Problem(404, "Not found", "This entry has no HTML version.")
+    store = AttachmentStore(runtime.db)
+    inline = {str(a["content_id"]): str(a["id"]) for a in entry.get("attachments") or [] if a.get("content_id")}
+
+    async def read_image(attachment_id: str) -> tuple[str, bytes] | None:
+        found = await store.read(attachment_id)
+        return (found[0].content_type, found[1]) if found else None
+
+    body = str(entry["html"])
+    document = await guest_html_page.page(body, inline, read_image, remote_images)
+    headers = {
+        "Content-Security-Policy": guest_html_page.policy(remote_images),
+        "X-Frame-Options": "SAMEORIGIN",
+        "X-Remote-Images": str(guest_html_page.remote_image_count(body)),
+        "Cache-Control": "private, no-store",
+    }
+    return HTMLResponse(document, headers=headers)
 
 
 @events_router.get("/events")

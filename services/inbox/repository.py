@@ -185,6 +185,9 @@ class ConversationRepository:
             {"key": key}, {"$set": dict(changes)}, return_document=ReturnDocument.AFTER
         )
 
+    async def entry(self, conversation_id: str, entry_id: str) -> Document | None:
+        return await self.timeline.find_one({"_id": entry_id, "conversation_id": conversation_id})
+
     async def redact_entry(self, entry_id: str, changes: Mapping[str, Any]) -> None:
         await self.timeline.update_one({"_id": entry_id}, {"$set": dict(changes)})
 

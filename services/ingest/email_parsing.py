@@ -102,8 +102,8 @@ def message_ids(value: str | None) -> list[str]:
 
 
 def sanitize_html(html: str) -> str:
-    """Inert HTML: scripts, styles, event handlers and `javascript:` URLs go; only cid: images stay,
-    so no remote tracker loads when an agent opens the message."""
+    """Inert HTML: scripts, styles, event handlers and `javascript:` URLs go; cid: images stay and remote
+    images keep their address in `data-remote-src`, so no tracker loads when an agent opens the message."""
     cleaned = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
@@ -112,7 +112,9 @@ def sanitize_html(html: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-    return re.sub(r'<img[^>]*src="(?!cid:)[^"]*"[^>]*>', "", cleaned)
+    # Remote images are parked, not loaded: the console restores them only when the agent asks.
+    parked = re.sub(r'(<img\b[^>]*?)\bsrc="(https?://[^"]*)"', r'\1data-remote-src="\2"', cleaned)
+    return re.sub(r'<img\b[^>]*\ssrc="(?!cid:)[^"]*"[^>]*>', "", parked)
 
 
 def html_to_text(html: str) -> str:

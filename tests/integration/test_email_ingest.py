@@ -92,10 +92,16 @@ async def test_email_by_smtp_lands_sanitized_with_its_inline_image(
     assert conversation["guest"] == {"name": "Claire Dubois", "email": "claire@example.com"}
     entry = (await api.get(conversation["id"]))["timeline"][0]
     assert entry["text"] == "Bonjour, nous arrivons à 23h40."
-    for gone in ("<script", "tracker.example", "javascript:"):
+    for gone in ("<script", ' src="https://tracker.example', "javascript:"):
         assert gone not in entry["html"]
+    assert 'data-remote-src="https://tracker.example' in entry["html"], "parked until the agent asks for it"
     assert 'src="cid:logo"' in entry["html"]
     assert [(a["content_type"], a["content_id"]) for a in entry["attachments"]] == [("image/png", "logo")]
+    page = await http.get(
+        f"{stack.url('inbox')}/api/v1/conversations/{conversation['id']}/entries/{entry['id']}/html", headers=ADMIN
+    )
+    assert 'src="data:image/png;base64,' in page.text, "the inline image is embedded in the sandboxed page"
+    assert "<script" not in page.text
 
 
 async def test_same_email_twice_by_smtp_and_webhook_is_one_entry(

@@ -80,7 +80,7 @@ class TestSanitize:
             ('<p onclick="steal()">hi</p>', "onclick"),
             ('<a href="javascript:steal()">x</a>', "javascript:"),
             ("<script>steal()</script>", "<script"),
-            ('<img src="https://tracker.example/pixel.gif">', "tracker.example"),
+            ('<img src="https://tracker.example/pixel.gif">', ' src="https://tracker.example'),
             ("<svg><script>alert(1)</script></svg>", "<svg"),
             ('<div style="background:url(javascript:x)">y</div>', "style"),
             ('<iframe src="https://evil.example"></iframe>', "iframe"),
@@ -88,6 +88,10 @@ class TestSanitize:
     )
     def test_active_content_and_remote_resources_go(self, html: str, forbidden: str) -> None:
         assert forbidden not in sanitize_html(html)
+
+    def test_remote_images_are_parked_not_loaded(self) -> None:
+        cleaned = sanitize_html('<img src="https://tracker.example/p.gif" alt="x" onerror="steal()">')
+        assert cleaned == '<img data-remote-src="https://tracker.example/p.gif" alt="x">'
 
     def test_inline_images_and_links_stay(self) -> None:
         cleaned = sanitize_html('<p><img src="cid:logo@x" alt="logo"> <a href="https://hotel.example">site</a></p>')
