@@ -184,6 +184,43 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class BodyLimit:
+    """Refuse a body larger than its path's limit before any route reads it: 413 when the declared
+    Content-Length is over, 411 when there is none, except on paths whose routes read the stream with a
+    cap of their own (`streamed`, e.g. imports). The server enforces the declared length's framing, so
+    a client cannot send more than it declared. `limits` are (path prefix, bytes), the first match wins."""
+
+    def __init__(self, app: Any, limits: Sequence[tuple[str, int]] = (), streamed: Sequence[str] = ()) -> None:
+        self.app, self.limits, self.streamed = app, limits, tuple(streamed)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = next((size for prefix, size in self.limits if path.startswith(prefix)), DEFAULT_MAX_BODY_BYTES)
+        headers = {name.lower(): value for name, value in scope.get("headers") or []}
+        declared = headers.get(b"content-length")
+        problem = None
+        if declared is None:
+            if b"transfer-encoding" in headers and not any(path.startswith(prefix) for prefix in self.streamed):
+                problem = problem_response(411, "Length required", "Send the body with a Content-Length header.")
+        elif not declared.isdigit():
+            problem = problem_response(400, "Bad request", "The Content-Length header is not a number.")
+        elif int(declared) > limit:
+            problem = problem_response(
+                413, "Payload too large", f"The request body is larger than the limit of {limit} bytes."
+            )
+        if problem is None:
+            await self.app(scope, receive, send)
+        else:
+            await problem(scope, receive, send)
+
+
 class RequestMetrics(BaseHTTPMiddleware):
     def __init__(self, app: Any, service: str) -> None:
         super().__init__(app)
@@ -208,8 +245,11 @@ def create_app(
     *,
     title: str,
     background: Sequence[BackgroundTask] = (),
+    body_limits: Sequence[tuple[str, int]] = (),
+    streamed: Sequence[str] = (),
 ) -> FastAPI:
-    """The service's app; `background` coroutines (sweeps) run from start-up until shutdown."""
+    """The service's app; `background` coroutines (sweeps) run from start-up until shutdown. Bodies are
+    capped at 1 MiB except under the path prefixes of `body_limits` (see `BodyLimit`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -232,6 +272,7 @@ def create_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestMetrics, service=runtime.service)
+    app.add_middleware(BodyLimit, limits=body_limits, streamed=streamed)
     app.add_middleware(SecurityHeaders)
     app.include_router(health_router())
     for router in routers:

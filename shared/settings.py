@@ -39,10 +39,25 @@ class HubSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Self:
-        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
-            msg = "HUB_SECRET_KEY must be set to a real secret when HUB_ENVIRONMENT=production"
-            raise ValueError(msg)
+        require_real_secrets(self, HUB_SECRET_KEY=self.secret_key)
         return self
+
+
+MIN_PRODUCTION_SECRET_LENGTH = 24
+
+
+def require_real_secrets(settings: HubSettings, **secrets: SecretStr) -> None:
+    """In production, refuse to start with a development placeholder or a short secret (named by its variable)."""
+    if settings.environment != "production":
+        return
+    for variable, secret in secrets.items():
+        value = secret.get_secret_value()
+        if value.startswith("dev-only") or len(value) < MIN_PRODUCTION_SECRET_LENGTH:
+            msg = (
+                f"{variable} must be set to a real secret of at least {MIN_PRODUCTION_SECRET_LENGTH} characters "
+                "when HUB_ENVIRONMENT=production"
+            )
+            raise ValueError(msg)
 
 
 class HttpSettings(BaseSettings):

@@ -18,7 +18,10 @@ def build_app(settings: HubSettings | None = None, http: ContactsSettings | None
     http = http or ContactsSettings()
     runtime = Runtime.build("contacts", settings or HubSettings(), INDEXES, publications=PUBLICATIONS)
     handlers.register(runtime)
-    app = create_app(runtime, [router], title="Hub contacts")
+    imports = "/api/v1/contacts/imports"
+    app = create_app(
+        runtime, [router], title="Hub contacts", body_limits=[(imports, http.import_max_bytes)], streamed=[imports]
+    )
     app.state.contacts_settings = http
     return app
 

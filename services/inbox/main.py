@@ -47,6 +47,8 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
         [router, events_router, access_router, directory_router, attachments_router],
         title="Hub inbox",
         background=[handlers.snooze_sweep(http), handlers.bootstrap_admin(http), handlers.count_gauges(http)],
+        # An upload is the file plus the multipart envelope.
+        body_limits=[("/api/v1/attachments", http.attachment_max_bytes + 64 * 1024)],
     )
     app.state.inbox_settings = http
     app.state.login_limiter = RateLimiter(http.login_per_minute, burst=int(http.login_per_minute))

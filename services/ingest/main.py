@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from shared.bus import INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY
 from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, create_app, serve
-from shared.settings import HubSettings
+from shared.settings import HubSettings, require_real_secrets
 
 from . import chat
 from .api import router
@@ -18,6 +18,7 @@ from .smtp import smtp_receiver
 def build_app(settings: HubSettings | None = None, http: IngestSettings | None = None) -> FastAPI:
     settings = settings or HubSettings()
     http = http or IngestSettings()
+    require_real_secrets(settings, HUB_INGEST_WEBHOOK_SECRET=http.webhook_secret)
     runtime = Runtime.build(
         "ingest",
         settings,
@@ -26,7 +27,16 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
     )
     chat.register(runtime)
     background = [smtp_receiver(http), imap_pollers(http)]
-    app = create_app(runtime, [router], title="Hub ingest", background=background)
+    limits = [
+        ("/ingest/email/raw", http.email_max_bytes),
+        ("/ingest/reviews/import", http.review_import_max_bytes),
+        ("/ingest/forms/", http.form_with_files_max_bytes),
+        ("/ingest/chat/", http.form_with_files_max_bytes),
+    ]
+    # Every ingest route reads its body through `read_body`, which caps a stream without a length too.
+    app = create_app(
+        runtime, [router], title="Hub ingest", background=background, body_limits=limits, streamed=["/ingest/"]
+    )
     app.state.ingest_settings = http
     app.state.form_limiter = RateLimiter(http.form_rate_per_minute, http.form_rate_burst)
     app.state.chat_limiter = RateLimiter(http.chat_rate_per_minute, http.chat_rate_burst)

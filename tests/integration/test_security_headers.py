@@ -1,9 +1,12 @@
-"""Every HTTP response of every service carries the security headers, whatever route answered it."""
+"""Every HTTP response of every service carries the security headers, whatever route answered it, and
+no route reads a body over its limit."""
+
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.integration.conftest import Stack
+from tests.integration.conftest import ADMIN, Stack
 from tests.support.servers import SERVICES
 
 pytestmark = pytest.mark.integration
@@ -28,3 +31,38 @@ async def test_pages_keep_their_scripts_and_routes_keep_their_own_policy(stack: 
     widget = await http.get(f"{stack.url('ingest')}/ingest/widget.js")
     assert widget.status_code == 200
     assert widget.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("inbox", "/api/v1/conversations/c1/notes"),
+        ("contacts", "/api/v1/contacts"),
+        ("solicit", "/api/v1/solicitations"),
+        ("inbox", "/api/v1/attachments"),
+    ],
+)
+async def test_a_body_over_the_limit_is_refused_before_any_route_reads_it(
+    stack: Stack, http: httpx.AsyncClient, service: str, path: str
+) -> None:
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    too_big = await http.post(f"{stack.url(service)}{path}", content=b" " * (12 * 1024 * 1024), headers=headers)
+    assert too_big.status_code == 413
+    assert "limit" in too_big.json()["detail"]
+
+    async def unbounded() -> AsyncIterator[bytes]:
+        yield b'{"text": "'
+        yield b"x" * 1024
+
+    chunked = await http.post(f"{stack.url(service)}{path}", content=unbounded(), headers=headers)
+    assert chunked.status_code == 411, "a body without a declared length is refused where no route caps it"
+
+
+async def test_streamed_imports_still_take_a_body_without_a_length(stack: Stack, http: httpx.AsyncClient) -> None:
+    async def rows() -> AsyncIterator[bytes]:
+        yield b"email,segment\n"
+        yield b"streamed-import@example.com,vip\n"
+
+    headers = {**ADMIN, "Content-Type": "text/csv"}
+    answer = await http.post(f"{stack.url('contacts')}/api/v1/contacts/imports", content=rows(), headers=headers)
+    assert answer.status_code == 202, answer.text

@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from services.ingest.main import build_app as build_ingest
 from shared.messaging import RetryPolicy
 from shared.settings import HubSettings
 
@@ -20,8 +21,21 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("HUB_SECRET_KEY", raising=False)
     with pytest.raises(ValidationError, match="HUB_SECRET_KEY"):
         HubSettings()
+    monkeypatch.setenv("HUB_SECRET_KEY", "short")
+    with pytest.raises(ValidationError, match="at least 24 characters"):
+        HubSettings()
     monkeypatch.setenv("HUB_SECRET_KEY", "a-real-secret-from-the-vault")
     assert HubSettings().environment == "production"
+
+
+def test_production_ingest_refuses_the_development_webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_ENVIRONMENT", "production")
+    monkeypatch.setenv("HUB_SECRET_KEY", "a-real-secret-from-the-vault")
+    monkeypatch.delenv("HUB_INGEST_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ValueError, match="HUB_INGEST_WEBHOOK_SECRET"):
+        build_ingest()
+    monkeypatch.setenv("HUB_INGEST_WEBHOOK_SECRET", "another-real-secret-from-the-vault")
+    assert build_ingest().title == "Hub ingest"
 
 
 def test_retry_delays_grow_then_stay_at_the_last() -> None:
