@@ -317,7 +317,8 @@ async def get_settings(actor: ActorDep, repository: RepositoryDep) -> schemas.Ch
 async def put_settings(
     body: schemas.ChainSettings, actor: ActorDep, repository: RepositoryDep
 ) -> schemas.ChainSettings:
-    _require(actor, "manager", "admin")
+    # Chain-wide (contact reasons, customer service, alert rule): a manager's change would reach other groups.
+    _require(actor, "admin")
     await repository.save_chain_settings({"_id": "chain", **body.model_dump(mode="json")})
     await _audit(repository, actor, "settings.update", "settings:chain", list(body.model_fields_set))
     return body
