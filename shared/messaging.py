@@ -18,6 +18,7 @@ from faststream import AckPolicy
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.message import StreamMessage
 from faststream.nats import JStream, NatsBroker, PullSub
+from nats import errors as nats_errors
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import OutboundBufferLimitError
@@ -26,6 +27,7 @@ from nats.js.api import PubAck, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import NoStreamResponseError, NotFoundError
 from pydantic import BaseModel, ConfigDict
+from pymongo.errors import ConnectionFailure
 
 from shared.bus import (
     DEAD_LETTER,
@@ -47,6 +49,7 @@ from shared.metrics import (
     BUS_CONSUMER_PENDING,
     BUS_DEAD_LETTERED,
     BUS_DLQ_MESSAGES,
+    BUS_HELD_FOR_OUTAGE,
     BUS_PUBLISH_FAILURES,
     BUS_REDELIVERIES,
 )
@@ -91,6 +94,15 @@ class RetryPolicy:
         return self.retry_delays_seconds[index]
 
 
+# Failures that say the database or the bus cannot be reached, not that the message is wrong.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    PublishFailedError,
+    nats_errors.ConnectionClosedError,
+    nats_errors.NoServersError,
+)
+
+
 def _is_jetstream(raw: Any) -> bool:
     return isinstance(raw, Msg) and bool(raw.reply) and raw.reply.startswith("$JS.ACK.")
 
@@ -117,7 +129,7 @@ class RetryThenDeadLetter(BaseMiddleware[Any, Any]):
             return await call_next(msg)
         heartbeat = asyncio.create_task(self._keep_in_progress(raw))
         try:
-            result = await call_next(msg)
+            result = await self._until_infrastructure_answers(call_next, msg)
         except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered, never lost
             heartbeat.cancel()
             await self._on_failure(raw, exc)
@@ -125,6 +137,27 @@ class RetryThenDeadLetter(BaseMiddleware[Any, Any]):
         heartbeat.cancel()
         await msg.ack()
         return result
+
+    async def _until_infrastructure_answers(
+        self, call_next: Callable[..., Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> Any:
+        """Run the handler; while the database or the bus is unreachable, run it again in place.
+
+        An outage is not the message's fault: nacking would spend one of its deliveries on each try,
+        and a two-minute outage would dead-letter every message in flight. Held here, the message
+        keeps its ack deadline extended (the heartbeat) and its delivery count; if the process dies
+        meanwhile, another replica receives it after the ack wait. Handlers are idempotent by key,
+        so running one again after a partial write is safe.
+        """
+        pause = 0.5
+        while True:
+            try:
+                return await call_next(msg)
+            except INFRASTRUCTURE_ERRORS as exc:
+                log.warning("infrastructure unavailable, holding the message", extra={"error": repr(exc)[:300]})
+                BUS_HELD_FOR_OUTAGE.inc()
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
 
     async def _keep_in_progress(self, raw: Msg) -> None:
         interval = max(self.policy.ack_wait_seconds / 3, 0.5)

@@ -12,6 +12,10 @@ HTTP_LATENCY = Histogram(
     "HTTP request latency by route template.",
     ["service", "method", "route"],
 )
+BUS_HELD_FOR_OUTAGE = Counter(
+    "hub_bus_held_for_outage_total",
+    "Handler runs that met an unreachable database or bus; the message was held and run again in place.",
+)
 BUS_REDELIVERIES = Counter(
     "hub_bus_redeliveries_total",
     "Messages nacked for a later retry after their handler failed.",

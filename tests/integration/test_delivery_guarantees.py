@@ -6,9 +6,11 @@ import time
 
 import httpx
 import pytest
+from faststream.nats import NatsMessage
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pymongo import AsyncMongoClient
+from pymongo.errors import ServerSelectionTimeoutError
 
 from shared.bus import DLQ, Channel, ConsumerSpec, DeadLetter, Guest, InboundMessage, StreamSpec, Subjects
 from shared.messaging import declare_streams, durable_subscriber, make_broker
@@ -256,6 +258,54 @@ class TestRetryThenDeadLetter:
         assert letter.deliveries == 4
         assert "RuntimeError: the database rejected this one" in letter.error
         assert letter.stream == "RETRYTEST"
+
+
+class TestOutageIsNotTheMessagesFault:
+    async def test_a_message_meeting_an_unreachable_database_is_held_not_dead_lettered(
+        self, stack: Stack, nc: NatsClient
+    ) -> None:
+        """More failed tries than max deliveries, all of them the database's: one delivery, then done."""
+        settings = HubSettings(
+            nats_url=stack.nats_url,
+            consumer_max_deliver=2,
+            consumer_retry_delays_seconds=[0.1],
+            consumer_ack_wait_seconds=2,
+        )
+        stream = StreamSpec(
+            name="OUTAGETEST",
+            subjects=["test.outage.>"],
+            retention=DLQ.retention,
+            max_age_seconds=600,
+            duplicate_window_seconds=60,
+        )
+        consumer = ConsumerSpec(durable="outage-test", stream=stream, filter_subject="test.outage.>")
+        broker, policy = make_broker(settings, client_name="outage-test")
+        tries: list[float] = []
+        done: list[int] = []
+
+        @durable_subscriber(broker, consumer, policy)
+        async def handle(message: InboundMessage, msg: NatsMessage) -> None:
+            tries.append(time.monotonic())
+            if len(tries) <= 5:  # about 4 s of "database unreachable", past two ack waits
+                raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+            done.append(msg.raw_message.metadata.num_delivered)
+
+        await broker.connect()
+        await declare_streams(broker.connection.jetstream(), (stream,))
+        await broker.start()
+        try:
+            message = InboundMessage(
+                key="held", channel=Channel.FORM, location_id="outage-test", guest=Guest(), text="x"
+            )
+            await nc.jetstream().publish("test.outage.held", message.model_dump_json().encode())
+            await eventually(lambda: asyncio.sleep(0, result=list(done)), lambda seen: len(seen) == 1, timeout=30)
+            await asyncio.sleep(3)  # past the ack wait: no second delivery follows
+        finally:
+            await broker.stop()
+        assert done == [1], "the same delivery ran again in place; its deadline was kept extended"
+        assert len(tries) == 6
+        assert tries[-1] - tries[0] > 2 * settings.consumer_ack_wait_seconds
+        assert await dead_letters(nc, "test.outage.") == []
 
 
 class TestExhaustedDeliveries:
