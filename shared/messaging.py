@@ -301,7 +301,9 @@ def durable_subscriber(broker: NatsBroker, consumer: ConsumerSpec, policy: Retry
         stream=JStream(consumer.stream.name, declare=False),
         durable=consumer.durable,
         config=consumer.config(max_deliver=policy.max_deliver, ack_wait_seconds=policy.ack_wait_seconds),
-        pull_sub=PullSub(batch_size=10, timeout=2.0),
+        # One message fetched at a time: a fetched message waiting behind one held by an outage or a slow
+        # database would have no heartbeat, be redelivered at every ack wait and run out of deliveries.
+        pull_sub=PullSub(batch_size=1, timeout=2.0),
         ack_policy=AckPolicy.MANUAL,
     )
 

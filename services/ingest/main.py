@@ -9,6 +9,7 @@ from shared.settings import HubSettings, require_real_secrets
 
 from . import chat
 from .api import router
+from .backpressure import Budget, Overload
 from .imap import INDEXES as IMAP_INDEXES
 from .imap import imap_pollers
 from .settings import IngestSettings
@@ -26,7 +27,8 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
         publications=[INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY],
     )
     chat.register(runtime)
-    background = [smtp_receiver(http), imap_pollers(http)]
+    budget = Budget(http.max_in_flight)  # shared by HTTP and SMTP: one bound on what ingest holds
+    background = [smtp_receiver(http, budget), imap_pollers(http)]
     limits = [
         ("/ingest/email/raw", http.email_max_bytes),
         ("/ingest/reviews/import", http.review_import_max_bytes),
@@ -38,6 +40,7 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
         runtime, [router], title="Hub ingest", background=background, body_limits=limits, streamed=["/ingest/"]
     )
     app.state.ingest_settings = http
+    app.add_middleware(Overload, budget=budget)
     app.state.form_limiter = RateLimiter(http.form_rate_per_minute, http.form_rate_burst)
     app.state.chat_limiter = RateLimiter(http.chat_rate_per_minute, http.chat_rate_burst)
     return app

@@ -29,6 +29,8 @@ class IngestSettings(HttpSettings):
     # Per client IP and replica: a guest sends a form or two; a script sends hundreds.
     form_rate_per_minute: float = Field(default=10.0, gt=0)
     form_rate_burst: int = Field(default=5, ge=1)
+    # Messages held at once while JetStream stores them (HTTP and SMTP together); past it, 503 / 451.
+    max_in_flight: int = Field(default=200, ge=1)
     # Per chat session: people type a few messages a minute.
     chat_rate_per_minute: float = Field(default=30.0, gt=0)
     chat_rate_burst: int = Field(default=10, ge=1)

@@ -10,6 +10,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from shared.messaging import PublishFailedError
 from shared.runtime import Runtime
 
+from .backpressure import Budget
 from .email_intake import UnreadableEmailError, accept_email, destination_of
 from .metrics import INBOUND_REJECTED
 from .settings import IngestSettings
@@ -18,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 class MailHandler:
-    def __init__(self, runtime: Runtime, settings: IngestSettings) -> None:
-        self.runtime, self.settings = runtime, settings
+    def __init__(self, runtime: Runtime, settings: IngestSettings, budget: Budget) -> None:
+        self.runtime, self.settings, self.budget = runtime, settings, budget
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -34,6 +35,13 @@ class MailHandler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
+        with self.budget.slot() as admitted:
+            if not admitted:
+                INBOUND_REJECTED.labels(channel="email", reason="overloaded").inc()
+                return "451 4.3.2 Too many messages being stored right now; try again later"
+            return await self._accept(raw, envelope)
+
+    async def _accept(self, raw: bytes, envelope: Envelope) -> str:
         try:
             outcome = await accept_email(self.runtime, self.settings, raw, list(envelope.rcpt_tos))
         except UnreadableEmailError as exc:
@@ -47,11 +55,11 @@ class MailHandler:
         return "250 2.0.0 Accepted" if outcome.key else "250 2.0.0 Accepted (automatic reply, not routed)"
 
 
-def smtp_receiver(settings: IngestSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+def smtp_receiver(settings: IngestSettings, budget: Budget) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
     async def serve(runtime: Runtime) -> None:
         if settings.smtp_port == 0:
             return
-        handler = MailHandler(runtime, settings)
+        handler = MailHandler(runtime, settings, budget)
 
         def protocol() -> SMTP:
             return SMTP(
