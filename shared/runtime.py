@@ -7,10 +7,12 @@ creates the indexes, starts the subscribers, and drains them on shutdown.
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Annotated, Any
 
 import uvicorn
@@ -280,9 +282,32 @@ def create_app(
     return app
 
 
+class DrainingServer(uvicorn.Server):
+    """uvicorn, with readiness going false first: on SIGTERM `/readyz` answers 503 at once while requests
+    are still served for `delay` seconds (so load balancers stop sending), then uvicorn stops accepting,
+    finishes the requests in flight, and the lifespan drains the bus (handlers running finish and ack).
+    A second signal stops at once."""
+
+    def __init__(self, config: uvicorn.Config, runtime: Runtime, delay: float) -> None:
+        super().__init__(config)
+        self.runtime, self.delay = runtime, delay
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.runtime.draining or self.delay <= 0:
+            self.runtime.draining = True
+            super().handle_exit(sig, frame)
+            return
+        self.runtime.draining = True
+        log.info("draining: not ready any more, stopping in %.1f s", self.delay)
+        timer = threading.Timer(self.delay, super().handle_exit, args=(sig, frame))
+        timer.daemon = True
+        timer.start()
+
+
 def serve(app: FastAPI, service: str, http: HttpSettings, settings: HubSettings) -> None:
-    """Run one service process; uvicorn handles SIGTERM by draining requests, then the lifespan drains the bus."""
+    """Run one service process until SIGTERM, then drain (see `DrainingServer`)."""
     configure_logging(service, settings.log_level)
-    uvicorn.run(
+    config = uvicorn.Config(
         app, host=http.host, port=http.port, log_config=None, timeout_graceful_shutdown=20, ws_max_size=64 * 1024
     )
+    DrainingServer(config, app.state.runtime, settings.shutdown_delay_seconds).run()

@@ -32,6 +32,10 @@ class HubSettings(BaseSettings):
     # nack with a delay instead of running while JetStream redelivers the same message.
     mongo_timeout_ms: int = Field(default=5000, ge=100)
 
+    # On SIGTERM, readiness turns false this long before the server stops accepting (load balancers
+    # notice it first); then requests in flight finish and the bus drains.
+    shutdown_delay_seconds: float = Field(default=5.0, ge=0, le=60)
+
     # Redelivery policy of every durable consumer (see shared/messaging.py).
     consumer_max_deliver: int = Field(default=5, ge=1, le=100)
     consumer_retry_delays_seconds: list[float] = Field(default=[1.0, 5.0, 30.0, 120.0])

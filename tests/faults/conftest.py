@@ -63,6 +63,8 @@ class FaultStack:
             time.sleep(0.1)
         self.postgres.stop()
         self.postgres.start()
+        new_pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        assert new_pid != pid, "PostgreSQL was not restarted"
 
     def restart_service(self, service: str, replica: int) -> None:
         self.replicas[service][replica].start()
@@ -86,6 +88,7 @@ def _environment(nats_port: int, ferret_port: int, sink_port: int) -> dict[str, 
         "HUB_MONGO_URL": f"mongodb://127.0.0.1:{ferret_port}",
         "HUB_MONGO_DATABASE": "hub",
         "HUB_SECRET_KEY": TEST_SECRET,
+        "HUB_SHUTDOWN_DELAY_SECONDS": "2",
         "HUB_INGEST_HOTEL_MAIL_DOMAIN": HOTEL_MAIL_DOMAIN,
         "HUB_INGEST_REPLY_DOMAIN": REPLY_DOMAIN,
         "HUB_INGEST_WEBHOOK_SECRET": WEBHOOK_SECRET,

@@ -14,6 +14,7 @@ and the DLQ, and the summary table is printed.
 import asyncio
 import json
 import random
+import signal
 import smtplib
 import time
 from collections import Counter
@@ -198,6 +199,19 @@ def faults(stack: FaultStack, ledger: Ledger, load_client: httpx.AsyncClient) ->
         await asyncio.to_thread(stack.restart_service, service, 0)
         return f"other replica served; restarted and ready in {time.monotonic() - started:.1f} s"
 
+    async def terminate(service: str) -> str:
+        process = stack.replicas[service][0]
+        assert process.popen is not None
+        process.popen.send_signal(signal.SIGTERM)
+        readiness = await load_client.get(f"{stack.url(service, 0)}/readyz")
+        code = await asyncio.to_thread(process.popen.wait, 60)
+        assert readiness.status_code == 503, "readiness goes false before the server stops"
+        # uvicorn re-raises the signal once it has shut down cleanly: "terminated by SIGTERM" is the clean end.
+        assert code in (0, -signal.SIGTERM), process.log_tail()
+        assert "Application shutdown complete" in process.log_tail(5), process.log_tail()
+        await asyncio.to_thread(stack.restart_service, service, 0)
+        return "readiness 503 at once, requests served 2 s more, bus drained, clean exit"
+
     async def restart_nats() -> str:
         started = time.monotonic()
         await asyncio.to_thread(stack.restart, stack.nats)
@@ -256,6 +270,8 @@ def faults(stack: FaultStack, ledger: Ledger, load_client: httpx.AsyncClient) ->
         (f"kill -9 {name} (1 of 2 replicas)", _bind(kill, name)) for name in stack.replicas
     ]
     steps += [
+        ("SIGTERM inbox (graceful shutdown)", _bind(terminate, "inbox")),
+        ("SIGTERM notify (graceful shutdown)", _bind(terminate, "notify")),
         ("NATS server restarted (file storage)", restart_nats),
         ("PostgreSQL restarted", restart_postgres),
         ("database paused (SIGSTOP) past the ack wait", pause_database),

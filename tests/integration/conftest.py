@@ -115,6 +115,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_MONGO_URL": f"mongodb://127.0.0.1:{ferret.port}",
         "HUB_MONGO_DATABASE": "hub",
         "HUB_SECRET_KEY": TEST_SECRET,
+        "HUB_SHUTDOWN_DELAY_SECONDS": "0.2",
         "HUB_INBOX_ATTACHMENT_MAX_BYTES": str(1024 * 1024),
         "HUB_INGEST_SMTP_PORT": str(servers.free_port()),
         "HUB_INGEST_HOTEL_MAIL_DOMAIN": HOTEL_MAIL_DOMAIN,
