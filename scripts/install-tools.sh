@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the hub needs to run and be tested on a fresh Debian machine, and skips what is there:
 # Python deps (uv, .venv), NATS server and FerretDB (built from the Go module proxy into .tools/bin),
-# PostgreSQL (FerretDB's backend), nginx (the gateway), Dovecot (IMAP) and spamd (SpamAssassin) from Debian. Safe to run again; a second run takes a second or two.
+# PostgreSQL (FerretDB's backend), nginx (the gateway), Dovecot (IMAP), spamd (SpamAssassin) and Chromium (browser tests) from Debian. Safe to run again; a second run takes a second or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +64,11 @@ fi
 if ! command -v nginx >/dev/null 2>&1; then
   log "installing nginx (gateway)"
   apt_install nginx-light || apt_install nginx
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing Chromium (the console's browser tests drive it headless through Playwright)"
+  apt_install chromium fonts-liberation
 fi
 
 if ! command -v promtool >/dev/null 2>&1; then
