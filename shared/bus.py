@@ -65,6 +65,8 @@ class Subjects:
     CONVERSATION_BRIEF = "hub.rpc.inbox.conversation_brief"
     SOLICITATION_EVENTS = "hub.events.solicitation.>"
     CONTACT_EVENTS = "hub.events.contact.>"
+    # Who is looking at what right now: core NATS only, outside every stream (nothing to keep or replay).
+    PRESENCE_ALL = "hub.presence.>"
 
     @staticmethod
     def inbound_guest(channel: Channel, location_id: str) -> str:
@@ -81,6 +83,10 @@ class Subjects:
     @staticmethod
     def chat_to_guest(session_id: str) -> str:
         return f"hub.chat.to_guest.{session_id}"
+
+    @staticmethod
+    def presence(location_id: str) -> str:
+        return f"hub.presence.conversation.{location_id}"
 
     @staticmethod
     def dlq(stream: str) -> str:
@@ -456,6 +462,19 @@ class ContactExportPage(BusMessage):
     next: str | None = None
 
 
+class ConversationViewing(BusMessage):
+    """An agent has a request open in the console (`hub.presence.conversation.{location}`, core NATS),
+    said again every few seconds while it stays open: other agents' consoles show a collision notice."""
+
+    type: Literal["conversation.viewing"] = "conversation.viewing"
+    conversation_id: str
+    location_id: LocationId
+    agent: dict[str, str]  # id, name, initials
+    tab: Annotated[str, StringConstraints(max_length=64)] = ""  # one console tab, so an agent's own tabs differ
+    answer: bool = False  # an answer to another agent's announcement (answers are not answered)
+    at: datetime = Field(default_factory=utcnow)
+
+
 class ChatToGuest(BusMessage):
     """Something for a guest's chat widget (`hub.chat.to_guest.{session}`, core NATS): an agent's
     message or the chat's closing. Whichever ingest replica holds the guest's socket pushes it."""
@@ -574,7 +593,14 @@ CHAT_TO_GUEST = Publication(
     stream=None,
     schema=ChatToGuest,
     producer="notify",
-    description="An agent's chat message or the chat's closing, pushed live to the guest's widget by ingest.",
+    description="An agent's chat message (or, from the inbox, the chat's end), pushed live to the guest's widget.",
+)
+CONVERSATION_VIEWING = Publication(
+    subject="hub.presence.conversation.{location}",
+    stream=None,
+    schema=ConversationViewing,
+    producer="inbox",
+    description="An agent has a request open in the console; other agents' live streams show a collision notice.",
 )
 RESOLVE_CONTACT = Publication(
     subject=Subjects.RESOLVE_CONTACT,

@@ -15,7 +15,7 @@ from nats.aio.msg import Msg
 
 from shared.attachments import Attachment, AttachmentStore
 from shared.auth import ActorDep
-from shared.bus import LOCATION_ID_PATTERN, Channel, Subjects
+from shared.bus import LOCATION_ID_PATTERN, Channel, ChatToGuest, ConversationViewing, Subjects
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
@@ -269,8 +269,14 @@ async def share(
 async def close_chat(
     conversation_id: ConversationId, body: schemas.CloseChat, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
-    """End a live chat, choosing what becomes of the request (closed by default)."""
-    return await _result(inbox, conversation_id, actor, actions.close_chat(body))
+    """End a live chat, choosing what becomes of the request (closed by default); the guest's widget says so."""
+    result = await _result(inbox, conversation_id, actor, actions.close_chat(body))
+    session = result["conversation"].get("chat_session_id")
+    if session and result["entries"]:
+        # Core NATS, like notify's chat pushes: whichever ingest replica holds the guest's socket tells it.
+        ending = ChatToGuest(key=f"entry:{result['entries'][0]['id']}", session_id=str(session), kind="closed")
+        await inbox.broker.publish(ending, Subjects.chat_to_guest(str(session)))
+    return result
 
 
 @router.post("/{conversation_id}/handover")
@@ -284,6 +290,22 @@ async def link_contact(
     conversation_id: ConversationId, body: schemas.LinkContact, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
     return await _result(inbox, conversation_id, actor, actions.link_contact(body))
+
+
+@router.post("/{conversation_id}/viewing", status_code=204)
+async def viewing(conversation_id: ConversationId, body: schemas.Viewing, inbox: InboxDep, actor: ActorDep) -> None:
+    """The console says, every few seconds, that the agent has this request open: the other agents who
+    have it open see a collision notice (live stream event `conversation.viewing`). Nothing is stored."""
+    document = await inbox.visible(conversation_id, actor)
+    location = str(document["location_id"])
+    presence = ConversationViewing(
+        conversation_id=conversation_id,
+        location_id=location,
+        agent={"id": actor.agent_id, "name": actor.name, "initials": actor.initials},
+        tab=body.tab,
+        answer=body.answer,
+    )
+    await inbox.broker.publish(presence, Subjects.presence(location))
 
 
 EntryId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
@@ -332,9 +354,12 @@ async def live_events(request: Request, runtime: RuntimeDep, actor: ActorDep) ->
             event = json.loads(msg.data)
             location = event.get("location_id") if isinstance(event, dict) else None
             if isinstance(location, str) and actor.can_see(location):
-                queue.put_nowait((msg.subject.removeprefix("hub.events."), msg.data.decode()))
+                is_presence = msg.subject.startswith("hub.presence.")
+                name = "conversation.viewing" if is_presence else msg.subject.removeprefix("hub.events.")
+                queue.put_nowait((name, msg.data.decode()))
 
     subscription = await runtime.broker.connection.subscribe(Subjects.EVENTS_ALL, cb=on_event)
+    presence = await runtime.broker.connection.subscribe(Subjects.PRESENCE_ALL, cb=on_event)
 
     async def stream() -> AsyncIterator[str]:
         try:
@@ -348,6 +373,7 @@ async def live_events(request: Request, runtime: RuntimeDep, actor: ActorDep) ->
                 yield f"event: {name}\ndata: {data}\n\n"
         finally:
             await subscription.unsubscribe()
+            await presence.unsubscribe()
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -150,6 +150,11 @@ class LinkContact(Strict):
     contact_id: Id
 
 
+class Viewing(Strict):
+    tab: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    answer: bool = Field(default=False, description="Answering another agent's notice (not answered again).")
+
+
 class Snoozed(BaseModel):
     until: datetime
 
