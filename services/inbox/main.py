@@ -3,8 +3,10 @@
 from fastapi import FastAPI
 
 from shared.bus import (
+    CHAT_TO_GUEST,
     CONVERSATION_CREATED,
     CONVERSATION_UPDATED,
+    CONVERSATION_VIEWING,
     ERASURE_APPLIED,
     LOCATION_CHANGED,
     MESSAGE_RECEIVED,
@@ -20,6 +22,8 @@ from . import handlers
 from .access_api import router as access_router
 from .api import events_router, router
 from .attachments_api import router as attachments_router
+from .console_api import router as console_router
+from .console_api import static_files
 from .directory_api import router as directory_router
 from .directory_repository import DIRECTORY_INDEXES
 from .repository import INDEXES
@@ -29,8 +33,10 @@ PUBLICATIONS = [
     CONVERSATION_CREATED,
     MESSAGE_RECEIVED,
     CONVERSATION_UPDATED,
+    CONVERSATION_VIEWING,
     OUTBOUND_EMAIL,
     OUTBOUND_CHAT,
+    CHAT_TO_GUEST,
     RESOLVE_CONTACT,
     ERASURE_APPLIED,
     LOCATION_CHANGED,
@@ -44,12 +50,13 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
     handlers.register(runtime, http)
     app = create_app(
         runtime,
-        [router, events_router, access_router, directory_router, attachments_router],
+        [router, events_router, access_router, directory_router, attachments_router, console_router],
         title="Hub inbox",
         background=[handlers.snooze_sweep(http), handlers.bootstrap_admin(http), handlers.count_gauges(http)],
         # An upload is the file plus the multipart envelope.
         body_limits=[("/api/v1/attachments", http.attachment_max_bytes + 64 * 1024)],
     )
+    app.mount("/console", static_files(), name="console")
     app.state.inbox_settings = http
     app.state.login_limiter = RateLimiter(http.login_per_minute, burst=int(http.login_per_minute))
     return app

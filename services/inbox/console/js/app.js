@@ -1,0 +1,177 @@
+// The console's entry point: sign-in, loading the directory, wiring the parts, live updates, keyboard.
+
+import { get, post, whenSignedOut } from "./api.js";
+import * as conversation from "./conversation.js";
+import { $, clear, h } from "./dom.js";
+import { pickLanguage, setLanguage, t, translatePage } from "./i18n.js";
+import * as inbox from "./inbox.js";
+import * as live from "./live.js";
+import * as profile from "./profile.js";
+import { on, state, toast } from "./store.js";
+
+async function boot() {
+  setLanguage(pickLanguage(null));
+  translatePage();
+  installLogin();
+  whenSignedOut(showLogin);
+  try {
+    const me = await get("/api/v1/agents/me", { quiet: true });
+    await start(me);
+  } catch {
+    showLogin();
+  }
+}
+
+function showLogin() {
+  live.stop();
+  $("#app").hidden = true;
+  $("#login").hidden = false;
+  $("#login-form input[name=email]").focus();
+  document.body.dataset.ready = "login";
+}
+
+function installLogin() {
+  const form = $("#login-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const error = $("#login-error");
+    error.hidden = true;
+    try {
+      await post("/api/v1/auth/login", { email: data.get("email"), password: data.get("password") }, { quiet: true });
+      form.reset();
+      await start(await get("/api/v1/agents/me"));
+    } catch (problem) {
+      error.textContent = problem.status === 401 ? t("login.failed") : problem.message;
+      error.hidden = false;
+    }
+  });
+  for (const button of document.querySelectorAll("[data-lang]")) {
+    button.addEventListener("click", () => switchLanguage(button.dataset.lang));
+  }
+}
+
+function switchLanguage(lang) {
+  localStorage.setItem("hub-console-language", lang);
+  setLanguage(lang);
+  translatePage();
+  $("#lang-select").value = lang;
+  if (state.me) {
+    inbox.renderTabs();
+    inbox.renderFilters();
+    inbox.renderList();
+    conversation.rerender();
+    profile.forget();
+    if (state.detail) profile.render(state.detail.conversation);
+    live.relabel();
+  }
+}
+
+let started = false;
+
+async function start(me) {
+  state.me = me;
+  setLanguage(pickLanguage(me.language));
+  translatePage();
+  $("#lang-select").value = document.documentElement.lang;
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  clear($("#me"), h("span.initials", { title: me.name }, me.initials), " ", me.name);
+  // The list first (what the agent came for); the directory fills names, filters and time zones.
+  const list = inbox.loadList();
+  inbox.renderTabs();
+  inbox.loadCounts();
+  const directory = loadDirectory();
+  if (!started) {
+    started = true;
+    wire();
+  }
+  live.start(onLiveEvent);
+  await list;
+  document.body.dataset.ready = "true";
+  performance.mark("console-interactive");
+  await directory;
+  inbox.renderFilters();
+  inbox.renderList();
+  const deepLink = /^\/conversations\/([A-Za-z0-9_-]+)$/.exec(location.pathname);
+  if (deepLink) conversation.open(deepLink[1]);
+}
+
+async function loadDirectory() {
+  const [locations, groups, agents, templates, settings] = await Promise.all([
+    get("/api/v1/locations"),
+    get("/api/v1/location-groups").catch(() => []),
+    get("/api/v1/agents").catch(() => []),
+    get("/api/v1/templates").catch(() => []),
+    get("/api/v1/settings").catch(() => ({ contact_reasons: [] })),
+  ]);
+  state.locations = new Map(locations.map((location) => [location.id, location]));
+  state.groups = groups;
+  state.agents = agents;
+  state.templates = templates;
+  state.settings = settings;
+}
+
+function wire() {
+  inbox.installFilters();
+  on("open", (id) => conversation.open(id));
+  on("opened", (current) => profile.render(current));
+  $("#lang-select").addEventListener("change", (event) => switchLanguage(event.target.value));
+  $("#help-button").addEventListener("click", () => $("#help").showModal());
+  $("#logout").addEventListener("click", async () => {
+    try { await post("/api/v1/auth/logout"); } catch { /* signed out anyway */ }
+    state.me = null;
+    state.openId = null;
+    showLogin();
+  });
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) inbox.refreshSoon(); });
+}
+
+function typing(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+function onKey(event) {
+  if (!state.me || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (document.querySelector("dialog[open]") || typing(event.target)) return;
+  const keys = {
+    j: () => inbox.move(1),
+    k: () => inbox.move(-1),
+    Enter: () => inbox.openSelected(),
+    r: () => conversation.focusComposer(),
+    e: () => conversation.closeRequest(),
+    "?": () => $("#help").showModal(),
+  };
+  const action = keys[event.key];
+  if (action) {
+    event.preventDefault();
+    action();
+  }
+}
+
+function visible(locationId) {
+  const { location, group } = state.filters;
+  if (location && locationId !== location) return false;
+  if (group) {
+    const found = state.groups.find((g) => g.id === group);
+    if (found && !(found.location_ids || []).includes(locationId)) return false;
+  }
+  return true;
+}
+
+function onLiveEvent(name, event) {
+  if (name === "signed_out") { showLogin(); return; }
+  if (name === "connected") { inbox.refreshSoon(); return; }
+  if (name === "conversation.viewing") { conversation.someoneViewing(event); return; }
+  if (!name.startsWith("conversation.")) return;
+  if (event.location_id && !visible(event.location_id)) return;
+  inbox.refreshSoon();
+  if (name === "conversation.created") toast(t("toast.new", { subject: event.subject || t("list.no_subject") }));
+  if (event.conversation_id === state.openId && event.actor_id !== state.me.id) conversation.reloadIfOpen(event.conversation_id);
+  else if (event.conversation_id === state.openId && ["delivery", "solicitation_reply"].includes(event.event)) {
+    conversation.reloadIfOpen(event.conversation_id);
+  }
+}
+
+boot();

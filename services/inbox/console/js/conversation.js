@@ -1,0 +1,465 @@
+// The centre: the open request with its whole history, the actions, and the composer.
+
+import { get, patch, post, put } from "./api.js";
+import * as actions from "./actions.js";
+import { $, clear, h } from "./dom.js";
+import { formatWhen, t } from "./i18n.js";
+import { markOpen, patchItem, refreshSoon } from "./inbox.js";
+import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
+
+const READ_AFTER_MS = 3000;  // the unread dot clears only after 3 s of viewing
+const VIEWING_EVERY_MS = 15000;
+const VIEWER_EXPIRES_MS = 40000;
+
+let readTimer = null;
+let viewingTimer = null;
+let loadSeq = 0;
+const viewers = new Map();  // agent id -> {agent, until}
+const openThreads = new Set();  // solicitation threads the agent unfolded
+let composer = null;
+
+export async function open(id) {
+  clearTimeout(readTimer);
+  clearInterval(viewingTimer);
+  viewers.clear();
+  state.openId = id;
+  markOpen();
+  if (location.pathname !== `/conversations/${id}`) history.replaceState(null, "", `/conversations/${id}`);
+  composer = buildComposer();
+  const loaded = await load(id);
+  if (!loaded || state.openId !== id) return;
+  emit("opened", state.detail.conversation);
+  if (state.detail.conversation.unread) {
+    readTimer = setTimeout(() => markRead(id), READ_AFTER_MS);
+  }
+  announce(false);
+  viewingTimer = setInterval(() => announce(false), VIEWING_EVERY_MS);
+}
+
+async function load(id) {
+  const mine = ++loadSeq;
+  try {
+    const detail = await get(`/api/v1/conversations/${encodeURIComponent(id)}?timeline_limit=200`);
+    let cursor = detail.next_timeline_cursor;
+    while (cursor) {  // long histories come in pages: the agent sees all of it
+      const more = await get(`/api/v1/conversations/${encodeURIComponent(id)}?timeline_limit=200&timeline_cursor=${encodeURIComponent(cursor)}`);
+      detail.timeline = detail.timeline.concat(more.timeline);
+      cursor = more.next_timeline_cursor;
+    }
+    if (mine !== loadSeq || state.openId !== id) return false;
+    state.detail = detail;
+    render();
+    return true;
+  } catch (error) {
+    if (mine === loadSeq) clear($("#conversation"), h("p.placeholder", {}, t("conversation.load_failed"), " ", error.message));
+    return false;
+  }
+}
+
+async function markRead(id) {
+  if (state.openId !== id || document.hidden) return;
+  try {
+    const result = await post(`/api/v1/conversations/${encodeURIComponent(id)}/read`);
+    applyResult(result);
+    refreshSoon();
+  } catch { /* the dot stays; the next opening tries again */ }
+}
+
+export function announce(answer) {
+  const id = state.openId;
+  if (!id) return;
+  post(`/api/v1/conversations/${encodeURIComponent(id)}/viewing`, { tab: state.tab, answer }).catch(() => {});
+}
+
+/** Another agent has a request open: show it on the one we have open, and tell them we are here. */
+export function someoneViewing(event) {
+  if (event.tab === state.tab || !event.agent || event.agent.id === state.me.id) return;
+  if (event.conversation_id !== state.openId) return;
+  const known = viewers.has(event.agent.id);
+  viewers.set(event.agent.id, { agent: event.agent, until: Date.now() + VIEWER_EXPIRES_MS });
+  renderNotice();
+  if (!event.answer && !known) announce(true);
+  setTimeout(renderNotice, VIEWER_EXPIRES_MS + 100);
+}
+
+function renderNotice() {
+  const notice = $("#collision");
+  if (!notice) return;
+  const now = Date.now();
+  for (const [id, viewer] of viewers) if (viewer.until < now) viewers.delete(id);
+  const names = [...viewers.values()].map((v) => `${v.agent.name} (${v.agent.initials})`).join(", ");
+  notice.hidden = !names;
+  notice.textContent = names ? `👀 ${t("conversation.viewing", { names })}` : "";
+}
+
+/** What an action answered ({conversation, entries}): shown at once, then the list catches up. */
+export function applyResult(result) {
+  if (!result || !result.conversation) return;
+  patchItem(result.conversation);
+  if (!state.detail || state.detail.conversation.id !== result.conversation.id) return;
+  state.detail.conversation = result.conversation;
+  const known = new Set(state.detail.timeline.map((entry) => entry.id));
+  for (const entry of result.entries || []) if (!known.has(entry.id)) state.detail.timeline.push(entry);
+  render();
+  emit("opened", result.conversation);
+}
+
+export function reloadIfOpen(conversationId) {
+  if (conversationId && conversationId === state.openId) load(conversationId);
+}
+
+export function rerender() {
+  if (state.detail) render();
+}
+
+function render() {
+  const { conversation, timeline } = state.detail;
+  const zone = hotelZone(conversation.location_id);
+  const centre = $("#conversation");
+  const scroller = centre.querySelector(".timeline");
+  const atBottom = !scroller || scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
+  clear(centre,
+    header(conversation, zone),
+    h("p.collision", { id: "collision", role: "status", hidden: true }),
+    actions.bar(conversation),
+    h("ol.timeline", { "aria-label": "Timeline" }, entries(timeline, conversation, zone)),
+    composer.element);
+  composer.update(conversation);
+  renderNotice();
+  const list = centre.querySelector(".timeline");
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function header(conversation, zone) {
+  const subject = h("h2.subject", { id: "subject" }, conversation.subject || t("list.no_subject"));
+  const edit = h("button.icon", { type: "button", title: t("conversation.edit_subject"),
+    "aria-label": t("conversation.edit_subject"), onclick: () => editSubject(conversation) }, "✎");
+  const meta = h("p.meta", {},
+    h("span.channel", {}, CHANNEL_ICONS[conversation.channel] || "", " ", t(`channel.${conversation.channel}`)),
+    h("span.hotel", {}, hotelName(conversation.location_id)),
+    h("span.status", { id: "status-badge", dataset: { status: conversation.status } }, t(`status.${conversation.status}`),
+      conversation.status === "on_hold" && conversation.snoozed_until
+        ? ` ${t("conversation.until", { time: formatWhen(conversation.snoozed_until, zone, { full: true }) })}` : ""),
+    h("span.priority", { dataset: { priority: conversation.priority } }, t(`priority.${conversation.priority || "low"}`)),
+    conversation.contact_reason ? h("span.reason", {}, reasonLabel(conversation.contact_reason)) : null,
+    conversation.alert ? h("span.alert", {}, "⚠ ", t("list.alert")) : null,
+    conversation.rating ? h("span.rating", {}, t("conversation.rating", { rating: conversation.rating })) : null,
+    (conversation.labels || []).map((label) => h("span.label", {}, label)));
+  return h("header.conversation-head", {}, h("div.subject-line", {}, subject, edit), meta);
+}
+
+export function reasonLabel(id) {
+  const reason = (state.settings.contact_reasons || []).find((r) => r.id === id);
+  if (!reason) return id;
+  return document.documentElement.lang === "fr" ? reason.label_fr : reason.label_en;
+}
+
+function editSubject(conversation) {
+  const line = $(".subject-line");
+  const input = h("input.subject-input", { value: conversation.subject || "", maxlength: 500,
+    "aria-label": t("conversation.edit_subject") });
+  const save = async () => {
+    try {
+      applyResult(await patch(`/api/v1/conversations/${conversation.id}`, { subject: input.value }));
+      refreshSoon();
+    } catch (error) {
+      toast(t("toast.error", { detail: error.message }), { error: true });
+    }
+  };
+  const form = h("form.subject-form", { onsubmit: (event) => { event.preventDefault(); save(); } },
+    input, h("button.primary", { type: "submit" }, t("conversation.save")),
+    h("button", { type: "button", onclick: () => render() }, t("conversation.cancel")));
+  input.addEventListener("keydown", (event) => { if (event.key === "Escape") render(); });
+  clear(line, form);
+  input.focus();
+  input.select();
+}
+
+// --- the timeline ------------------------------------------------------------------------------------
+
+function authorName(entry) {
+  const author = entry.author || {};
+  if (author.type === "guest") return author.name || author.email || t("entry.guest");
+  if (author.type === "agent") return author.name || "";
+  return t("entry.system");
+}
+
+function entries(timeline, conversation, zone) {
+  const items = [];
+  const threads = new Map();
+  for (const entry of timeline) {
+    if (entry.kind === "solicitation") {
+      if (!threads.has(entry.solicitation_id)) {
+        const thread = { id: entry.solicitation_id, recipient: entry.recipient, messages: [] };
+        threads.set(entry.solicitation_id, thread);
+        items.push(thread);
+      }
+      threads.get(entry.solicitation_id).messages.push(entry);
+    } else {
+      items.push(entry);
+    }
+  }
+  return items.map((item) => (item.messages ? solicitationThread(item, zone) : entryView(item, conversation, zone)));
+}
+
+function when(entry, zone) {
+  return h("time.when", { datetime: entry.at }, formatWhen(entry.at, zone, { full: true }));
+}
+
+function attachmentLinks(entry) {
+  const files = entry.attachments || [];
+  if (!files.length) return null;
+  return h("ul.files", {}, files.filter((file) => !file.content_id).map((file) =>
+    h("li", {}, h("a", { href: `/api/v1/attachments/${encodeURIComponent(file.id)}`, download: file.filename },
+      "📎 ", file.filename))));
+}
+
+function deliveryBadge(entry) {
+  const delivery = entry.delivery;
+  if (!delivery || !delivery.state) return null;
+  return h("span.delivery", { dataset: { state: delivery.state }, title: delivery.reason || "" },
+    t(`delivery.${delivery.state}`), delivery.state === "failed" && delivery.reason ? ` — ${delivery.reason}` : "");
+}
+
+function guestHtml(entry, conversation) {
+  if (!entry.html) return null;
+  const base = `/api/v1/conversations/${encodeURIComponent(conversation.id)}/entries/${encodeURIComponent(entry.id)}/html`;
+  // No allow-scripts, no allow-same-origin: the page is inert and cannot reach the console.
+  const frame = h("iframe.guest-html", { sandbox: "allow-popups allow-popups-to-escape-sandbox", src: base,
+    title: t("entry.html"), loading: "lazy", referrerpolicy: "no-referrer" });
+  const remote = (entry.html.match(/data-remote-src=/g) || []).length;
+  const button = remote ? h("button.small", { type: "button", onclick: () => {
+    frame.src = `${base}?remote_images=true`;
+    button.remove();
+  } }, t("entry.remote_images", { count: remote })) : null;
+  return h("details.html-version", {}, h("summary", {}, t("entry.html")), frame, button);
+}
+
+function entryView(entry, conversation, zone) {
+  const by = authorName(entry);
+  const base = { dataset: { kind: entry.kind, id: entry.id, direction: entry.direction || "" } };
+  switch (entry.kind) {
+    case "message": {
+      const inbound = entry.direction === "inbound";
+      return h(`li.entry.message.${inbound ? "inbound" : "outbound"}`, base,
+        h("div.entry-head", {}, h("strong", {}, inbound ? by : `${t("entry.reply")} — ${by}`),
+          entry.channel ? h("span.channel", { title: t(`channel.${entry.channel}`) }, CHANNEL_ICONS[entry.channel] || "") : null,
+          entry.rating ? h("span.rating", {}, "★".repeat(entry.rating), "☆".repeat(Math.max(0, 5 - entry.rating))) : null,
+          when(entry, zone), deliveryBadge(entry)),
+        entry.subject && inbound ? h("p.entry-subject", {}, entry.subject) : null,
+        h("p.text", {}, entry.text || ""),
+        attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
+    }
+    case "note":
+      return h("li.entry.note", base, h("div.entry-head", {}, h("strong", {}, "🔒 ", t("entry.note"), " — ", by), when(entry, zone)),
+        h("p.text", {}, entry.text || ""), attachmentLinks(entry));
+    case "status": {
+      const reason = entry.reason ? ` (${t(`entry.reason.${entry.reason}`)})` : "";
+      const until = entry.snoozed_until ? ` ${t("conversation.until", { time: formatWhen(entry.snoozed_until, zone, { full: true }) })}` : "";
+      return event(base, t("entry.status", { from: t(`status.${entry.from}`), to: t(`status.${entry.to}`) }) + until + reason, by, entry, zone);
+    }
+    case "assignment":
+      return event(base, entry.to ? t("entry.assigned", { name: entry.to.name }) : t("entry.unassigned"), by, entry, zone);
+    case "subject":
+      return event(base, t("entry.subject", { to: entry.to || "" }), by, entry, zone);
+    case "qualification": {
+      const parts = [];
+      if (entry.priority) parts.push(`${t("qualify.priority")}: ${t(`priority.${entry.priority}`)}`);
+      if (entry.contact_reason) parts.push(`${t("qualify.reason")}: ${reasonLabel(entry.contact_reason)}`);
+      return event(base, `${t("entry.qualification")} — ${parts.join(", ")}`, by, entry, zone);
+    }
+    case "labels":
+      return event(base, t("entry.labels", { labels: (entry.to || []).join(", ") || "—" }), by, entry, zone);
+    case "call":
+      return h("li.entry.call", base, h("div.entry-head", {},
+        h("strong", {}, "☎ ", t("entry.call", { outcome: t(`outcome.${entry.outcome}`) }),
+          entry.duration_seconds ? ` · ${Math.round(entry.duration_seconds / 60)} min` : ""), h("span.by", {}, by), when(entry, zone)),
+      entry.notes ? h("p.text", {}, entry.notes) : null);
+    case "reservation":
+      return h("li.entry.reservation", base, h("div.entry-head", {},
+        h("strong", {}, "🛎 ", t("entry.reservation", { kind: t(`kind.${entry.category}`), date: entry.date, party: entry.party_size })),
+        h("span.by", {}, by), when(entry, zone)),
+      entry.reference ? h("p.text", {}, `# ${entry.reference}`) : null, entry.notes ? h("p.text", {}, entry.notes) : null);
+    case "forward":
+    case "delegate":
+    case "share":
+      return h("li.entry.handover", base, h("div.entry-head", {},
+        h("strong", {}, "↪ ", t(`entry.${entry.kind}`, { to: (entry.to || []).join(", ") })), h("span.by", {}, by),
+        when(entry, zone), deliveryBadge(entry)), entry.note ? h("p.text", {}, entry.note) : null);
+    case "contact_link":
+      return event(base, t("entry.contact_link"), by, entry, zone);
+    default:
+      return event(base, entry.kind, by, entry, zone);
+  }
+}
+
+function event(base, text, by, entry, zone) {
+  return h("li.entry.event", base, h("span", {}, text), " ", h("span.by", {}, t("entry.by", { name: by })), " ", when(entry, zone));
+}
+
+function solicitationThread(thread, zone) {
+  const last = thread.messages[thread.messages.length - 1];
+  const details = h("details.solicitation", { open: openThreads.has(thread.id), dataset: { solicitation: thread.id } },
+    h("summary", {}, "📨 ", t("solicit.thread", { to: thread.recipient || "" }), h("span.count", {}, thread.messages.length)),
+    h("ol", {}, thread.messages.map((message) => h(`li.entry.solicitation-message.${message.direction}`, { dataset: { id: message.id } },
+      h("div.entry-head", {}, h("strong", {}, message.direction === "inbound" ? message.recipient : authorName(message)),
+        when(message, zone), deliveryBadge(message)),
+      message.subject ? h("p.entry-subject", {}, message.subject) : null,
+      h("p.text", {}, message.text || ""), attachmentLinks(message)))),
+    h("button.small", { type: "button", onclick: () => actions.answerSolicitation(thread.id, thread.recipient, last.subject) },
+      "↩ ", t("solicit.answer")));
+  details.addEventListener("toggle", () => {
+    if (details.open) openThreads.add(thread.id); else openThreads.delete(thread.id);
+  });
+  return h("li.entry.thread", {}, details);
+}
+
+// --- the composer ------------------------------------------------------------------------------------
+
+function buildComposer() {
+  let mode = "reply";
+  let attachments = [];
+  let conversation = null;
+  const channelLine = h("p.composer-channel", { id: "composer-channel" });
+  const text = h("textarea", { id: "composer-text", rows: 4, maxlength: 20000 });
+  const files = h("ul.chips");
+  const replyTab = h("button", { type: "button", role: "tab", dataset: { mode: "reply" }, onclick: () => setMode("reply") });
+  const noteTab = h("button", { type: "button", role: "tab", dataset: { mode: "note" }, onclick: () => setMode("note") });
+  const templatesButton = h("button.icon.pencil", { type: "button", onclick: () => pickTemplate() }, "✎");
+  const picker = h("div.templates", { hidden: true, role: "listbox" });
+  const fileInput = h("input", { type: "file", multiple: true, hidden: true, onchange: () => upload(fileInput.files) });
+  const attachButton = h("button.icon", { type: "button", onclick: () => fileInput.click() }, "📎");
+  const send = h("button.primary.send", { type: "submit" }, "➤");
+  const form = h("form.composer", { onsubmit: (event) => { event.preventDefault(); submit(); } },
+    h("div.composer-tabs", { role: "tablist" }, replyTab, noteTab), channelLine, picker, text, files,
+    h("div.composer-tools", {}, templatesButton, attachButton, fileInput, h("span.spacer"), send));
+  text.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      submit();
+    }
+  });
+
+  function labels() {
+    replyTab.textContent = t("composer.reply");
+    noteTab.textContent = `🔒 ${t("composer.note")}`;
+    templatesButton.title = t("composer.templates");
+    templatesButton.setAttribute("aria-label", t("composer.templates"));
+    attachButton.title = t("composer.attach");
+    attachButton.setAttribute("aria-label", t("composer.attach"));
+    send.title = t("common.send");
+    send.setAttribute("aria-label", t("common.send"));
+    text.placeholder = mode === "note" ? t("composer.note_placeholder") : t("composer.placeholder");
+  }
+
+  function setMode(next) {
+    mode = next;
+    form.dataset.mode = mode;
+    replyTab.setAttribute("aria-selected", mode === "reply" ? "true" : "false");
+    noteTab.setAttribute("aria-selected", mode === "note" ? "true" : "false");
+    update(conversation);
+    text.focus();
+  }
+
+  function update(current) {
+    conversation = current;
+    labels();
+    form.dataset.mode = mode;
+    replyTab.setAttribute("aria-selected", mode === "reply" ? "true" : "false");
+    noteTab.setAttribute("aria-selected", mode === "note" ? "true" : "false");
+    if (!conversation) return;
+    const email = (conversation.guest || {}).email;
+    const liveChat = conversation.channel === "chat" && conversation.chat_session_id && conversation.chat_open !== false;
+    let line = "";
+    if (mode === "note") line = `🔒 ${t("composer.note")}`;
+    else if (liveChat) line = `💬 ${t("composer.by_chat")}`;
+    else if (conversation.channel === "chat" && email) line = `✉ ${t("composer.chat_closed", { to: email })}`;
+    else if (email) line = `✉ ${t("composer.by_email", { to: email })}`;
+    else line = `⚠ ${t("composer.no_address")}`;
+    channelLine.textContent = line;
+    channelLine.dataset.channel = mode === "note" ? "note" : liveChat ? "chat" : "email";
+  }
+
+  async function pickTemplate() {
+    if (!picker.hidden) { picker.hidden = true; return; }
+    const lang = document.documentElement.lang;
+    const templates = [...state.templates].sort((a, b) => (a.language === lang ? -1 : 0) - (b.language === lang ? -1 : 0));
+    clear(picker, templates.length ? templates.map((template) => h("button.template", {
+      type: "button", role: "option", dataset: { template: template.id },
+      onclick: async () => {
+        picker.hidden = true;
+        try {
+          const rendered = await post(`/api/v1/templates/${encodeURIComponent(template.id)}/render`, { conversation_id: conversation.id });
+          text.value = text.value ? `${text.value}\n\n${rendered.body}` : rendered.body;
+          setMode("reply");
+          text.setSelectionRange(text.value.length, text.value.length);
+        } catch (error) {
+          toast(t("toast.error", { detail: error.message }), { error: true });
+        }
+      },
+    }, h("strong", {}, template.name), " ", h("span.lang", {}, template.language))) : h("p", {}, t("composer.no_templates")));
+    picker.hidden = false;
+    picker.querySelector("button")?.focus();
+  }
+
+  async function upload(selected) {
+    for (const file of selected) {
+      const data = new FormData();
+      data.append("file", file);
+      data.append("location", conversation.location_id);
+      try {
+        const stored = await post("/api/v1/attachments", data);
+        attachments.push(stored);
+      } catch (error) {
+        toast(t("toast.error", { detail: error.message }), { error: true });
+      }
+    }
+    fileInput.value = "";
+    renderFiles();
+  }
+
+  function renderFiles() {
+    clear(files, attachments.map((file) => h("li.chip", {}, "📎 ", file.filename, " ",
+      h("button.icon.small", { type: "button", title: t("composer.remove"), "aria-label": t("composer.remove"),
+        onclick: () => { attachments = attachments.filter((a) => a.id !== file.id); renderFiles(); } }, "×"))));
+  }
+
+  async function submit() {
+    const body = text.value.trim();
+    if (!body || !conversation || send.disabled) return;
+    send.disabled = true;
+    const path = `/api/v1/conversations/${encodeURIComponent(conversation.id)}/${mode === "note" ? "notes" : "messages"}`;
+    try {
+      const result = await post(path, { text: body, attachment_ids: attachments.map((a) => a.id) });
+      text.value = "";
+      attachments = [];
+      renderFiles();
+      applyResult(result);
+      refreshSoon();
+    } catch (error) {
+      toast(t("toast.error", { detail: error.message }), { error: true });
+    } finally {
+      send.disabled = false;
+    }
+  }
+
+  return {
+    element: form,
+    update,
+    focus(asMode) { if (asMode) setMode(asMode); text.focus(); },
+  };
+}
+
+export function focusComposer() {
+  if (composer && state.detail) composer.focus("reply");
+}
+
+export async function closeRequest() {
+  if (!state.detail) return;
+  try {
+    applyResult(await put(`/api/v1/conversations/${state.detail.conversation.id}/status`, { status: "closed" }));
+    refreshSoon();
+  } catch (error) {
+    toast(t("toast.error", { detail: error.message }), { error: true });
+  }
+}

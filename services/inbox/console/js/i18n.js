@@ -1,0 +1,256 @@
+// French and English: the agent's setting, else the browser's language; switchable at any time.
+// Dates are shown in the time zone of the request's hotel, whatever the agent's computer says.
+
+const MESSAGES = {
+  en: {
+    "app.name": "Hotel hub",
+    "login.email": "Email", "login.password": "Password", "login.submit": "Sign in",
+    "login.failed": "Wrong email or password.",
+    "top.language": "Language", "top.help": "Keyboard shortcuts (?)", "top.logout": "Sign out",
+    "live.connected": "Live", "live.connecting": "Connecting…", "live.offline": "Offline, retrying…",
+    "view.inbox": "Inbox", "view.open": "Open", "view.on_hold": "On hold", "view.closed": "Closed",
+    "view.spam": "Spam", "view.all": "All",
+    "bucket.on_hold": "On hold", "bucket.alerts": "Alerts", "bucket.new": "New",
+    "filters.search": "Search: guest, subject, text", "filters.label": "Label",
+    "filters.location": "All my hotels", "filters.group": "All groups", "filters.channel": "All channels",
+    "filters.assignee": "Anyone", "filters.me": "Assigned to me", "filters.nobody": "Unassigned",
+    "filters.someone": "Assigned",
+    "channel.email": "Email", "channel.form": "Web form", "channel.chat": "Chat", "channel.review": "Review",
+    "channel.phone": "Phone",
+    "list.empty": "No request here.", "list.more": "More", "list.unread": "Unread", "list.alert": "Alert",
+    "list.no_subject": "(no subject)", "list.unknown_guest": "Unknown guest",
+    "status.open": "Open", "status.on_hold": "On hold", "status.closed": "Closed", "status.spam": "Spam",
+    "priority.low": "Low", "priority.medium": "Medium", "priority.high": "High",
+    "conversation.none": "Select a request.", "conversation.until": "until {time}",
+    "conversation.edit_subject": "Edit the subject", "conversation.save": "Save", "conversation.cancel": "Cancel",
+    "conversation.viewing": "{names} also has this request open.",
+    "conversation.rating": "Rating {rating}/5", "conversation.load_failed": "This request could not be loaded.",
+    "action.assign": "Assign", "action.assign_me": "Assign to me", "action.unassign": "Unassign",
+    "action.status": "Status", "action.snooze": "Put on hold", "action.qualify": "Qualify",
+    "action.labels": "Labels", "action.spam": "Spam", "action.not_spam": "Not spam",
+    "action.forward": "Forward", "action.delegate": "Delegate to customer service", "action.share": "Share",
+    "action.call": "Call", "action.reservation": "Reservation", "action.close_chat": "End the chat",
+    "action.solicit": "Solicit", "action.close": "Close", "action.reopen": "Reopen", "action.more": "More",
+    "snooze.hour": "In 1 hour", "snooze.tomorrow": "Tomorrow 9:00", "snooze.monday": "Next Monday 9:00",
+    "snooze.until": "Until (hotel time)", "snooze.submit": "Put on hold",
+    "qualify.reason": "Contact reason", "qualify.priority": "Priority", "qualify.none": "—",
+    "labels.help": "Labels, separated by commas",
+    "forward.to": "Colleague's email", "share.to": "Emails, separated by commas", "handover.note": "Note",
+    "delegate.to": "The request goes to the customer-service address set for the chain.",
+    "call.dial": "Call {phone}", "call.outcome": "Outcome", "call.duration": "Duration (minutes)",
+    "call.notes": "Notes", "call.no_phone": "No phone number is known for this guest.",
+    "outcome.reached": "Reached", "outcome.no_answer": "No answer", "outcome.voicemail": "Voicemail",
+    "outcome.wrong_number": "Wrong number",
+    "reservation.kind": "Kind", "reservation.date": "Date", "reservation.party": "People",
+    "reservation.reference": "Reference", "reservation.notes": "Notes",
+    "kind.room": "Room", "kind.restaurant": "Restaurant", "kind.spa": "Spa", "kind.transfer": "Transfer",
+    "close_chat.status": "The request becomes", "close_chat.submit": "End the chat",
+    "solicit.to": "To", "solicit.subject": "Subject", "solicit.text": "Message", "solicit.attach": "Attachment",
+    "solicit.send": "Send", "solicit.answer": "Answer", "solicit.thread": "Solicitation to {to}",
+    "solicit.locked": "The recipient of a thread cannot change.",
+    "common.submit": "Save", "common.cancel": "Cancel", "common.close": "Close", "common.send": "Send",
+    "composer.reply": "Reply", "composer.note": "Internal note", "composer.templates": "Templates",
+    "composer.attach": "Attach files", "composer.placeholder": "Write your reply… (Ctrl+Enter sends)",
+    "composer.note_placeholder": "Write a note for your colleagues… (Ctrl+Enter adds it)",
+    "composer.by_email": "Reply by email to {to}", "composer.by_chat": "Reply in the live chat",
+    "composer.chat_closed": "The chat has ended: the reply goes by email to {to}",
+    "composer.no_address": "This guest left no email address: call them or add a note.",
+    "composer.no_templates": "No template.", "composer.sending": "Sending…", "composer.remove": "Remove",
+    "entry.guest": "Guest", "entry.system": "System", "entry.note": "Internal note",
+    "entry.reply": "Reply", "entry.status": "Status: {from} → {to}", "entry.assigned": "Assigned to {name}",
+    "entry.unassigned": "Unassigned", "entry.subject": "Subject changed to “{to}”",
+    "entry.qualification": "Qualified", "entry.labels": "Labels: {labels}", "entry.call": "Call: {outcome}",
+    "entry.reservation": "Reservation: {kind}, {date}, {party} people", "entry.forward": "Forwarded to {to}",
+    "entry.delegate": "Delegated to {to}", "entry.share": "Shared with {to}",
+    "entry.contact_link": "Linked to a contact", "entry.html": "Formatted version",
+    "entry.remote_images": "Load remote images ({count})", "entry.by": "by {name}",
+    "entry.reason.snooze_expired": "hold time passed", "entry.reason.guest_wrote": "the guest wrote",
+    "entry.reason.chat_closed": "chat ended", "entry.reason.handed_over": "handed over",
+    "delivery.pending": "Sending", "delivery.queued": "Queued", "delivery.sent": "Sent",
+    "delivery.failed": "Failed", "delivery.delivered": "Delivered",
+    "profile.guest": "Guest", "profile.contact": "Contact", "profile.attributes": "From headquarters",
+    "profile.others": "Other requests", "profile.no_contact": "Not linked to a contact.",
+    "profile.link": "Link to another contact", "profile.create": "Create a contact",
+    "profile.merge": "Merge another contact into this one", "profile.search": "Name, email or phone",
+    "profile.first_name": "First name", "profile.last_name": "Last name", "profile.email": "Email",
+    "profile.phone": "Phone", "profile.none": "None.", "profile.hotels": "Hotels",
+    "help.title": "Keyboard shortcuts", "help.jk": "Next / previous request", "help.enter": "Open the selected request",
+    "help.r": "Reply", "help.e": "Close the request", "help.send": "Send the reply or the note",
+    "help.help": "This help", "help.esc": "Close a window",
+    "toast.saved": "Done.", "toast.new": "New request: {subject}", "toast.error": "Not done: {detail}",
+  },
+  fr: {
+    "app.name": "Hotel hub",
+    "login.email": "E-mail", "login.password": "Mot de passe", "login.submit": "Se connecter",
+    "login.failed": "E-mail ou mot de passe incorrect.",
+    "top.language": "Langue", "top.help": "Raccourcis clavier (?)", "top.logout": "Se déconnecter",
+    "live.connected": "En direct", "live.connecting": "Connexion…", "live.offline": "Hors ligne, nouvelle tentative…",
+    "view.inbox": "Boîte de réception", "view.open": "Ouvertes", "view.on_hold": "En attente",
+    "view.closed": "Terminées", "view.spam": "Spam", "view.all": "Toutes",
+    "bucket.on_hold": "En attente", "bucket.alerts": "Alertes", "bucket.new": "Nouveaux messages",
+    "filters.search": "Rechercher : client, objet, texte", "filters.label": "Étiquette",
+    "filters.location": "Tous mes établissements", "filters.group": "Tous les groupes",
+    "filters.channel": "Tous les canaux", "filters.assignee": "Tout le monde", "filters.me": "Assignées à moi",
+    "filters.nobody": "Non assignées", "filters.someone": "Assignées",
+    "channel.email": "E-mail", "channel.form": "Formulaire", "channel.chat": "Chat", "channel.review": "Avis",
+    "channel.phone": "Téléphone",
+    "list.empty": "Aucune demande ici.", "list.more": "Plus", "list.unread": "Non lue", "list.alert": "Alerte",
+    "list.no_subject": "(sans objet)", "list.unknown_guest": "Client inconnu",
+    "status.open": "En cours", "status.on_hold": "En attente", "status.closed": "Clôturée", "status.spam": "Spam",
+    "priority.low": "Basse", "priority.medium": "Moyenne", "priority.high": "Haute",
+    "conversation.none": "Sélectionnez une demande.", "conversation.until": "jusqu’au {time}",
+    "conversation.edit_subject": "Modifier l’objet", "conversation.save": "Valider",
+    "conversation.cancel": "Annuler", "conversation.viewing": "{names} consulte aussi cette demande.",
+    "conversation.rating": "Note {rating}/5", "conversation.load_failed": "Cette demande n’a pas pu être chargée.",
+    "action.assign": "Assigner", "action.assign_me": "M’assigner", "action.unassign": "Désassigner",
+    "action.status": "Statut", "action.snooze": "Mettre en attente", "action.qualify": "Qualifier",
+    "action.labels": "Étiquettes", "action.spam": "Spam", "action.not_spam": "Pas un spam",
+    "action.forward": "Transférer", "action.delegate": "Déléguer au service client", "action.share": "Partager",
+    "action.call": "Appeler", "action.reservation": "Réservation", "action.close_chat": "Clôturer le chat",
+    "action.solicit": "Solliciter", "action.close": "Terminer", "action.reopen": "Rouvrir", "action.more": "Plus",
+    "snooze.hour": "Dans 1 heure", "snooze.tomorrow": "Demain 9:00", "snooze.monday": "Lundi prochain 9:00",
+    "snooze.until": "Jusqu’au (heure de l’hôtel)", "snooze.submit": "Mettre en attente",
+    "qualify.reason": "Motif de contact", "qualify.priority": "Priorité", "qualify.none": "—",
+    "labels.help": "Étiquettes, séparées par des virgules",
+    "forward.to": "E-mail du collaborateur", "share.to": "E-mails, séparés par des virgules",
+    "handover.note": "Note",
+    "delegate.to": "La demande part à l’adresse du service client paramétrée pour la chaîne.",
+    "call.dial": "Appeler le {phone}", "call.outcome": "Résultat", "call.duration": "Durée (minutes)",
+    "call.notes": "Notes", "call.no_phone": "Aucun numéro de téléphone connu pour ce client.",
+    "outcome.reached": "Joint", "outcome.no_answer": "Pas de réponse", "outcome.voicemail": "Messagerie",
+    "outcome.wrong_number": "Mauvais numéro",
+    "reservation.kind": "Type", "reservation.date": "Date", "reservation.party": "Personnes",
+    "reservation.reference": "Référence", "reservation.notes": "Notes",
+    "kind.room": "Chambre", "kind.restaurant": "Restaurant", "kind.spa": "Spa", "kind.transfer": "Transfert",
+    "close_chat.status": "La demande passe en", "close_chat.submit": "Clôturer le chat",
+    "solicit.to": "Destinataire", "solicit.subject": "Objet", "solicit.text": "Message",
+    "solicit.attach": "Pièce jointe", "solicit.send": "Envoyer", "solicit.answer": "Répondre",
+    "solicit.thread": "Sollicitation de {to}", "solicit.locked": "Le destinataire d’un fil ne change pas.",
+    "common.submit": "Valider", "common.cancel": "Annuler", "common.close": "Fermer", "common.send": "Envoyer",
+    "composer.reply": "Réponse", "composer.note": "Note interne", "composer.templates": "Modèles de réponse",
+    "composer.attach": "Joindre des fichiers",
+    "composer.placeholder": "Rédigez votre réponse… (Ctrl+Entrée pour envoyer)",
+    "composer.note_placeholder": "Une note pour vos collègues… (Ctrl+Entrée pour l’ajouter)",
+    "composer.by_email": "Réponse par e-mail à {to}", "composer.by_chat": "Réponse dans le chat en direct",
+    "composer.chat_closed": "Le chat est terminé : la réponse part par e-mail à {to}",
+    "composer.no_address": "Ce client n’a pas laissé d’e-mail : appelez-le ou ajoutez une note.",
+    "composer.no_templates": "Aucun modèle.", "composer.sending": "Envoi…", "composer.remove": "Retirer",
+    "entry.guest": "Client", "entry.system": "Système", "entry.note": "Note interne",
+    "entry.reply": "Réponse", "entry.status": "Statut : {from} → {to}", "entry.assigned": "Assignée à {name}",
+    "entry.unassigned": "Désassignée", "entry.subject": "Objet modifié : « {to} »",
+    "entry.qualification": "Qualifiée", "entry.labels": "Étiquettes : {labels}", "entry.call": "Appel : {outcome}",
+    "entry.reservation": "Réservation : {kind}, {date}, {party} personnes", "entry.forward": "Transférée à {to}",
+    "entry.delegate": "Déléguée à {to}", "entry.share": "Partagée avec {to}",
+    "entry.contact_link": "Rattachée à un contact", "entry.html": "Version mise en forme",
+    "entry.remote_images": "Charger les images distantes ({count})", "entry.by": "par {name}",
+    "entry.reason.snooze_expired": "fin de l’attente", "entry.reason.guest_wrote": "le client a écrit",
+    "entry.reason.chat_closed": "chat clôturé", "entry.reason.handed_over": "reprise par un agent",
+    "delivery.pending": "En cours d’envoi", "delivery.queued": "En file", "delivery.sent": "Envoyé",
+    "delivery.failed": "Échec", "delivery.delivered": "Remis",
+    "profile.guest": "Client", "profile.contact": "Contact", "profile.attributes": "Informations du siège",
+    "profile.others": "Autres demandes", "profile.no_contact": "Pas de contact rattaché.",
+    "profile.link": "Lier à un autre contact", "profile.create": "Créer un contact",
+    "profile.merge": "Fusionner un autre contact dans celui-ci", "profile.search": "Nom, e-mail ou téléphone",
+    "profile.first_name": "Prénom", "profile.last_name": "Nom", "profile.email": "E-mail",
+    "profile.phone": "Téléphone", "profile.none": "Aucune.", "profile.hotels": "Établissements",
+    "help.title": "Raccourcis clavier", "help.jk": "Demande suivante / précédente",
+    "help.enter": "Ouvrir la demande sélectionnée", "help.r": "Répondre", "help.e": "Terminer la demande",
+    "help.send": "Envoyer la réponse ou la note", "help.help": "Cette aide", "help.esc": "Fermer une fenêtre",
+    "toast.saved": "C’est fait.", "toast.new": "Nouvelle demande : {subject}", "toast.error": "Échec : {detail}",
+  },
+};
+
+let language = "en";
+
+export function pickLanguage(agentLanguage) {
+  const stored = localStorage.getItem("hub-console-language");
+  if (stored === "fr" || stored === "en") return stored;
+  if (agentLanguage === "fr" || agentLanguage === "en") return agentLanguage;
+  return (navigator.language || "en").toLowerCase().startsWith("fr") ? "fr" : "en";
+}
+
+export function setLanguage(lang) {
+  language = lang === "fr" ? "fr" : "en";
+  document.documentElement.lang = language;
+}
+
+export function currentLanguage() {
+  return language;
+}
+
+export function t(key, params = {}) {
+  const text = MESSAGES[language][key] ?? MESSAGES.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? ""));
+}
+
+/** Translate the static page: data-i18n (text), data-i18n-placeholder, data-i18n-title. */
+export function translatePage(root = document) {
+  for (const element of root.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+  for (const element of root.querySelectorAll("[data-i18n-placeholder]")) {
+    element.placeholder = t(element.dataset.i18nPlaceholder);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-title]")) {
+    element.title = t(element.dataset.i18nTitle);
+    element.setAttribute("aria-label", element.title);
+  }
+}
+
+const formats = new Map();
+function formatter(timeZone, options) {
+  const key = `${language}|${timeZone}|${JSON.stringify(options)}`;
+  if (!formats.has(key)) {
+    try {
+      formats.set(key, new Intl.DateTimeFormat(language === "fr" ? "fr-FR" : "en-GB", { timeZone, ...options }));
+    } catch {
+      formats.set(key, new Intl.DateTimeFormat(language === "fr" ? "fr-FR" : "en-GB", options));
+    }
+  }
+  return formats.get(key);
+}
+
+/** A date-time in the hotel's time zone: the time alone if it is today there, else day and time. */
+export function formatWhen(value, timeZone, { full = false } = {}) {
+  if (!value) return "";
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return "";
+  const day = formatter(timeZone, { year: "numeric", month: "2-digit", day: "2-digit" });
+  if (!full && day.format(date) === day.format(new Date())) {
+    return formatter(timeZone, { hour: "2-digit", minute: "2-digit" }).format(date);
+  }
+  return formatter(timeZone, { day: "numeric", month: "short", year: full ? "numeric" : undefined,
+    hour: "2-digit", minute: "2-digit" }).format(date);
+}
+
+/** The wall-clock parts of `date` in `timeZone`. */
+export function zonedParts(date, timeZone) {
+  const parts = {};
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", weekday: "short",
+  });
+  for (const part of format.formatToParts(date)) parts[part.type] = part.value;
+  return parts;
+}
+
+function offsetAt(utcMillis, timeZone) {
+  const p = zonedParts(new Date(utcMillis), timeZone);
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return asUtc - Math.floor(utcMillis / 1000) * 1000;
+}
+
+/** "2026-11-23T14:30[:05]" read as a wall-clock time in `timeZone` -> the instant (a Date). */
+export function fromZoned(local, timeZone) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(local || "");
+  if (!match) return null;
+  const [, y, mo, d, hh, mm, ss] = match;
+  const guess = Date.UTC(+y, +mo - 1, +d, +hh, +mm, +(ss || 0));
+  let instant = guess - offsetAt(guess, timeZone);
+  instant = guess - offsetAt(instant, timeZone);  // the offset on the day itself (DST changes)
+  return new Date(instant);
+}
+
+/** The instant as "YYYY-MM-DDTHH:MM:SS" wall-clock time in `timeZone` (for datetime-local inputs). */
+export function toZonedInput(date, timeZone) {
+  const p = zonedParts(date, timeZone);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+}

@@ -1,0 +1,199 @@
+// The left column: tabs and buckets with their counts, the filters, and the list of requests.
+
+import { get, query } from "./api.js";
+import { $, clear, debounce, h } from "./dom.js";
+import { formatWhen, t } from "./i18n.js";
+import { CHANNEL_ICONS, emit, hotelZone, state, toast } from "./store.js";
+
+const VIEWS = ["inbox", "open", "on_hold", "closed", "spam", "all"];
+const BUCKETS = ["on_hold", "alerts", "new"];
+const CHANNELS = ["email", "form", "chat", "review", "phone"];
+const PAGE = 30;
+
+let listRequest = 0;
+let countsRequest = 0;
+
+function listParams() {
+  const { view, bucket, location, group, channel, assignee, label, q } = state.filters;
+  return { view: bucket ? "inbox" : view, bucket, location, group, channel, assignee, label, q };
+}
+
+function countParams() {
+  const { location, group, channel, assignee, label, q } = state.filters;
+  return { location, group, channel, assignee, label, q };
+}
+
+export async function loadList({ append = false } = {}) {
+  const mine = ++listRequest;
+  const params = { ...listParams(), limit: PAGE };
+  if (append && state.nextCursor) params.cursor = state.nextCursor;
+  try {
+    const page = await get(`/api/v1/conversations${query(params)}`);
+    if (mine !== listRequest) return;
+    const keepId = state.items[state.selected]?.id;
+    state.items = append ? state.items.concat(page.items) : page.items;
+    state.nextCursor = page.next_cursor;
+    const again = keepId ? state.items.findIndex((item) => item.id === keepId) : -1;
+    state.selected = again >= 0 ? again : Math.min(Math.max(state.selected, 0), state.items.length - 1);
+    renderList();
+  } catch (error) {
+    if (mine === listRequest) toast(t("toast.error", { detail: error.message }), { error: true });
+  }
+}
+
+export async function loadCounts() {
+  const mine = ++countsRequest;
+  try {
+    const counts = await get(`/api/v1/conversations/counts${query(countParams())}`);
+    if (mine !== countsRequest) return;
+    state.counts = counts;
+    renderTabs();
+  } catch {
+    /* counts come back with the next refresh */
+  }
+}
+
+export const refreshSoon = debounce(() => {
+  loadList();
+  loadCounts();
+}, 250);
+
+export function renderTabs() {
+  const counts = state.counts || {};
+  const tabs = VIEWS.map((view) => {
+    const active = !state.filters.bucket && state.filters.view === view;
+    const count = view === "inbox" ? counts.awaiting : counts[view];
+    return h("button.tab", {
+      type: "button", role: "tab", "aria-selected": active ? "true" : "false", dataset: { view },
+      onclick: () => choose({ view, bucket: "" }),
+    }, t(`view.${view}`), count === undefined ? null : h("span.count", {}, count));
+  });
+  clear($("#tabs"), tabs);
+  const buckets = BUCKETS.map((bucket) => h("button.bucket", {
+    type: "button", "aria-pressed": state.filters.bucket === bucket ? "true" : "false", dataset: { bucket },
+    onclick: () => choose({ view: "inbox", bucket: state.filters.bucket === bucket ? "" : bucket }),
+  }, bucket === "alerts" ? "⚠ " : "", t(`bucket.${bucket}`),
+  h("span.count", {}, counts.buckets ? counts.buckets[bucket] ?? 0 : "")));
+  clear($("#buckets"), buckets);
+}
+
+function choose(changes) {
+  Object.assign(state.filters, changes);
+  state.selected = 0;
+  renderTabs();
+  loadList();
+  loadCounts();
+}
+
+function option(value, label, selected) {
+  return h("option", { value, selected: value === selected }, label);
+}
+
+export function renderFilters() {
+  const f = state.filters;
+  const hotels = [...state.locations.values()].sort((a, b) => a.name.localeCompare(b.name));
+  clear($("#filter-location"), option("", t("filters.location"), f.location),
+    hotels.map((hotel) => option(hotel.id, hotel.name, f.location)));
+  clear($("#filter-group"), option("", t("filters.group"), f.group),
+    state.groups.map((group) => option(group.id, group.name, f.group)));
+  clear($("#filter-channel"), option("", t("filters.channel"), f.channel),
+    CHANNELS.map((channel) => option(channel, t(`channel.${channel}`), f.channel)));
+  clear($("#filter-assignee"), option("", t("filters.assignee"), f.assignee),
+    option("me", t("filters.me"), f.assignee), option("nobody", t("filters.nobody"), f.assignee),
+    option("someone", t("filters.someone"), f.assignee),
+    state.agents.map((agent) => option(agent.id, agent.name, f.assignee)));
+  $("#filter-location").hidden = hotels.length < 2;
+  $("#filter-group").hidden = state.groups.length === 0;
+}
+
+export function installFilters() {
+  const form = $("#filters");
+  const apply = () => {
+    const data = new FormData(form);
+    choose({
+      location: data.get("location") || "", group: data.get("group") || "", channel: data.get("channel") || "",
+      assignee: data.get("assignee") || "", label: (data.get("label") || "").trim(), q: (data.get("q") || "").trim(),
+    });
+  };
+  form.addEventListener("change", apply);
+  form.addEventListener("input", debounce((event) => {
+    if (event.target.matches("input")) apply();
+  }, 300));
+  form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
+  $("#more").addEventListener("click", () => loadList({ append: true }));
+}
+
+function guestLabel(item) {
+  const guest = item.guest || {};
+  return guest.name || guest.email || guest.phone || t("list.unknown_guest");
+}
+
+function row(item, index) {
+  const zone = hotelZone(item.location_id);
+  const assignee = item.assignee;
+  return h("li.item", {
+    role: "option", id: `item-${item.id}`, "aria-selected": index === state.selected ? "true" : "false",
+    "aria-current": item.id === state.openId ? "true" : undefined,
+    dataset: { id: item.id, location: item.location_id, status: item.status, unread: item.unread ? "true" : "false" },
+    onclick: () => { state.selected = index; markSelected(); emit("open", item.id); },
+  },
+  h("span.dot", { title: t("list.unread"), "aria-label": item.unread ? t("list.unread") : undefined, hidden: !item.unread }),
+  h("span.channel", { title: t(`channel.${item.channel}`) }, CHANNEL_ICONS[item.channel] || "•"),
+  h("span.who", {}, guestLabel(item)),
+  h("time.when", { datetime: item.last_activity_at }, formatWhen(item.last_activity_at, zone)),
+  h("span.subject", {}, item.alert ? h("span.alert", { title: t("list.alert") }, "⚠ ") : null,
+    item.subject || t("list.no_subject")),
+  h("span.snippet", {}, item.snippet || ""),
+  h("span.tags", {},
+    item.status !== "open" ? h("span.status", { dataset: { status: item.status } }, t(`status.${item.status}`)) : null,
+    (item.labels || []).map((label) => h("span.label", {}, label)),
+    assignee ? h("span.initials", { title: assignee.name }, assignee.initials || "?") : null));
+}
+
+export function renderList() {
+  const list = $("#list");
+  if (!state.items.length) {
+    clear(list, h("li.empty", {}, t("list.empty")));
+  } else {
+    clear(list, state.items.map(row));
+  }
+  $("#more").hidden = !state.nextCursor;
+  const labels = new Set(state.items.flatMap((item) => item.labels || []));
+  clear($("#known-labels"), [...labels].map((label) => h("option", { value: label })));
+}
+
+function markSelected() {
+  for (const element of document.querySelectorAll("#list .item")) {
+    const index = state.items.findIndex((item) => item.id === element.dataset.id);
+    const selected = index === state.selected;
+    element.setAttribute("aria-selected", selected ? "true" : "false");
+    if (selected) element.scrollIntoView({ block: "nearest" });
+  }
+}
+
+export function move(step) {
+  if (!state.items.length) return;
+  state.selected = Math.min(Math.max(state.selected + step, 0), state.items.length - 1);
+  markSelected();
+}
+
+export function openSelected() {
+  const item = state.items[state.selected];
+  if (item) emit("open", item.id);
+}
+
+/** Change one row in place (the open request read, assigned…) without reloading the list. */
+export function patchItem(conversation) {
+  const index = state.items.findIndex((item) => item.id === conversation.id);
+  if (index < 0) return;
+  state.items[index] = { ...state.items[index], ...conversation };
+  const element = document.getElementById(`item-${conversation.id}`);
+  if (element) element.replaceWith(row(state.items[index], index));
+}
+
+export function markOpen() {
+  for (const element of document.querySelectorAll("#list .item")) {
+    if (element.dataset.id === state.openId) element.setAttribute("aria-current", "true");
+    else element.removeAttribute("aria-current");
+  }
+}
