@@ -68,7 +68,7 @@ fi
 
 if ! command -v chromium >/dev/null 2>&1; then
   log "installing Chromium (the console's browser tests drive it headless through Playwright)"
-  apt_install chromium fonts-liberation
+  apt_install chromium fonts-liberation fonts-noto-color-emoji
 fi
 
 if ! command -v promtool >/dev/null 2>&1; then
