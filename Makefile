@@ -1,5 +1,5 @@
 # One obvious command per task. `make up` runs the hub locally; `make test` runs every test.
-.PHONY: up test tools lint typecheck deploy-check unit integration clean
+.PHONY: up test tools lint typecheck deploy-check unit integration backup restore clean
 
 up:
 	bash scripts/up.sh
@@ -29,6 +29,15 @@ unit: tools
 
 integration: tools
 	.venv/bin/python -m pytest -q tests/integration
+
+# The database of HUB_MONGO_URL / HUB_MONGO_DATABASE, through the driver (scripts/backup.py).
+backup:
+	@test -n "$(DIR)" || { echo "usage: make backup DIR=backups/<name>"; exit 2; }
+	.venv/bin/python -m scripts.backup dump "$(DIR)"
+
+restore:
+	@test -n "$(DIR)" || { echo "usage: make restore DIR=backups/<name> [DROP=1]"; exit 2; }
+	.venv/bin/python -m scripts.backup restore "$(DIR)" $(if $(DROP),--drop)
 
 clean:
 	rm -rf .run

@@ -10,7 +10,7 @@ Who publishes what, and who consumes it:
 | hub.events.{aggregate}.{event}               | EVENTS   | every service   | projections, live UI        |
 | hub.events.contact.{merged,erased}           | EVENTS   | contacts        | inbox (`inbox-contacts`)    |
 | hub.events.> (conversation, location, ...)   | EVENTS   | every service   | contacts (`contacts-events`)|
-| hub.dlq.{stream}                             | DLQ      | any consumer    | operators (`hub dlq` CLI)   |
+| hub.dlq.{stream}                             | DLQ      | any consumer    | operators (scripts/dlq.py)  |
 | hub.rpc.contacts.resolve (request/reply)     | -        | inbox           | contacts                    |
 | hub.rpc.inbox.contact_export (request/reply) | -        | contacts        | inbox                       |
 | hub.rpc.inbox.conversation_brief (req/reply) | -        | solicit         | inbox                       |
