@@ -78,7 +78,7 @@ class Replayed:
     ack: PubAck
 
 
-def _entry(seq: int, stored_at: datetime | None, data: bytes) -> Entry:
+def parse_entry(seq: int, stored_at: datetime | None, data: bytes) -> Entry:
     try:
         return Entry(seq, stored_at, data, DeadLetter.model_validate_json(data))
     except ValidationError as exc:
@@ -101,7 +101,7 @@ async def read_entry(js: JetStreamContext, seq: int) -> Entry:
         raw = await js.get_msg(DLQ.name, seq)
     except NotFoundError:
         raise DlqError(f"there is no DLQ entry {seq} (already replayed or purged?); `list` shows the entries") from None
-    return _entry(seq, raw.time, raw.data or b"")
+    return parse_entry(seq, raw.time, raw.data or b"")
 
 
 async def read_entries(
@@ -124,7 +124,7 @@ async def read_entries(
             return
         if raw.seq is None or raw.seq > last:
             return
-        entry = _entry(raw.seq, raw.time, raw.data or b"")
+        entry = parse_entry(raw.seq, raw.time, raw.data or b"")
         if subject is None or (entry.letter is not None and subject_matches(subject, entry.letter.subject)):
             yield entry
         seq = raw.seq + 1
