@@ -68,6 +68,7 @@ function switchLanguage(lang) {
 }
 
 let started = false;
+let liveSince = 0;
 
 async function start(me) {
   state.me = me;
@@ -80,16 +81,18 @@ async function start(me) {
   // The list first (what the agent came for); the directory fills names, filters and time zones.
   const list = inbox.loadList();
   inbox.renderTabs();
-  inbox.loadCounts();
   const directory = loadDirectory();
   if (!started) {
     started = true;
     wire();
   }
-  live.start(onLiveEvent);
   await list;
   document.body.dataset.ready = "true";
   performance.mark("console-interactive");
+  // Counts read every request of the hotels (FerretDB groups them itself): after the list, not against it.
+  inbox.loadCounts();
+  liveSince = Date.now();
+  live.start(onLiveEvent);
   await directory;
   inbox.renderFilters();
   inbox.renderList();
@@ -162,7 +165,11 @@ function visible(locationId) {
 
 function onLiveEvent(name, event) {
   if (name === "signed_out") { showLogin(); return; }
-  if (name === "connected") { inbox.refreshSoon(); return; }
+  if (name === "connected") {
+    // After a drop, catch up on what happened meanwhile (the first connection follows a fresh load).
+    if (Date.now() - liveSince > 5000) inbox.refreshSoon();
+    return;
+  }
   if (name === "conversation.viewing") { conversation.someoneViewing(event); return; }
   if (!name.startsWith("conversation.")) return;
   if (event.location_id && !visible(event.location_id)) return;
