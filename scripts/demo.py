@@ -61,7 +61,7 @@ def main() -> None:
             print(f"  GIN indexes not added ({exc!r}); the hub runs, its look-ups are slower", flush=True)
     logins = "\n".join(f"      {a['role']:<8} {a['email']:<20} {PASSWORD}" for a in AGENTS)
     print(
-        f"\n  demo chain loaded, {len(FORMS)} guest requests sent. Sign in with:\n"
+        f"\n  demo chain loaded, {len(FORMS)} guest requests sent. Open the console at {GATEWAY}/ and sign in with:\n"
         f"      admin    {ADMIN[0]:<20} {ADMIN[1]}\n{logins}\n",
         flush=True,
     )

@@ -15,6 +15,7 @@ export HUB_NOTIFY_SMTP_PORT="${HUB_NOTIFY_SMTP_PORT:-2526}"
 cat <<MSG
 
   Hotel hub starting (Ctrl+C stops everything); the demo chain's logins are printed once it is up.
+    console   http://127.0.0.1:${HUB_GATEWAY_PORT:-8080}/   (the agents' console; demo logins below)
     gateway   http://127.0.0.1:${HUB_GATEWAY_PORT:-8080}   (API under /api/v1, public ingest under /ingest)
     chat      http://127.0.0.1:${HUB_GATEWAY_PORT:-8080}/ingest/demo/paris-opera   (a hotel page with the widget)
     email     SMTP 127.0.0.1:2525, to <hotel id>@hotels.localhost; outbound mail is printed by \`mail\` (:2526)
