@@ -1,5 +1,5 @@
 # One obvious command per task. `make up` runs the hub locally; `make test` runs every test.
-.PHONY: up test tools lint typecheck deploy-check unit integration backup restore clean
+.PHONY: up test tools lint typecheck deploy-check unit integration browser backup restore clean
 
 up:
 	bash scripts/up.sh
@@ -29,6 +29,9 @@ unit: tools
 
 integration: tools
 	.venv/bin/python -m pytest -q tests/integration
+
+browser: tools
+	.venv/bin/python -m pytest -q tests/browser
 
 # The database of HUB_MONGO_URL / HUB_MONGO_DATABASE, through the driver (scripts/backup.py).
 backup:

@@ -66,7 +66,7 @@ if ! command -v nginx >/dev/null 2>&1; then
   apt_install nginx-light || apt_install nginx
 fi
 
-if ! command -v chromium >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/noto ]; then
   log "installing Chromium (the console's browser tests drive it headless through Playwright)"
   apt_install chromium fonts-liberation fonts-noto-color-emoji
 fi
