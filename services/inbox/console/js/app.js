@@ -14,6 +14,7 @@ async function boot() {
   translatePage();
   installLogin();
   whenSignedOut(showLogin);
+  inbox.prefetch();
   try {
     const me = await get("/api/v1/agents/me", { quiet: true });
     await start(me);

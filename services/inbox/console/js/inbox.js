@@ -23,12 +23,21 @@ function countParams() {
   return { location, group, channel, assignee, label, q };
 }
 
+let prefetched = null;
+
+/** Ask for the first page at once, while the page still checks who is signed in (a 401 is ignored). */
+export function prefetch() {
+  prefetched = get(`/api/v1/conversations${query({ ...listParams(), limit: PAGE })}`, { quiet: true }).catch(() => null);
+}
+
 export async function loadList({ append = false } = {}) {
   const mine = ++listRequest;
   const params = { ...listParams(), limit: PAGE };
   if (append && state.nextCursor) params.cursor = state.nextCursor;
+  const early = append ? null : prefetched;
+  prefetched = null;
   try {
-    const page = await get(`/api/v1/conversations${query(params)}`);
+    const page = (early && (await early)) || (await get(`/api/v1/conversations${query(params)}`));
     if (mine !== listRequest) return;
     const keepId = state.items[state.selected]?.id;
     state.items = append ? state.items.concat(page.items) : page.items;
