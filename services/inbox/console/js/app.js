@@ -1,6 +1,6 @@
 // The console's entry point: sign-in, loading the directory, wiring the parts, live updates, keyboard.
 
-import { get, post, whenSignedOut } from "./api.js";
+import { get, patch, post, whenSignedOut } from "./api.js";
 import * as conversation from "./conversation.js";
 import { $, clear, h } from "./dom.js";
 import { pickLanguage, setLanguage, t, translatePage } from "./i18n.js";
@@ -58,6 +58,11 @@ function switchLanguage(lang) {
   translatePage();
   $("#lang-select").value = lang;
   if (state.me) {
+    // The agent's setting too, so the console opens in this language on any computer.
+    if (state.me.language !== lang) {
+      patch(`/api/v1/agents/${encodeURIComponent(state.me.id)}`, { language: lang }).catch(() => {});
+      state.me.language = lang;
+    }
     inbox.renderTabs();
     inbox.renderFilters();
     inbox.renderList();
