@@ -1,5 +1,7 @@
 """Bus handlers of contacts: the resolve request/reply used by the inbox, and the event projections."""
 
+import asyncio
+import logging
 from typing import Any
 
 from shared.bus import CONTACTS_EVENTS, ContactResolved, ResolveContact, Subjects
@@ -8,6 +10,8 @@ from shared.runtime import Runtime
 
 from . import history, service
 from .repository import ContactRepository
+
+log = logging.getLogger(__name__)
 
 
 def register(runtime: Runtime) -> None:
@@ -19,3 +23,17 @@ def register(runtime: Runtime) -> None:
     @durable_subscriber(runtime.broker, CONTACTS_EVENTS, runtime.policy)
     async def on_event(event: dict[str, Any]) -> None:
         await history.project(ContactRepository(runtime.db), event)
+
+
+async def migrate_search_index(runtime: Runtime) -> None:
+    """Background task: rebuild the search entries once if their key shape changed (see `migrate_search`)."""
+    while True:
+        try:
+            rebuilt = await service.migrate_search(ContactRepository(runtime.db))
+        except Exception as exc:  # noqa: BLE001 - the database is away: try again later
+            log.warning("search entries not rebuilt yet: %r", exc)
+            await asyncio.sleep(30)
+            continue
+        if rebuilt:
+            log.info("search entries rebuilt", extra={"contacts": rebuilt})
+        return

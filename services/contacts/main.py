@@ -20,7 +20,12 @@ def build_app(settings: HubSettings | None = None, http: ContactsSettings | None
     handlers.register(runtime)
     imports = "/api/v1/contacts/imports"
     app = create_app(
-        runtime, [router], title="Hub contacts", body_limits=[(imports, http.import_max_bytes)], streamed=[imports]
+        runtime,
+        [router],
+        title="Hub contacts",
+        background=[handlers.migrate_search_index],
+        body_limits=[(imports, http.import_max_bytes)],
+        streamed=[imports],
     )
     app.state.contacts_settings = http
     return app

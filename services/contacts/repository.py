@@ -40,6 +40,7 @@ class ContactRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.contacts = db["contacts"]
         self.search_index = db["contact_search"]
+        self.search_meta = db["contact_search_meta"]
         self.identities = db["contact_identities"]
         self.history = db["contact_history"]
         self.regions = db["location_regions"]
@@ -119,6 +120,17 @@ class ContactRepository:
         async for stale in self.search_index.find({"contact_id": contact_id}, {"_id": 1}):
             if stale["_id"] not in current:
                 await self.search_index.delete_one({"_id": stale["_id"]})
+
+    async def search_version(self) -> int | None:
+        marker = await self.search_meta.find_one({"_id": "version"})
+        return int(marker["v"]) if marker else None
+
+    async def set_search_version(self, version: int) -> None:
+        await self.search_meta.replace_one({"_id": "version"}, {"_id": "version", "v": version}, upsert=True)
+
+    async def contacts_page(self, after: str | None, limit: int) -> list[Document]:
+        query: Document = {"_id": {"$gt": after}} if after else {}
+        return [doc async for doc in self.contacts.find(query).sort("_id", 1).limit(limit)]
 
     async def unindex_search(self, contact_id: str) -> None:
         await self.search_index.delete_many({"contact_id": contact_id})

@@ -1,9 +1,12 @@
 """The contacts API: search as you type, create, read, edit, scoped to the agent's hotels."""
 
+import asyncio
+
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
-from tests.integration.conftest import Stack, agent_headers
+from tests.integration.conftest import ADMIN, Stack, agent_headers
 from tests.integration.inbox_helpers import publish_inbound
 from tests.support.polling import eventually
 
@@ -60,3 +63,29 @@ async def test_guests_resolved_from_messages_are_searchable(
         lambda r: len(r.json()["items"]) == 1,
     )
     assert found.json()["items"][0]["emails"] == [f"hugo.{location}@example.com"]
+
+
+async def test_an_older_search_index_is_rebuilt_at_start(
+    stack: Stack, http: httpx.AsyncClient, mongo: AsyncMongoClient[dict[str, object]], location: str
+) -> None:
+    """Words of different lengths live in different bucket counts; a key shape change rebuilds the entries."""
+    base = f"{stack.url('contacts')}/api/v1/contacts"
+    body = {"location_id": location, "first_name": "Anaïs", "last_name": f"Quintessence{location[-4:]}"}
+    created = await http.post(base, json=body, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    contact_id = created.json()["id"]
+    chain_wide = {"q": f"anais quintessence{location[-4:]}"}
+    assert [c["id"] for c in (await http.get(base, params=chain_wide, headers=ADMIN)).json()["items"]] == [contact_id]
+
+    # As if the entries had been made by an older version: gone, and the version marker with them.
+    await mongo["hub"]["contact_search"].delete_many({"contact_id": contact_id})
+    await mongo["hub"]["contact_search_meta"].delete_many({})
+    assert (await http.get(base, params=chain_wide, headers=ADMIN)).json()["items"] == []
+    stack.services["contacts"].stop()
+    await asyncio.to_thread(stack.restart, "contacts")
+    await eventually(
+        lambda: http.get(base, params=chain_wide, headers=ADMIN),
+        lambda r: [c["id"] for c in r.json()["items"]] == [contact_id],
+    )
+    hotel = await http.get(base, params={"q": "anais"}, headers=agent_headers([location]))
+    assert contact_id in [c["id"] for c in hotel.json()["items"]]
