@@ -45,6 +45,7 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "contacts",
         "contact_identities",
         "contact_search",
+        "contact_search_meta",
         "contact_history",
         "contact_erasures",
         "contact_imports",
