@@ -66,6 +66,7 @@ def decode_multipart(request: Request, body: bytes) -> tuple[dict[str, Any], lis
             fields[name] = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise Problem(400, "Bad encoding", f"The form field {name!r} is not valid UTF-8.") from exc
+    refuse_nul(nul_fields(fields) + [file.field for file in files if "\x00" in file.filename])
     return fields, files
 
 
@@ -85,15 +86,46 @@ def decode_json_or_form(request: Request, body: bytes) -> dict[str, Any]:
             ) from exc
         if not isinstance(data, dict):
             raise Problem(400, "Malformed JSON", "The body must be a JSON object.")
+        refuse_nul(nul_fields(data))
         return data
     if kind == "application/x-www-form-urlencoded":
         try:
             pairs = parse_qsl(text, keep_blank_values=False, strict_parsing=False, errors="strict")
         except (UnicodeDecodeError, ValueError) as exc:
             raise Problem(400, "Bad encoding", "The form fields are not valid UTF-8.") from exc
+        refuse_nul(nul_fields(dict(pairs)))
         return dict(pairs)
     raise Problem(
         415,
         "Unsupported media type",
         f"Content-Type {kind or '(none)'} is not accepted; send application/json or application/x-www-form-urlencoded.",
     )
+
+
+NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
+
+
+def nul_fields(value: object, field: str = "") -> list[str]:
+    """The fields of decoded JSON or form fields (named as in a 422, `a.0.b`) whose text holds a NUL
+    character: the database cannot store one (FerretDB on PostgreSQL refuses it), so it is refused first."""
+    if isinstance(value, str):
+        return [field or "body"] if "\x00" in value else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        if any("\x00" in str(key) for key in value):
+            found.append(field or "body")
+        items: list[tuple[object, object]] = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return []
+    for key, item in items:
+        found += nul_fields(item, f"{field}.{key}" if field else str(key))
+    return found
+
+
+def refuse_nul(fields: list[str]) -> None:
+    if fields:
+        errors = [{"field": field, "message": NUL_MESSAGE} for field in fields]
+        detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
+        raise Problem(422, "Invalid request", detail, errors=errors)

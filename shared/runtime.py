@@ -6,6 +6,7 @@ creates the indexes, starts the subscribers, and drains them on shutdown.
 """
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -22,9 +23,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import HTTPConnection
 
 from shared.bus import Publication
 from shared.db import Document, IndexSpec, ensure_indexes, make_client, ping
+from shared.http import media_type, nul_fields, refuse_nul
 from shared.logging import configure_logging
 from shared.messaging import RetryPolicy, connect_and_start, make_broker, observe_bus, register_publications
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -190,6 +193,27 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+async def refuse_nul_characters(connection: HTTPConnection) -> None:
+    """Every route's first dependency: a NUL character in a path or query parameter or in a JSON body is a 422
+    naming the field, before a route queries or stores it (which the database would answer with an error).
+    A JSON body over the default cap is left to its route, which reads it with a limit of its own."""
+    found = [f"path.{name}" for name, value in connection.path_params.items() if "\x00" in str(value)]
+    found += [f"query.{name}" for name, value in connection.query_params.multi_items() if "\x00" in name + value]
+    declared = connection.headers.get("content-length", "")
+    if (
+        isinstance(connection, Request)
+        and media_type(connection) == "application/json"
+        and declared.isdigit()
+        and int(declared) <= DEFAULT_MAX_BODY_BYTES
+    ):
+        try:
+            body = json.loads(await connection.body())
+        except ValueError:  # not JSON, or not UTF-8: the route's own decoding says so
+            body = None
+        found += nul_fields(body)
+    refuse_nul(found)
+
+
 class BodyLimit:
     """Refuse a body larger than its path's limit before any route reads it: 413 when the declared
     Content-Length is over, 411 when there is none, except on paths whose routes read the stream with a
@@ -270,7 +294,7 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.stop()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(refuse_nul_characters)])
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestMetrics, service=runtime.service)

@@ -17,7 +17,15 @@ from shared import signatures
 from shared.attachments import AttachmentStore
 from shared.auth import Actor, Scope, agent_or_scope
 from shared.bus import Channel, ChatToGuest, Guest, Subjects, is_location_id
-from shared.http import UploadedFile, decode_json_or_form, decode_multipart, media_type, read_body
+from shared.http import (
+    NUL_MESSAGE,
+    UploadedFile,
+    decode_json_or_form,
+    decode_multipart,
+    media_type,
+    nul_fields,
+    read_body,
+)
 from shared.messaging import PublishFailedError
 from shared.problems import Problem
 from shared.ratelimit import RateLimiter
@@ -330,6 +338,9 @@ async def _chat_frame(
         kind = frame["type"]
     except (ValueError, TypeError, KeyError):
         await websocket.send_json({"type": "error", "message": "Frames are JSON objects with a type."})
+        return
+    if nul_fields(frame):  # it could not be stored: the socket would fail, and the guest's chat with it
+        await websocket.send_json({"type": "error", "id": frame.get("id"), "message": NUL_MESSAGE})
         return
     if kind == "message":
         client_id, text = frame.get("id"), frame.get("text")

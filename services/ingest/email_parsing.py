@@ -23,7 +23,7 @@ _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-_MESSAGE_ID = re.compile(r"<([^<>\s]{1,900})>")
+_MESSAGE_ID = re.compile(r"<([^<>\s\x00]{1,900})>")
 _TAG = re.compile(r"<[^>]+>")
 _AUTO_SUBJECT = re.compile(
     r"^(auto(matic)?[ -]?(reply|response)|out of (the )?office|absence|r[ée]ponse automatique)", re.IGNORECASE
@@ -145,13 +145,19 @@ def _automatic(message: EmailMessage) -> str | None:
     return None
 
 
+def _no_nul(text: str) -> str:
+    """Text without its NUL characters: the database cannot store them, and a mail is kept without them
+    rather than refused (its sender is a mail server, not the guest)."""
+    return text.replace("\x00", "")
+
+
 def _text_of(part: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, ValueError, AssertionError):
         payload = part.get_payload(decode=True)
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload or "")
-    return content if isinstance(content, str) else content.decode("utf-8", errors="replace")
+    return _no_nul(content if isinstance(content, str) else content.decode("utf-8", errors="replace"))
 
 
 def parse(raw: bytes) -> ParsedEmail:
@@ -180,7 +186,9 @@ def parse(raw: bytes) -> ParsedEmail:
             data = part.get_payload(decode=True)
             if isinstance(data, bytes) and data and len(attachments) < MAX_ATTACHMENTS:
                 content_id = (part.get("Content-ID") or "").strip("<> ") or None
-                attachments.append(Part(part.get_filename() or "attachment", data, content_type, content_id))
+                attachments.append(
+                    Part(_no_nul(part.get_filename() or "") or "attachment", data, content_type, content_id)
+                )
         elif content_type == "text/plain":
             text_parts.append(_text_of(part))
         elif content_type == "text/html":
@@ -189,10 +197,10 @@ def parse(raw: bytes) -> ParsedEmail:
             data = part.get_payload(decode=True)
             if isinstance(data, bytes) and data and len(attachments) < MAX_ATTACHMENTS:
                 content_id = (part.get("Content-ID") or "").strip("<> ") or None
-                attachments.append(Part(part.get_filename() or "image", data, content_type, content_id))
+                attachments.append(Part(_no_nul(part.get_filename() or "") or "image", data, content_type, content_id))
     html = sanitize_html("\n".join(html_parts)) if html_parts else None
     text = "\n".join(t.strip() for t in text_parts if t.strip()) or (html_to_text(html) if html else "")
-    subject = " ".join(str(message.get("Subject", "")).split())[:500]
+    subject = " ".join(_no_nul(str(message.get("Subject", ""))).split())[:500]
     headers = [(str(k), str(v)[:2000]) for k, v in list(message.items())[:MAX_HEADERS]]
     own_id = message_ids(str(message.get("Message-ID", "")))
     return ParsedEmail(
@@ -200,7 +208,7 @@ def parse(raw: bytes) -> ParsedEmail:
         in_reply_to=message_ids(str(message.get("In-Reply-To", ""))),
         references=message_ids(str(message.get("References", ""))),
         sender_email=sender,
-        sender_name=" ".join(name.split())[:200] or None,
+        sender_name=" ".join(_no_nul(name).split())[:200] or None,
         recipients=recipients,
         subject=subject,
         text=text[:MAX_TEXT],

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from shared.attachments import AttachmentStore
 from shared.bus import INBOUND_GUEST_MESSAGE, AttachmentRef, Channel, Guest, InboundMessage, Subjects, ThreadHints
-from shared.http import UploadedFile
+from shared.http import NUL_MESSAGE, UploadedFile, nul_fields
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
@@ -178,6 +178,9 @@ async def import_reviews(
     for number, row in enumerate(rows, start=1):
         if isinstance(row, ValueError):
             report.rejected.append({"row": number, "reason": str(row)})
+            continue
+        if nul := nul_fields(row):  # the inbox could not store it: it would be dead-lettered, not refused
+            report.rejected.append({"row": number, "reason": f"{nul[0]}: {NUL_MESSAGE}"})
             continue
         try:
             review = Review.model_validate(row)

@@ -93,6 +93,19 @@ async def test_a_session_of_another_hotel_is_not_reused(stack: Stack, location: 
         assert (await receive(socket, "welcome"))["session"] != session
 
 
+async def test_a_nul_character_is_refused_and_the_chat_goes_on(stack: Stack, location: str) -> None:
+    # Found with the OpenAPI fuzzer's NUL family: storing it failed and closed the guest's socket.
+    async with websockets.connect(ws_url(stack, location)) as socket:
+        await socket.send(json.dumps({"type": "hello"}))
+        await receive(socket, "welcome")
+        await socket.send(json.dumps({"type": "message", "id": "m1", "text": "Is the\x00 pool open?"}))
+        assert (await receive(socket, "error"))["id"] == "m1"
+        await socket.send(json.dumps({"type": "identify", "email": "nul@example.com", "name": "L\x00a"}))
+        assert "NUL" in (await receive(socket, "error"))["message"]
+        await socket.send(json.dumps({"type": "message", "id": "m2", "text": "Is the pool open?"}))
+        assert (await receive(socket, "ack"))["id"] == "m2"
+
+
 async def test_widget_and_demo_page_are_served(stack: Stack, http: httpx.AsyncClient) -> None:
     script = await http.get(f"{stack.url('ingest')}/ingest/widget.js")
     assert script.status_code == 200

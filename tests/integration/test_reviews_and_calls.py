@@ -142,3 +142,20 @@ class TestReviewHistoryImport:
         await eventually(lambda: api.conversations(location=location, view="all"), lambda items: len(items) == 4)
         await asyncio.sleep(1)
         assert len(await api.conversations(location=location, view="all")) == 4, "a re-import adds nothing"
+
+    async def test_a_row_with_a_nul_character_is_refused_rather_than_lost_on_the_way(
+        self, stack: Stack, http: httpx.AsyncClient, location: str
+    ) -> None:
+        lines = [review(location, review_id="n1", text="Quiet\x00 room"), review(location, review_id="n2")]
+        content = "\n".join(json.dumps(line) for line in lines).encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/x-ndjson",
+            "X-Hub-Timestamp": str(timestamp),
+            "X-Hub-Signature": signatures.sign(WEBHOOK_SECRET, timestamp, content),
+        }
+        report = (
+            await http.post(f"{stack.url('ingest')}/ingest/reviews/import", content=content, headers=headers)
+        ).json()
+        assert report["applied"] == 1, "stored, the inbox could not have saved it: it would be dead-lettered"
+        assert report["rejected"] == [{"row": 1, "reason": "text: Text may not contain the NUL character (U+0000)."}]

@@ -46,6 +46,21 @@ class TestParse:
         assert parsed.subject == "Réservation"
         assert parsed.text == "Merci beaucoup, à bientôt"
 
+    def test_nul_characters_are_dropped_so_the_mail_can_be_stored(self) -> None:
+        # Found by the OpenAPI fuzzer: accepted, such a mail was dead-lettered by the inbox (its database
+        # cannot store a NUL), so the guest's message never arrived.
+        raw = (
+            b"From: =?utf-8?q?Zo=00=C3=A9?= <zoe@example.fr>\r\nTo: nice@hotels.test\r\nSubject: R\x00oom\r\n"
+            b"Message-ID: <a\x00b@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            b"Late=00 check-in\r\n--b\r\nContent-Type: application/pdf\r\n"
+            b'Content-Disposition: attachment; filename="plan\x00.pdf"\r\n\r\n%PDF\x00\r\n--b--\r\n'
+        )
+        parsed = parse(raw)
+        assert (parsed.sender_name, parsed.subject, parsed.text) == ("Zoé", "Room", "Late check-in")
+        assert parsed.message_id is None
+        assert (parsed.attachments[0].filename, parsed.attachments[0].data) == ("plan.pdf", b"%PDF\x00")
+
     @pytest.mark.parametrize(
         "headers",
         [
