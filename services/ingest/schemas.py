@@ -47,7 +47,7 @@ class Review(BaseModel):
     location: LocationField
     author: ShortText | None = None
     author_email: EmailStr | None = None
-    rating: float = Field(ge=0)
+    rating: float = Field(ge=0, le=100)  # on the platform's scale, at most the largest scale
     scale: int = Field(default=5, ge=1, le=100)
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
     text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] = ""

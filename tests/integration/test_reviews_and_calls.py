@@ -83,6 +83,14 @@ class TestReviews:
         assert response.status_code == 422
         assert "rating" in response.json()["detail"]
 
+    async def test_a_rating_beyond_every_scale_is_refused_not_a_500(
+        self, stack: Stack, http: httpx.AsyncClient, location: str
+    ) -> None:
+        # Found by the OpenAPI fuzzer: 4e307 on a scale of 1 overflowed while converting to stars.
+        response = await signed_post(http, f"{stack.url('ingest')}/ingest/reviews", review(location, rating=4e307))
+        assert response.status_code == 422
+        assert [error["field"] for error in response.json()["errors"]] == ["rating"]
+
 
 class TestCalls:
     async def test_calls_from_one_number_thread_on_the_caller(
