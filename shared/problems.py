@@ -1,6 +1,7 @@
 """Errors as RFC 9457 problem details: every failure answers JSON a person can act on, never a bare 500."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -41,6 +42,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    document_problems(app)
+
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         response = problem_response(exc.status, exc.title, exc.detail, **exc.extra)
@@ -61,3 +64,53 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
         return problem_response(500, "Internal error", "Something went wrong on our side; it has been logged.")
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` names each invalid field of a 422.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI say what the handlers answer: every refusal of every operation is a problem
+    document (not FastAPI's `HTTPValidationError`), and 503 when the bus or the database is unreachable."""
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    responses = operation.setdefault("responses", {})
+                    responses["422"] = _problem_response("Invalid request: `errors` names each field")
+                    responses["4XX"] = _problem_response("Refused: the problem says why")
+                    responses["503"] = _problem_response("Temporarily unavailable: send the request again")
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+            schemas["Problem"] = PROBLEM_SCHEMA
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the OpenAPI

@@ -40,12 +40,24 @@ router = APIRouter(prefix="/ingest")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+def _documented_body(model: type[BaseModel] | None, *media_types: str) -> dict[str, Any]:
+    """The OpenAPI of a body a route reads itself (to bound it and check its signature before decoding);
+    without a model, a file."""
+    schema = model.model_json_schema() if model else {"type": "string", "format": "binary"}
+    return {"requestBody": {"required": True, "content": {kind: {"schema": schema} for kind in media_types}}}
+
+
 def _reject(reason: str, problem: Problem) -> Problem:
     INBOUND_REJECTED.labels(channel=Channel.FORM.value, reason=reason).inc()
     return problem
 
 
-@router.post("/forms/{location_id}", status_code=202, response_model=Accepted)
+@router.post(
+    "/forms/{location_id}",
+    status_code=202,
+    response_model=Accepted,
+    openapi_extra=_documented_body(FormSubmission, "application/json", "application/x-www-form-urlencoded"),
+)
 async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -> Response:
     """Accept a hotel website's contact form; 202 only once the message is stored on the bus."""
     if not is_location_id(location_id):
@@ -144,7 +156,21 @@ async def _signed_payload(request: Request, model: type[ModelT], channel: str, s
     return _validated(model, decode_json_or_form(request, body), channel), actor
 
 
-@router.post("/email/raw", status_code=202)
+@router.post(
+    "/email/raw",
+    status_code=202,
+    openapi_extra={
+        **_documented_body(None, "message/rfc822"),
+        "parameters": [
+            {
+                "name": "to",
+                "in": "query",
+                "description": "The envelope's recipients, when the message's own headers do not name the hotel",
+                "schema": {"type": "array", "items": {"type": "string", "maxLength": 320}, "maxItems": 20},
+            }
+        ],
+    },
+)
 async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A raw RFC 822 message from a mail provider's inbound webhook (signed, or an `email:write` API token);
     202 once it is stored. The recipients route it, so a token for this is best left chain-wide."""
@@ -162,7 +188,9 @@ async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONRespons
     return JSONResponse({"status": "accepted", "key": outcome.key, "automatic": outcome.automatic}, status_code=202)
 
 
-@router.post("/reviews", status_code=202, response_model=Accepted)
+@router.post(
+    "/reviews", status_code=202, response_model=Accepted, openapi_extra=_documented_body(Review, "application/json")
+)
 async def submit_review(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A review platform's webhook (signed, or a `reviews:write` API token; JSON); a rating at or under the
     alert rule raises an alert."""
@@ -175,7 +203,7 @@ async def submit_review(request: Request, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(Accepted(key=key).model_dump(), status_code=202)
 
 
-@router.post("/reviews/import")
+@router.post("/reviews/import", openapi_extra=_documented_body(None, "text/csv", "application/x-ndjson"))
 async def import_reviews(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     """A review history (signed, or a `reviews:write` API token): JSON lines or CSV with a header; answers
     rows applied and refused."""
@@ -196,7 +224,9 @@ async def import_reviews(request: Request, runtime: RuntimeDep) -> dict[str, Any
     return {"applied": report.applied, "rejected": report.rejected[:1000], "rejected_count": len(report.rejected)}
 
 
-@router.post("/calls", status_code=202, response_model=Accepted)
+@router.post(
+    "/calls", status_code=202, response_model=Accepted, openapi_extra=_documented_body(Call, "application/json")
+)
 async def submit_call(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A telephony platform's webhook (signed, or a `calls:write` API token; JSON): the call lands on the
     caller's conversation."""
