@@ -61,6 +61,7 @@ class Subjects:
     EVENTS_ALL = "hub.events.>"
     DLQ_ALL = "hub.dlq.>"
     RESOLVE_CONTACT = "hub.rpc.contacts.resolve"
+    CONTACT_HOTELS = "hub.rpc.contacts.hotels"
     CONTACT_EXPORT = "hub.rpc.inbox.contact_export"
     CONVERSATION_BRIEF = "hub.rpc.inbox.conversation_brief"
     SOLICITATION_EVENTS = "hub.events.solicitation.>"
@@ -366,6 +367,19 @@ class ContactResolved(BusMessage):
     created: bool = False
 
 
+class ContactHotelsRequest(BusMessage):
+    """Request on `hub.rpc.contacts.hotels`: the hotels a contact belongs to, which say who may see it."""
+
+    type: Literal["contacts.hotels"] = "contacts.hotels"
+    contact_id: str
+
+
+class ContactHotels(BusMessage):
+    type: Literal["contacts.hotels_reply"] = "contacts.hotels_reply"
+    found: bool  # false for an unknown or erased contact; a merged-away id answers for its survivor
+    location_ids: list[str] = []
+
+
 class ConversationBriefRequest(BusMessage):
     """Request on `hub.rpc.inbox.conversation_brief`: what another service needs of a request."""
 
@@ -608,6 +622,14 @@ RESOLVE_CONTACT = Publication(
     schema=ResolveContact,
     producer="inbox",
     description="Request/reply: contacts answers with ContactResolved (the guest's contact, created if new).",
+)
+CONTACT_HOTELS = Publication(
+    subject=Subjects.CONTACT_HOTELS,
+    stream=None,
+    schema=ContactHotelsRequest,
+    producer="inbox",
+    description="Request/reply: contacts answers with ContactHotels; an agent links a request only to a contact "
+    "of their hotels.",
 )
 DEAD_LETTER = Publication(
     subject="hub.dlq.{stream}",

@@ -85,9 +85,12 @@ async def create(body: NewContact, runtime: RuntimeDep, actor: ActorDep) -> dict
     except service.InvalidPhoneError:
         raise Problem(422, "Invalid request", f"phone: {body.phone!r} is not a phone number.") from None
     except service.AlreadyKnownError as exc:
-        raise Problem(
-            409, "Already a contact", "This email or phone belongs to a contact already.", contact_id=exc.contact_id
-        ) from None
+        # Its id only to those who may open it: another hotel's contact is not named to this agent.
+        known = await ContactRepository(runtime.db).get(exc.contact_id)
+        detail = "This email or phone belongs to a contact already."
+        if known is not None and _visible(actor, known):
+            raise Problem(409, "Already a contact", detail, contact_id=exc.contact_id) from None
+        raise Problem(409, "Already a contact", detail) from None
     return service.public_contact(contact)
 
 

@@ -4,7 +4,7 @@ import asyncio
 import logging
 from typing import Any
 
-from shared.bus import CONTACTS_EVENTS, ContactResolved, ResolveContact, Subjects
+from shared.bus import CONTACTS_EVENTS, ContactHotels, ContactHotelsRequest, ContactResolved, ResolveContact, Subjects
 from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
@@ -19,6 +19,10 @@ def register(runtime: Runtime) -> None:
     @runtime.broker.subscriber(Subjects.RESOLVE_CONTACT, queue="contacts")
     async def resolve_contact(request: ResolveContact) -> ContactResolved:
         return await service.resolve(ContactRepository(runtime.db), request)
+
+    @runtime.broker.subscriber(Subjects.CONTACT_HOTELS, queue="contacts")
+    async def contact_hotels(request: ContactHotelsRequest) -> ContactHotels:
+        return await service.hotels_of(ContactRepository(runtime.db), request.contact_id)
 
     @durable_subscriber(runtime.broker, CONTACTS_EVENTS, runtime.policy)
     async def on_event(event: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import uuid
 import zlib
 from typing import Any
 
-from shared.bus import Channel, ContactResolved, Guest, ResolveContact, utcnow
+from shared.bus import Channel, ContactHotels, ContactResolved, Guest, ResolveContact, utcnow
 
 from .phones import national_digits, to_e164
 from .repository import ContactRepository
@@ -96,6 +96,14 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
         display_name=str(contact["display_name"]) if contact.get("display_name") else None,
         created=contact_id == candidate,
     )
+
+
+async def hotels_of(repository: ContactRepository, contact_id: str) -> ContactHotels:
+    """The hotels of a contact (following merges), for the inbox to check an agent may link it."""
+    contact = await repository.get(contact_id)
+    if contact is None:
+        return ContactHotels(found=False)
+    return ContactHotels(found=True, location_ids=list(contact.get("location_ids") or []))
 
 
 async def _learn(

@@ -323,9 +323,14 @@ def forward(request: schemas.Forward, actor: Actor, console_url: str) -> Decide:
 
 
 def delegate(request: schemas.Delegate, actor: Actor, customer_service: str | None, console_url: str) -> Decide:
-    if not customer_service:
+    if customer_service:
+        return _handover(OutboundKind.DELEGATE, [customer_service], request.note, actor, console_url)
+
+    def not_configured(document: Document) -> Change:
+        # Refused once the request is found visible: another hotel's id answers 404 whatever the settings.
         raise Problem(409, "Not configured", "No customer-service address is set; an admin sets it in settings.")
-    return _handover(OutboundKind.DELEGATE, [customer_service], request.note, actor, console_url)
+
+    return not_configured
 
 
 def share(request: schemas.Share, actor: Actor, console_url: str) -> Decide:

@@ -19,7 +19,7 @@ from shared.bus import LOCATION_ID_PATTERN, Channel, ChatToGuest, ConversationVi
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
-from . import actions, schemas, views
+from . import actions, directory, schemas, views
 from . import guest_html as guest_html_page
 from .repository import ConversationRepository
 from .service import Inbox, public_conversation, public_entry, reply_token
@@ -183,7 +183,8 @@ async def assign(
     assignee = None
     if body.agent_id is not None:
         assignee = await inbox.repository.agent(body.agent_id)
-        if assignee is None:
+        # An agent the actor may not see (another hotel's) is as unknown here as in GET /agents/{id}.
+        if assignee is None or not directory.is_colleague(actor, assignee):
             raise Problem(422, "Invalid request", f"agent_id: no agent has the id {body.agent_id!r}.")
     return await _result(inbox, conversation_id, actor, actions.assign(assignee, actor))
 
@@ -289,6 +290,8 @@ async def hand_over(conversation_id: ConversationId, inbox: InboxDep, actor: Act
 async def link_contact(
     conversation_id: ConversationId, body: schemas.LinkContact, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
+    await inbox.visible(conversation_id, actor)
+    await inbox.check_contact(body.contact_id, actor)
     return await _result(inbox, conversation_id, actor, actions.link_contact(body))
 
 

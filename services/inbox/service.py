@@ -23,6 +23,8 @@ from shared.bus import (
     OUTBOUND_CHAT,
     OUTBOUND_EMAIL,
     Channel,
+    ContactHotels,
+    ContactHotelsRequest,
     ContactResolved,
     ConversationCreated,
     ConversationUpdated,
@@ -328,6 +330,19 @@ class Inbox:
         if document is None or not actor.can_see(str(document["location_id"])):
             raise _not_found(conversation_id)
         return document
+
+    async def check_contact(self, contact_id: str, actor: Actor) -> None:
+        """An agent links a request only to a contact of their hotels (contacts knows which); admins to any id."""
+        if actor.sees_everything:
+            return
+        request = ContactHotelsRequest(contact_id=contact_id)
+        try:
+            response = await self.broker.request(request, Subjects.CONTACT_HOTELS, timeout=self.contacts_timeout)
+            hotels = ContactHotels.model_validate(await response.decode())
+        except Exception as exc:
+            raise Problem(503, "Try again", "Contacts did not answer; the contact was not linked.") from exc
+        if not hotels.found or not any(actor.can_see(hotel) for hotel in hotels.location_ids):
+            raise Problem(422, "Invalid request", f"contact_id: no contact has the id {contact_id!r}.")
 
     async def act(
         self, conversation_id: str, actor: Actor | None, decide: Callable[[Document], Change]

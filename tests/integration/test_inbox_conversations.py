@@ -223,7 +223,14 @@ class TestActions:
     ) -> None:
         await mongo["hub"]["agents"].update_one(
             {"_id": "bruno"},
-            {"$set": {"name": "Bruno Petit", "initials": "BP", "email": "bruno@test.hotel"}},
+            {
+                "$set": {
+                    "name": "Bruno Petit",
+                    "initials": "BP",
+                    "email": "bruno@test.hotel",
+                    "location_ids": [location],
+                }
+            },
             upsert=True,
         )
         cid = (await new_conversation(api, nc, location))["id"]
@@ -332,11 +339,19 @@ class TestActions:
         state = await eventually(delivery, lambda d: d["state"] == "failed")
         assert state["reason"] == "550 mailbox unavailable"
 
-    async def test_link_contact(self, api: AgentApi, nc: NatsClient, location: str) -> None:
+    async def test_link_contact(self, api: AgentApi, nc: NatsClient, stack: Stack, location: str) -> None:
         cid = (await new_conversation(api, nc, location))["id"]
-        result = await api.ok("PUT", cid, "contact", {"contact_id": "c0ffee"})
-        assert result["conversation"]["contact_id"] == "c0ffee"
+        contacts = f"{stack.url('contacts')}/api/v1/contacts"
+        created = await api.http.post(
+            contacts, json={"location_id": location, "last_name": "Linked"}, headers=api.headers
+        )
+        assert created.status_code == 201, created.text
+        contact_id = created.json()["id"]
+        result = await api.ok("PUT", cid, "contact", {"contact_id": contact_id})
+        assert result["conversation"]["contact_id"] == contact_id
         assert result["entries"][0]["kind"] == "contact_link"
+        unknown = await api.call("PUT", cid, "contact", {"contact_id": "c0ffee"})
+        assert unknown.status_code == 422, "only a contact of the agent's hotels"
 
 
 class TestThreading:
