@@ -334,6 +334,7 @@ class TestSolicitations:
         await expect(thread).to_have_count(1, timeout=15_000)
         await expect(agent.locator("details.solicitation", has_text=often)).to_have_count(3)
         await thread.locator("summary").click()
+        await expect(thread).to_have_attribute("open", "")
         await expect(thread.locator("summary")).to_contain_text(often)
         await thread.locator("button", has_text="Answer").click()
         await expect(agent.locator("#answer-to")).to_have_value(often)

@@ -123,7 +123,8 @@ def _review_rows() -> st.SearchStrategy[dict[str, object]]:
 
 def _jsonl() -> st.SearchStrategy[bytes]:
     line = st.builds(json.dumps, _review_rows()) | st.text(st.characters(exclude_characters="\r\n"), max_size=40)
-    return st.lists(line, max_size=5).map(lambda lines: "\n".join(lines).encode())
+    # A lone surrogate becomes bytes that are not UTF-8: the import must answer 400, not fail.
+    return st.lists(line, max_size=5).map(lambda lines: "\n".join(lines).encode(errors="surrogatepass"))
 
 
 def _csv() -> st.SearchStrategy[bytes]:
@@ -132,7 +133,7 @@ def _csv() -> st.SearchStrategy[bytes]:
         writer = csv.DictWriter(out, fieldnames=sorted({key for row in rows for key in row}))
         writer.writeheader()
         writer.writerows(rows)
-        return out.getvalue().encode()
+        return out.getvalue().encode(errors="surrogatepass")
 
     return st.lists(_review_rows(), max_size=5).map(table)
 

@@ -300,7 +300,10 @@ function event(base, text, by, entry, zone) {
 function solicitationThread(thread, zone) {
   const last = thread.messages[thread.messages.length - 1];
   const details = h("details.solicitation", { open: openThreads.has(thread.id), dataset: { solicitation: thread.id } },
-    h("summary", {}, "📨 ", t("solicit.thread", { to: thread.recipient || "" }), h("span.count", {}, thread.messages.length)),
+    // Remembered at the click itself, not only at the (later) toggle event: a live re-render in between
+    // would otherwise rebuild the thread closed under the agent's cursor.
+    h("summary", { onclick: () => { if (openThreads.has(thread.id)) openThreads.delete(thread.id); else openThreads.add(thread.id); } },
+      "📨 ", t("solicit.thread", { to: thread.recipient || "" }), h("span.count", {}, thread.messages.length)),
     h("ol", {}, thread.messages.map((message) => h(`li.entry.solicitation-message.${message.direction}`, { dataset: { id: message.id } },
       h("div.entry-head", {}, h("strong", {}, message.direction === "inbound" ? message.recipient : authorName(message)),
         when(message, zone), deliveryBadge(message)),
@@ -309,6 +312,7 @@ function solicitationThread(thread, zone) {
     h("button.small", { type: "button", onclick: () => actions.answerSolicitation(thread.id, thread.recipient, last.subject) },
       "↩ ", t("solicit.answer")));
   details.addEventListener("toggle", () => {
+    if (!details.isConnected) return;  // replaced by a re-render: the new element holds the state
     if (details.open) openThreads.add(thread.id); else openThreads.delete(thread.id);
   });
   return h("li.entry.thread", {}, details);
