@@ -28,6 +28,7 @@ from .metrics import INBOUND_ACCEPTED, INBOUND_REJECTED
 from .settings import IngestSettings
 
 log = logging.getLogger(__name__)
+MAX_KEYED_MESSAGE_ID = 400  # longer Message-IDs (RFC 5322 allows 998 characters) are keyed by their hash
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,10 @@ def email_key(location_id: str, parsed: ParsedEmail, raw: bytes) -> str:
     # Without a Message-ID, the content decides; line ends and trailing blank lines differ between
     # SMTP, IMAP and webhooks, so they do not count.
     normalized = raw.replace(b"\r\n", b"\n").strip()
-    identity = parsed.message_id or "sha256:" + hashlib.sha256(normalized).hexdigest()
-    return f"email:{location_id}:{identity.lower()}"
+    identity = (parsed.message_id or "sha256:" + hashlib.sha256(normalized).hexdigest()).lower()
+    if len(identity) > MAX_KEYED_MESSAGE_ID:  # a key is at most 512 characters on the bus
+        identity = "sha256:" + hashlib.sha256(identity.encode()).hexdigest()
+    return f"email:{location_id}:{identity}"
 
 
 @dataclass

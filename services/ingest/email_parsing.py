@@ -7,23 +7,33 @@ sanitized with nh3, and headers are kept as name/value pairs, never as document 
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import policy
+from email.errors import MessageError
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
+from email.policy import EmailPolicy
+from email.utils import getaddresses
+from itertools import islice
 
 import nh3
 
 MAX_TEXT = 100_000
 MAX_HEADERS = 100
 MAX_ATTACHMENTS = 20
+# The standard library's header parser takes quadratic time on some long values (thousands of encoded
+# words, parameters or addresses): each header is cut to this as it is read. Real ones are far shorter.
+MAX_HEADER_CHARS = 8192
+MAX_HEADER_VALUES = 10  # of one header (To, Cc…): more are read as none
+MAX_DEPTH = 50  # multiparts inside multiparts: a person's email has a handful
+MAX_FILENAME = 255
 # Strict enough to refuse what the 3.11 parser may have misread: one local part, one domain.
 _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-_MESSAGE_ID = re.compile(r"<([^<>\s\x00]{1,900})>")
+_MESSAGE_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]{1,900})>")
 _TAG = re.compile(r"<[^>]+>")
 _AUTO_SUBJECT = re.compile(
     r"^(auto(matic)?[ -]?(reply|response)|out of (the )?office|absence|r[ée]ponse automatique)", re.IGNORECASE
@@ -65,6 +75,17 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "h
 
 class UnreadableEmailError(ValueError):
     """The bytes are not an email the hub can take (no sender, nothing to read)."""
+
+
+class _BoundedPolicy(EmailPolicy):
+    """policy.default, with each header cut to MAX_HEADER_CHARS (and its name to 200) as it is read."""
+
+    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
+        name, value = super().header_source_parse(sourcelines)
+        return name[:200], value[:MAX_HEADER_CHARS]
+
+
+_POLICY = _BoundedPolicy()
 
 
 @dataclass(frozen=True)
@@ -129,26 +150,98 @@ def _automatic(message: EmailMessage) -> str | None:
     report = str(message.get_param("report-type", "") or "").lower()
     if content_type == "multipart/report" and report == "delivery-status":
         return "bounce"
-    sender = str(message.get("From", "")).lower()
-    subject = str(message.get("Subject", "")).lower()
-    if "mailer-daemon@" in sender or ("postmaster@" in sender and "delivery" in subject):
+    sender = _header(message, "From").lower()
+    subject = _header(message, "Subject")
+    if "mailer-daemon@" in sender or ("postmaster@" in sender and "delivery" in subject.lower()):
         return "bounce"
-    auto_submitted = str(message.get("Auto-Submitted", "no")).strip().lower()
+    auto_submitted = _header(message, "Auto-Submitted").strip().lower()
     if auto_submitted and auto_submitted != "no":
         return "auto_reply"
-    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
         return "auto_reply"
-    if str(message.get("Precedence", "")).strip().lower() in {"auto_reply", "bulk", "junk"}:
+    if _header(message, "Precedence").strip().lower() in {"auto_reply", "bulk", "junk"}:
         return "auto_reply"
-    if _AUTO_SUBJECT.match(str(message.get("Subject", "")).strip()):
+    if _AUTO_SUBJECT.match(subject.strip()):
         return "auto_reply"
     return None
 
 
-def _no_nul(text: str) -> str:
-    """Text without its NUL characters: the database cannot store them, and a mail is kept without them
-    rather than refused (its sender is a mail server, not the guest)."""
-    return text.replace("\x00", "")
+def _valid(text: str) -> str:
+    """Text the bus can encode: a lone surrogate (from 8-bit bytes, or a charset such as unicode-escape)
+    becomes U+FFFD."""
+    return text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+
+
+def _storable(text: str) -> str:
+    """Valid text without its NUL characters: the database cannot store them, and a mail is kept without
+    them rather than refused (its sender is a mail server, not the guest)."""
+    return _valid(text).replace("\x00", "")
+
+
+def _header_text(message: EmailMessage, name: str, raw: str) -> str:
+    """A header's decoded text. The standard library's header parser raises on some crafted values
+    (IndexError on a malformed Message-ID, UnicodeEncodeError on an encoded word whose charset yields lone
+    surrogates, RecursionError on nested comments): such a value is read as sent."""
+    try:
+        text = str(message.policy.header_fetch_parse(name, raw))
+    except Exception:  # noqa: BLE001 - not a closed list: CPython keeps fixing new ones
+        text = raw
+    return _valid(text)
+
+
+def _listed(raw: str) -> str:
+    """A header as the list of headers shows it: encoded words decoded, its structure not parsed (each
+    address or parameter parsed would cost milliseconds, a hundred times)."""
+    try:
+        text = str(make_header(decode_header(raw[:2000])))
+    except (MessageError, LookupError, ValueError):  # an unknown charset, a broken encoded word
+        text = raw
+    return _valid(text)[:2000]
+
+
+def _header_texts(message: EmailMessage, name: str, limit: int = MAX_HEADER_VALUES) -> list[str]:
+    """The text of a header's first `limit` occurrences."""
+    found = (_header_text(message, key, raw) for key, raw in message.raw_items() if key.lower() == name.lower())
+    return list(islice(found, limit))
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    found = _header_texts(message, name, 1)
+    return found[0] if found else ""
+
+
+def _addresses(texts: list[str]) -> list[tuple[str, str]]:
+    """(name, address) pairs of address headers; none from one whose comments nest thousands deep (the
+    standard library reads them recursively)."""
+    try:
+        return getaddresses(texts)
+    except RecursionError:
+        return []
+
+
+def _leaves(part: EmailMessage, depth: int = 0) -> Iterator[EmailMessage]:
+    """The parts that are not multiparts, in order (as `walk`, but bounded in depth)."""
+    if not part.is_multipart():
+        yield part
+        return
+    if depth == MAX_DEPTH:
+        raise UnreadableEmailError(f"its parts are nested more than {MAX_DEPTH} deep")
+    for child in part.get_payload():
+        if isinstance(child, EmailMessage):
+            yield from _leaves(child, depth + 1)
+
+
+def _describe(part: EmailMessage) -> tuple[str | None, str, str | None, str | None]:
+    """A part's disposition, content type, file name and Content-ID. A part whose headers the standard
+    library cannot read (see `_header_texts`) is kept as a file rather than lost."""
+    try:
+        disposition = part.get_content_disposition()
+        content_type = part.get_content_type()
+        filename = part.get_filename()
+    except Exception:  # noqa: BLE001 - as in _header_texts
+        disposition, content_type, filename = "attachment", "application/octet-stream", None
+    content_id = _storable(_header(part, "Content-ID")).strip("<> ")[:998] or None
+    return disposition, content_type, _storable(filename or "")[-MAX_FILENAME:] or None, content_id
 
 
 def _text_of(part: EmailMessage) -> str:
@@ -157,38 +250,35 @@ def _text_of(part: EmailMessage) -> str:
     except (LookupError, ValueError, AssertionError):
         payload = part.get_payload(decode=True)
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload or "")
-    return _no_nul(content if isinstance(content, str) else content.decode("utf-8", errors="replace"))
+    return _storable(content if isinstance(content, str) else content.decode("utf-8", errors="replace"))
 
 
 def parse(raw: bytes) -> ParsedEmail:
     """Read an email; raises UnreadableEmailError when it has no usable sender."""
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    try:
+        message = BytesParser(policy=_POLICY).parsebytes(raw)
+    except RecursionError:
+        raise UnreadableEmailError("its parts or comments are nested too deeply to be read") from None
     assert isinstance(message, EmailMessage)  # noqa: S101 - policy.default always builds EmailMessage
-    name, address = parseaddr(str(message.get("From", "")))
+    name, address = (_addresses([_header(message, "From")]) or [("", "")])[0]
     sender = valid_address(address)
     if sender is None:
         raise UnreadableEmailError("the sender's address (From) is missing or not a plain mailbox")
     recipients = []
     for header in ("To", "Cc", "Delivered-To", "X-Original-To"):
-        for _, recipient in getaddresses([str(v) for v in message.get_all(header, [])]):
+        for _, recipient in _addresses(_header_texts(message, header)):
             checked = valid_address(recipient)
             if checked and checked not in recipients:
                 recipients.append(checked)
     text_parts: list[str] = []
     html_parts: list[str] = []
     attachments: list[Part] = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        disposition = part.get_content_disposition()
-        content_type = part.get_content_type()
-        if disposition == "attachment" or (part.get_filename() and content_type not in {"text/plain", "text/html"}):
+    for part in _leaves(message):
+        disposition, content_type, filename, content_id = _describe(part)
+        if disposition == "attachment" or (filename and content_type not in {"text/plain", "text/html"}):
             data = part.get_payload(decode=True)
             if isinstance(data, bytes) and data and len(attachments) < MAX_ATTACHMENTS:
-                content_id = (part.get("Content-ID") or "").strip("<> ") or None
-                attachments.append(
-                    Part(_no_nul(part.get_filename() or "") or "attachment", data, content_type, content_id)
-                )
+                attachments.append(Part(filename or "attachment", data, content_type, content_id))
         elif content_type == "text/plain":
             text_parts.append(_text_of(part))
         elif content_type == "text/html":
@@ -196,19 +286,18 @@ def parse(raw: bytes) -> ParsedEmail:
         elif content_type.startswith("image/"):
             data = part.get_payload(decode=True)
             if isinstance(data, bytes) and data and len(attachments) < MAX_ATTACHMENTS:
-                content_id = (part.get("Content-ID") or "").strip("<> ") or None
-                attachments.append(Part(_no_nul(part.get_filename() or "") or "image", data, content_type, content_id))
+                attachments.append(Part(filename or "image", data, content_type, content_id))
     html = sanitize_html("\n".join(html_parts)) if html_parts else None
     text = "\n".join(t.strip() for t in text_parts if t.strip()) or (html_to_text(html) if html else "")
-    subject = " ".join(_no_nul(str(message.get("Subject", ""))).split())[:500]
-    headers = [(str(k), str(v)[:2000]) for k, v in list(message.items())[:MAX_HEADERS]]
-    own_id = message_ids(str(message.get("Message-ID", "")))
+    subject = " ".join(_storable(_header(message, "Subject")).split())[:500]
+    headers = [(key, _listed(raw)) for key, raw in islice(message.raw_items(), MAX_HEADERS)]
+    own_id = message_ids(_header(message, "Message-ID"))
     return ParsedEmail(
         message_id=own_id[0] if own_id else None,
-        in_reply_to=message_ids(str(message.get("In-Reply-To", ""))),
-        references=message_ids(str(message.get("References", ""))),
+        in_reply_to=message_ids(_header(message, "In-Reply-To")),
+        references=message_ids(_header(message, "References")),
         sender_email=sender,
-        sender_name=" ".join(_no_nul(name).split())[:200] or None,
+        sender_name=" ".join(_storable(name).split())[:200] or None,
         recipients=recipients,
         subject=subject,
         text=text[:MAX_TEXT],
