@@ -283,6 +283,9 @@ class TestViews:
         await agent.reload()  # the choice is kept
         await agent.wait_for_selector("body[data-ready=true]")
         await expect(agent.locator(".tab[data-view=inbox]")).to_contain_text("Boîte de réception")
+        # The choice is the agent's setting: put English back for the tests that sign in as Claire next.
+        await agent.select_option("#lang-select", "en")
+        await expect(agent.locator(".tab[data-view=inbox]")).to_contain_text("Inbox")
 
 
 class TestSolicitations:
@@ -336,7 +339,7 @@ class TestSolicitations:
         await thread.locator("summary").click()
         await expect(thread).to_have_attribute("open", "")
         await expect(thread.locator("summary")).to_contain_text(often)
-        await thread.locator("button", has_text="Answer").click()
+        await thread.locator("button.answer").click()
         await expect(agent.locator("#answer-to")).to_have_value(often)
         await expect(agent.locator("#answer-to")).to_have_attribute("readonly", "")
         await expect(agent.locator("#answer-subject")).to_have_value(f"{subject} — access")

@@ -309,7 +309,7 @@ function solicitationThread(thread, zone) {
         when(message, zone), deliveryBadge(message)),
       message.subject ? h("p.entry-subject", {}, message.subject) : null,
       h("p.text", {}, message.text || ""), attachmentLinks(message)))),
-    h("button.small", { type: "button", onclick: () => actions.answerSolicitation(thread.id, thread.recipient, last.subject) },
+    h("button.small.answer", { type: "button", onclick: () => actions.answerSolicitation(thread.id, thread.recipient, last.subject) },
       "↩ ", t("solicit.answer")));
   details.addEventListener("toggle", () => {
     if (!details.isConnected) return;  // replaced by a re-render: the new element holds the state
