@@ -105,22 +105,24 @@ def decode_json_or_form(request: Request, body: bytes) -> dict[str, Any]:
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
 
 
-def nul_fields(value: object, field: str = "") -> list[str]:
+def nul_fields(value: object, field: str | None = None) -> list[str]:
     """The fields of decoded JSON or form fields (named as in a 422, `a.0.b`) whose text holds a NUL
-    character: the database cannot store one (FerretDB on PostgreSQL refuses it), so it is refused first."""
+    character: the database cannot store one (FerretDB on PostgreSQL refuses it), so it is refused first.
+    The body itself is `body`; a field named "" is one too (`.0` is the first item of the field "")."""
+    here = "body" if field is None else field
     if isinstance(value, str):
-        return [field or "body"] if "\x00" in value else []
+        return [here] if "\x00" in value else []
     found: list[str] = []
     if isinstance(value, dict):
         if any("\x00" in str(key) for key in value):
-            found.append(field or "body")
+            found.append(here)
         items: list[tuple[object, object]] = list(value.items())
     elif isinstance(value, list):
         items = list(enumerate(value))
     else:
         return []
     for key, item in items:
-        found += nul_fields(item, f"{field}.{key}" if field else str(key))
+        found += nul_fields(item, str(key) if field is None else f"{field}.{key}")
     return found
 
 
