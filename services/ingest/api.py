@@ -319,7 +319,7 @@ async def chat_socket(websocket: WebSocket, location_id: str) -> None:
         return
     await websocket.accept()
     try:
-        hello = json.loads(await asyncio.wait_for(websocket.receive_text(), timeout=15))
+        hello = json.loads(await asyncio.wait_for(_receive_frame(websocket), timeout=15))
     except (TimeoutError, ValueError, WebSocketDisconnect):
         await websocket.close(code=4400, reason="say hello first")
         return
@@ -355,6 +355,27 @@ async def chat_socket(websocket: WebSocket, location_id: str) -> None:
         await subscription.unsubscribe()
 
 
+LONE_SURROGATE_MESSAGE = "Text may not hold half a character (an unpaired \\ud800-\\udfff escape)."
+
+
+def _is_unicode(text: str) -> bool:
+    """False when JSON's escapes left a lone surrogate in the text: nothing can store or send it."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+async def _receive_frame(websocket: WebSocket) -> str:
+    """The next frame's text. A binary frame, which the widget never sends, reads as no text, so it is
+    refused like any frame that is not JSON (Starlette's `receive_text` raised KeyError, killing the socket)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    return str(message.get("text") or "")
+
+
 async def _chat_frame(
     websocket: WebSocket,
     runtime: Runtime,
@@ -362,25 +383,32 @@ async def _chat_frame(
     session: chat.ChatSession,
     limiter: RateLimiter,
 ) -> None:
-    raw = await websocket.receive_text()
+    raw = await _receive_frame(websocket)
     try:
         frame = json.loads(raw)
         kind = frame["type"]
     except (ValueError, TypeError, KeyError):
         await websocket.send_json({"type": "error", "message": "Frames are JSON objects with a type."})
         return
+    # Only an id the widget may have given is echoed: any other value may not even be sendable (a lone
+    # surrogate), and the socket would fail with it.
+    given_id = frame.get("id")
+    client_id = given_id if isinstance(given_id, str) and _CLIENT_ID.match(given_id) else None
     if nul_fields(frame):  # it could not be stored: the socket would fail, and the guest's chat with it
-        await websocket.send_json({"type": "error", "id": frame.get("id"), "message": NUL_MESSAGE})
+        await websocket.send_json({"type": "error", "id": client_id, "message": NUL_MESSAGE})
         return
     if kind == "message":
-        client_id, text = frame.get("id"), frame.get("text")
-        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+        text = frame.get("text")
+        if client_id is None:
             await websocket.send_json({"type": "error", "message": "A message needs an id (letters, digits, - or _)."})
             return
         if not isinstance(text, str) or not text.strip() or len(text) > chat.MAX_TEXT:
             await websocket.send_json(
                 {"type": "error", "id": client_id, "message": f"A message has 1 to {chat.MAX_TEXT} characters."}
             )
+            return
+        if not _is_unicode(text):
+            await websocket.send_json({"type": "error", "id": client_id, "message": LONE_SURROGATE_MESSAGE})
             return
         if wait := limiter.allow(session.session_id):
             await websocket.send_json({"type": "error", "id": client_id, "message": f"Slow down: {wait:.0f} s."})
