@@ -135,6 +135,17 @@ FROMS = [
     b"MAILER-DAEMON@mx.example.com",
     b"",
 ]
+# Senders the hub can answer, under hostile names: with these, a message's body gets read.
+READABLE_FROMS = [
+    b"Claire Dubois <claire@example.com>",
+    b"claire@example.com",
+    b"=?utf-8?b?Wm/DqQ==?= <zoe@example.fr>",
+    b"=?bogus?q?x?= <g@example.com>",
+    b"=?unicode-escape?q?\\ud800?= <g@example.com>",
+    b"\xff\xfe <g@example.com>",
+    b"(comment) g@example.com (x)",
+    b'"Zo\xc3\xab \\"x\\"" <zoe@example.fr>',
+]
 MESSAGE_IDS = [
     b"<m1@example.com>",
     b"no-brackets@example.com",
@@ -326,8 +337,10 @@ def _render(node: Leaf | Multipart, depth: int = 0) -> tuple[list[bytes], bytes]
 
 
 @st.composite
-def _top_headers(draw: st.DrawFn, recipient: str, max_times: int) -> list[bytes]:
+def _top_headers(draw: st.DrawFn, recipient: str, max_times: int, readable_sender: bool) -> list[bytes]:
     headers: list[bytes] = []
+    if readable_sender:
+        headers.append(b"From: " + draw(st.sampled_from(READABLE_FROMS)))
     for _ in range(draw(st.sampled_from([1, 1, 1, 0, 2]))):  # From: usually one, sometimes none or two
         headers.append(b"From: " + draw(st.sampled_from(FROMS) | _repeat(["A"], max_times).map(str.encode)))
     headers.append(b"To: " + recipient.encode())
@@ -395,16 +408,19 @@ MUTATIONS = st.lists(
 )
 
 
-def hostile_emails(recipient: str, *, max_times: int = 20_000, mutate: bool = True) -> st.SearchStrategy[bytes]:
+def hostile_emails(
+    recipient: str, *, max_times: int = 20_000, mutate: bool = True, readable_sender: bool = False
+) -> st.SearchStrategy[bytes]:
     """Raw emails addressed to `recipient` (so they reach a hotel when the rest allows); `max_times` bounds
-    how often a piece repeats (line lengths, body and header sizes)."""
+    how often a piece repeats (line lengths, body and header sizes). With `readable_sender`, the first From
+    is one the hub can answer (the others may still be garbage), so most messages get past it."""
 
     @st.composite
     def build(draw: st.DrawFn) -> bytes:
-        headers = draw(_top_headers(recipient, max_times))
+        headers = draw(_top_headers(recipient, max_times, readable_sender))
         content_headers, body = _render(draw(_tree(max_times)))
         wrappers = []  # nested deeper than any mail, innermost first
-        for depth in range(draw(st.sampled_from([0] * 9 + [60]))):
+        for depth in range(draw(st.sampled_from([0] * 5 + [60] + [0] * 5))):  # not at an end, which are favoured
             wrappers.append(b"--deep%d" % depth + CRLF + CRLF.join(content_headers) + CRLF + CRLF)
             content_headers = [b'Content-Type: multipart/mixed; boundary="deep%d"' % depth]
         body = b"".join(reversed(wrappers)) + body
