@@ -3,6 +3,7 @@ returns is bounded, storable and inert."""
 
 import re
 import time
+import tracemalloc
 from html import unescape
 from html.parser import HTMLParser
 
@@ -202,6 +203,35 @@ class TestHostileEmail:
         parsed = parse(b"From: g@example.com\r\n" + header + b"\r\n\r\nbody")
         assert time.monotonic() - started < 5
         assert_bounded_and_safe(parsed)
+
+    @pytest.mark.parametrize(
+        ("raw", "reason"),
+        [
+            (b"From: g@example.com\r\n\r\n" + b"\r\n" * 12_000_000, "more than 1000000 lines"),  # took 1 GB
+            (b"From: g@example.com\r\n" + b"X: y\r\n" * 4_000_000 + b"\r\nbody", "more than 1000000 lines"),
+            (  # 500,000 parts took three minutes
+                b"From: g@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                + b"--b\r\n\r\nhi\r\n" * 300_000,
+                "more than 500 parts",
+            ),
+            (
+                b"From: g@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                + (b"--b\r\n" + b"X: y\r\n" * 1900 + b"\r\nhi\r\n") * 100,
+                "more than 5000 headers",
+            ),
+        ],
+        ids=["empty-lines", "headers", "parts", "headers-in-parts"],
+    )
+    def test_line_part_and_header_bombs_are_refused_at_little_cost(self, raw: bytes, reason: str) -> None:
+        tracemalloc.start()
+        started = time.monotonic()
+        try:
+            with pytest.raises(UnreadableEmailError, match=reason):
+                parse(raw)
+            assert time.monotonic() - started < 2
+            assert tracemalloc.get_traced_memory()[1] < 50_000_000, "peak allocations while reading it"
+        finally:
+            tracemalloc.stop()
 
     def test_a_huge_email_is_read_in_bounded_time(self) -> None:
         """A 20 MB body of one endless line and 10,000 folded header lines: read, cut, in seconds."""
