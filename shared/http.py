@@ -3,12 +3,12 @@
 import json
 from dataclasses import dataclass
 from email import policy
-from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 
+from shared.mime import MimeLimitError, MimeLimits, parse_bounded
 from shared.problems import Problem
 
 
@@ -43,10 +43,18 @@ class UploadedFile:
     data: bytes
 
 
+# A form has a few fields and files; a 10 MB upload of ordinary files (photos, PDFs) has far fewer lines.
+# More would only cost the MIME parser seconds of the event loop and memory (shared/mime.py).
+MULTIPART_LIMITS = MimeLimits(lines=250_000, parts=100, headers=1000)
+
+
 def decode_multipart(request: Request, body: bytes) -> tuple[dict[str, Any], list[UploadedFile]]:
     """Fields and files of a multipart/form-data body, read with the standard library's MIME parser."""
     header = request.headers.get("content-type", "").encode("latin-1", errors="replace")
-    message = BytesParser(policy=policy.default).parsebytes(b"Content-Type: " + header + b"\r\n\r\n" + body)
+    try:
+        message = parse_bounded(b"Content-Type: " + header + b"\r\n\r\n" + body, MULTIPART_LIMITS, policy.default)
+    except MimeLimitError as exc:
+        raise Problem(413, "Payload too large", f"The form cannot be read: {exc}.") from None
     if not message.is_multipart():
         raise Problem(400, "Malformed form", "The multipart body could not be read (boundary missing or wrong).")
     fields: dict[str, Any] = {}

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import EmailPolicy, Policy
+from email.policy import EmailPolicy
 from email.utils import getaddresses
-from functools import partial
 from itertools import islice
-from typing import Any
 
 import nh3
+
+from shared.mime import MimeLimitError, MimeLimits, parse_bounded
 
 MAX_TEXT = 100_000
 MAX_HEADERS = 100
@@ -29,13 +28,9 @@ MAX_ATTACHMENTS = 20
 MAX_HEADER_CHARS = 8192
 MAX_HEADER_VALUES = 10  # of one header (To, Cc…): more are read as none
 MAX_DEPTH = 50  # multiparts inside multiparts: a person's email has a handful
-# The standard library keeps every line as a string of its own (some 50 bytes, even an empty one) and takes
-# about half a millisecond a part: 25 MB of empty lines took a gigabyte, of tiny parts minutes of CPU. An
-# email with more lines is refused before it is parsed (25 MB in base64's 78-byte lines is 330,000); one
-# with more parts or headers as soon as the parser meets one too many.
-MAX_LINES = 1_000_000
-MAX_PARTS = 500
-MAX_HEADER_LINES = 5000  # of all its parts together
+# What an email may hold (shared/mime.py says why): 25 MB in base64's 78-byte lines is 330,000 lines; a
+# person's email has a few dozen parts and a few hundred headers.
+LIMITS = MimeLimits(lines=1_000_000, parts=500, headers=5000)
 MAX_FILENAME = 255
 # Strict enough to refuse what the 3.11 parser may have misread: one local part, one domain.
 _ADDRESS = re.compile(
@@ -95,29 +90,6 @@ class _BoundedPolicy(EmailPolicy):
 
 
 _POLICY = _BoundedPolicy()
-
-
-@dataclass
-class _Budget:
-    parts: int = 0
-    headers: int = 0
-
-
-class _BoundedMessage(EmailMessage):
-    """An EmailMessage whose parts and headers count against its email's budget as they are parsed."""
-
-    def __init__(self, policy: "Policy[Any] | None" = None, *, budget: _Budget) -> None:
-        super().__init__(policy)
-        budget.parts += 1
-        if budget.parts > MAX_PARTS:
-            raise UnreadableEmailError(f"it has more than {MAX_PARTS} parts")
-        self._budget = budget
-
-    def set_raw(self, name: str, value: str) -> None:
-        self._budget.headers += 1
-        if self._budget.headers > MAX_HEADER_LINES:
-            raise UnreadableEmailError(f"it has more than {MAX_HEADER_LINES} headers")
-        super().set_raw(name, value)
 
 
 @dataclass(frozen=True)
@@ -287,15 +259,10 @@ def _text_of(part: EmailMessage) -> str:
 
 def parse(raw: bytes) -> ParsedEmail:
     """Read an email; raises UnreadableEmailError when it has no usable sender."""
-    lines = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")  # as the parser splits them
-    if lines > MAX_LINES:
-        raise UnreadableEmailError(f"it has more than {MAX_LINES} lines")
-    policy = _POLICY.clone(message_factory=partial(_BoundedMessage, budget=_Budget()))
     try:
-        message = BytesParser(policy=policy).parsebytes(raw)
-    except RecursionError:
-        raise UnreadableEmailError("its parts or comments are nested too deeply to be read") from None
-    assert isinstance(message, EmailMessage)  # noqa: S101 - policy.default always builds EmailMessage
+        message = parse_bounded(raw, LIMITS, _POLICY)
+    except MimeLimitError as exc:
+        raise UnreadableEmailError(str(exc)) from None
     name, address = (_addresses([_header(message, "From")]) or [("", "")])[0]
     sender = valid_address(address)
     if sender is None:
