@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import dataclass
-from email import policy
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -45,14 +44,14 @@ class UploadedFile:
 
 # A form has a few fields and files; a 10 MB upload of ordinary files (photos, PDFs) has far fewer lines.
 # More would only cost the MIME parser seconds of the event loop and memory (shared/mime.py).
-MULTIPART_LIMITS = MimeLimits(lines=250_000, parts=100, headers=1000)
+MULTIPART_LIMITS = MimeLimits(lines=250_000, parts=100, headers=1000, header_chars=2000)
 
 
 def decode_multipart(request: Request, body: bytes) -> tuple[dict[str, Any], list[UploadedFile]]:
     """Fields and files of a multipart/form-data body, read with the standard library's MIME parser."""
     header = request.headers.get("content-type", "").encode("latin-1", errors="replace")
     try:
-        message = parse_bounded(b"Content-Type: " + header + b"\r\n\r\n" + body, MULTIPART_LIMITS, policy.default)
+        message = parse_bounded(b"Content-Type: " + header + b"\r\n\r\n" + body, MULTIPART_LIMITS)
     except MimeLimitError as exc:
         raise Problem(413, "Payload too large", f"The form cannot be read: {exc}.") from None
     if not message.is_multipart():

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import EmailMessage
-from email.policy import EmailPolicy
 from email.utils import getaddresses
 from itertools import islice
 
@@ -23,14 +22,11 @@ from shared.mime import MimeLimitError, MimeLimits, parse_bounded
 MAX_TEXT = 100_000
 MAX_HEADERS = 100
 MAX_ATTACHMENTS = 20
-# The standard library's header parser takes quadratic time on some long values (thousands of encoded
-# words, parameters or addresses): each header is cut to this as it is read. Real ones are far shorter.
-MAX_HEADER_CHARS = 8192
 MAX_HEADER_VALUES = 10  # of one header (To, Cc…): more are read as none
 MAX_DEPTH = 50  # multiparts inside multiparts: a person's email has a handful
 # What an email may hold (shared/mime.py says why): 25 MB in base64's 78-byte lines is 330,000 lines; a
-# person's email has a few dozen parts and a few hundred headers.
-LIMITS = MimeLimits(lines=1_000_000, parts=500, headers=5000)
+# person's email has a few dozen parts and a few hundred headers, none of them 8 kB long.
+LIMITS = MimeLimits(lines=1_000_000, parts=200, headers=5000, header_chars=8192)
 MAX_FILENAME = 255
 # Strict enough to refuse what the 3.11 parser may have misread: one local part, one domain.
 _ADDRESS = re.compile(
@@ -79,17 +75,6 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "h
 
 class UnreadableEmailError(ValueError):
     """The bytes are not an email the hub can take (no sender, nothing to read)."""
-
-
-class _BoundedPolicy(EmailPolicy):
-    """policy.default, with each header cut to MAX_HEADER_CHARS (and its name to 200) as it is read."""
-
-    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
-        name, value = super().header_source_parse(sourcelines)
-        return name[:200], value[:MAX_HEADER_CHARS]
-
-
-_POLICY = _BoundedPolicy()
 
 
 @dataclass(frozen=True)
@@ -260,7 +245,7 @@ def _text_of(part: EmailMessage) -> str:
 def parse(raw: bytes) -> ParsedEmail:
     """Read an email; raises UnreadableEmailError when it has no usable sender."""
     try:
-        message = parse_bounded(raw, LIMITS, _POLICY)
+        message = parse_bounded(raw, LIMITS)
     except MimeLimitError as exc:
         raise UnreadableEmailError(str(exc)) from None
     name, address = (_addresses([_header(message, "From")]) or [("", "")])[0]
