@@ -25,6 +25,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.stack import SECRET, bench_stack, p95
+from services.inbox.repository import activity_day
 from shared.auth import Actor, issue_token
 
 
@@ -58,6 +59,7 @@ def conversation(n: int, locations: int, now: datetime) -> dict[str, Any]:
         "message_count": 1,
         "created_at": at,
         "last_activity_at": at,
+        "activity_day": activity_day(at),
     }
 
 

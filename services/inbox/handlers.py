@@ -1,6 +1,7 @@
 """Bus handlers and sweeps of the inbox: guests' inbound messages, notify's delivery reports, snoozes."""
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -36,6 +37,9 @@ from .service import Inbox
 from .settings import InboxSettings
 
 log = logging.getLogger(__name__)
+
+
+THOROUGH_SWEEP_SECONDS = 60.0
 
 
 def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
@@ -81,13 +85,15 @@ def register(runtime: Runtime, settings: InboxSettings) -> None:
 
 
 def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
-    """Every replica sweeps; the versioned update lets exactly one of them reopen each request."""
+    """Every replica sweeps; the versioned update lets exactly one of them reopen each request. Each
+    sweep reads the holds ending around now; the first and then one a minute read them all."""
 
     async def sweep(runtime: Runtime) -> None:
-        while True:
+        thorough_every = max(1, round(THOROUGH_SWEEP_SECONDS / settings.snooze_sweep_seconds))
+        for n in itertools.count():
             await asyncio.sleep(settings.snooze_sweep_seconds)
             try:
-                woken = await inbox_for(runtime, settings).wake_snoozed(utcnow())
+                woken = await inbox_for(runtime, settings).wake_snoozed(utcnow(), thorough=n % thorough_every == 0)
             except Exception:
                 log.warning("snooze sweep failed", exc_info=True)
                 continue
@@ -123,6 +129,20 @@ def count_gauges(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
             await asyncio.sleep(settings.count_metrics_seconds)
 
     return refresh
+
+
+async def fill_activity_days(runtime: Runtime) -> None:
+    """Give conversations stored by an older version their `activity_day`, retrying until it is done."""
+    while True:
+        try:
+            filled = await ConversationRepository(runtime.db).fill_activity_days()
+        except Exception:
+            log.warning("activity days not filled yet; retrying", exc_info=True)
+            await asyncio.sleep(5)
+            continue
+        if filled:
+            log.info("conversations given their activity day", extra={"count": filled})
+        return
 
 
 def bootstrap_admin(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:

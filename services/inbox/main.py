@@ -54,7 +54,12 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
         runtime,
         [router, events_router, access_router, directory_router, attachments_router, console_router],
         title="Hub inbox",
-        background=[handlers.snooze_sweep(http), handlers.bootstrap_admin(http), handlers.count_gauges(http)],
+        background=[
+            handlers.snooze_sweep(http),
+            handlers.bootstrap_admin(http),
+            handlers.count_gauges(http),
+            handlers.fill_activity_days,
+        ],
         # An upload is the file plus the multipart envelope.
         body_limits=[("/api/v1/attachments", http.attachment_max_bytes + 64 * 1024)],
     )

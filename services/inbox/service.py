@@ -49,7 +49,7 @@ from .metrics import (
     RESOLUTION,
     count_label,
 )
-from .repository import ConversationRepository
+from .repository import DERIVED_FIELDS, ConversationRepository
 from .states import Status
 from .threading import lookup_for
 
@@ -444,10 +444,13 @@ class Inbox:
                 document, "delivery", None, {"key": status.key, "state": status.state.value}, str(entry["_id"])
             )
 
-    async def wake_snoozed(self, now: datetime) -> int:
-        """Reopen requests whose hold time has passed; safe with several replicas sweeping at once."""
+    async def wake_snoozed(self, now: datetime, *, thorough: bool = False) -> int:
+        """Reopen requests whose hold time has passed; safe with several replicas sweeping at once.
+
+        A sweep reads the holds ending this minute or the last; a `thorough` one reads every request
+        on hold (the sweep does so once a minute, for what a stopped service missed)."""
         woken = 0
-        for due in await self.repository.due_snoozes(now):
+        for due in await self.repository.due_snoozes(now, thorough=thorough):
 
             def decide(document: Document) -> Change:
                 until = document.get("snoozed_until")
@@ -482,7 +485,7 @@ def _observe(before: Document, changes: dict[str, Any]) -> None:
 
 def public_conversation(document: Document) -> Document:
     """The conversation as the API shows it (`id` instead of Mongo's `_id`, no internal keys)."""
-    hidden = {"_id", "thread_key", "applied_keys"}
+    hidden = {"_id", "thread_key", "applied_keys", *DERIVED_FIELDS}
     return {"id": str(document["_id"]), **{k: v for k, v in document.items() if k not in hidden}}
 
 

@@ -1,0 +1,166 @@
+"""The fields the inbox derives so that FerretDB filters by equality, on the test's FerretDB.
+
+A view is read day by day (`activity_day`): its pages are the ones a plain sort of every matching
+conversation gives, across busy days, empty days and the older rest. The snooze sweep reads the
+holds ending this minute or the last (`snooze_minute`), and every hold once a minute."""
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from services.inbox.repository import DAYS_WALKED, INDEXES, ConversationRepository
+from shared.db import ensure_indexes
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def conversations() -> list[dict[str, Any]]:
+    """Two hotels: a busy last two days, a few in the following days, and older ones beyond the walk."""
+    rng = random.Random(7)
+    ages = [timedelta(minutes=rng.randrange(0, 2 * 24 * 60)) for _ in range(40)]
+    ages += [timedelta(days=rng.randrange(3, DAYS_WALKED)) for _ in range(10)]
+    ages += [timedelta(days=rng.randrange(DAYS_WALKED + 1, 200)) for _ in range(25)]
+    ages += [ages[0]] * 3  # the same instant: the id breaks the tie
+    documents = []
+    for n, age in enumerate(ages):
+        documents.append(
+            {
+                "_id": f"c{n:03d}",
+                "location_id": rng.choice(["hotel-a", "hotel-a", "hotel-b"]),
+                "status": rng.choice(["open", "open", "on_hold", "closed"]),
+                "subject": rng.choice(["Parking", "Late check-in"]),
+                "bot_active": False,
+                "last_activity_at": NOW - age,
+            }
+        )
+    return documents
+
+
+def plain(documents: list[dict[str, Any]], keep: Any) -> list[str]:
+    chosen = [d for d in documents if keep(d)]
+    chosen.sort(key=lambda d: (d["last_activity_at"], d["_id"]), reverse=True)
+    return [d["_id"] for d in chosen]
+
+
+async def every_page(repository: ConversationRepository, filters: dict[str, Any], limit: int) -> list[str]:
+    ids: list[str] = []
+    before = None
+    while True:
+        page = await repository.page(filters, before=before, limit=limit)
+        ids += [str(d["_id"]) for d in page]
+        if len(page) < limit:
+            return ids
+        before = (page[-1]["last_activity_at"], str(page[-1]["_id"]))
+
+
+@pytest.fixture
+async def repository(mongo: AsyncMongoClient[dict[str, object]]) -> Any:
+    db = mongo[f"days_{uuid.uuid4().hex[:8]}"]
+    await ensure_indexes(db, INDEXES)
+    yield ConversationRepository(db)
+    await mongo.drop_database(db.name)
+
+
+VIEWS: list[tuple[dict[str, Any], int]] = [
+    ({"location_id": "hotel-a", "status": {"$in": ["open", "on_hold"]}, "bot_active": False}, 7),
+    ({"location_id": "hotel-a", "status": "closed"}, 3),
+    ({"status": "open"}, 10),
+    ({"location_id": "hotel-b"}, 50),
+    ({"location_id": "hotel-a", "$or": [{"subject": {"$regex": "park", "$options": "i"}}]}, 4),
+]
+
+
+def keeps(filters: dict[str, Any]) -> Any:
+    def keep(document: dict[str, Any]) -> bool:
+        for field, wanted in filters.items():
+            if field == "$or":
+                if "park" not in document["subject"].lower():
+                    return False
+            elif isinstance(wanted, dict):
+                if document[field] not in wanted["$in"]:
+                    return False
+            elif document[field] != wanted:
+                return False
+        return True
+
+    return keep
+
+
+async def test_pages_read_by_day_are_the_plain_sort_and_old_conversations_get_their_day(
+    repository: ConversationRepository,
+) -> None:
+    documents = conversations()
+    await repository.conversations.insert_many([dict(d) for d in documents])
+    # Stored before `activity_day` existed: lists read everything at once, and give the same pages.
+    assert not await repository.activity_days_ready()
+    expected = {n: plain(documents, keeps(filters)) for n, (filters, _) in enumerate(VIEWS)}
+    for n, (filters, limit) in enumerate(VIEWS):
+        assert await every_page(repository, filters, limit) == expected[n]
+
+    # One that changed meanwhile keeps the day its change gave it.
+    await repository.conversations.update_one({"_id": "c001"}, {"$set": {"activity_day": "2001-01-01"}})
+    assert await repository.fill_activity_days(batch=16) == len(documents) - 1
+    assert await repository.activity_days_ready()
+    stored = {d["_id"]: d async for d in repository.conversations.find({})}
+    assert stored["c001"]["activity_day"] == "2001-01-01"
+    assert stored["c002"]["activity_day"] == stored["c002"]["last_activity_at"].date().isoformat()
+    assert await repository.fill_activity_days() == 0
+    await repository.conversations.update_one(
+        {"_id": "c001"}, {"$set": {"activity_day": stored["c001"]["last_activity_at"].date().isoformat()}}
+    )
+
+    for n, (filters, limit) in enumerate(VIEWS):
+        assert len(expected[n]) > limit or n == 3, "each view spans several pages"
+        assert await every_page(repository, filters, limit) == expected[n], filters
+
+
+async def test_a_page_past_the_walked_days_reads_the_older_rest(repository: ConversationRepository) -> None:
+    old: list[dict[str, Any]] = [
+        {"_id": f"old{n}", "location_id": "hotel-a", "status": "open", "last_activity_at": NOW - timedelta(days=40 + n)}
+        for n in range(5)
+    ]
+    recent = {"_id": "recent", "location_id": "hotel-a", "status": "open", "last_activity_at": NOW}
+    for document in [*old, recent]:
+        await repository.conversations.insert_one(
+            {**document, "activity_day": document["last_activity_at"].date().isoformat()}
+        )
+    await repository.fill_activity_days()  # nothing to fill: it only marks the database ready
+    page = await repository.page({"location_id": "hotel-a", "status": "open"}, before=None, limit=4)
+    assert [d["_id"] for d in page] == ["recent", "old0", "old1", "old2"]
+    after = await repository.page(
+        {"location_id": "hotel-a", "status": "open"}, before=(page[-1]["last_activity_at"], "old2"), limit=4
+    )
+    assert [d["_id"] for d in after] == ["old3", "old4"]
+
+
+async def test_a_sweep_reads_the_holds_ending_around_now_and_a_thorough_one_every_hold(
+    repository: ConversationRepository,
+) -> None:
+    now = datetime.now(UTC)
+    holds = {
+        "this-minute": now - timedelta(seconds=1),
+        "last-minute": now - timedelta(seconds=61),
+        "later": now + timedelta(minutes=5),
+        "long-ago": now - timedelta(hours=3),  # missed while every replica was stopped
+    }
+    for name, until in holds.items():
+        document = {"_id": name, "thread_key": name, "status": "on_hold", "snoozed_until": until}
+        await repository.open_thread(name, {**document, "last_activity_at": now})
+    # Stored before `snooze_minute` existed: only a thorough sweep finds it.
+    await repository.conversations.insert_one({"_id": "old", "status": "on_hold", "snoozed_until": now - timedelta(1)})
+
+    due = {str(d["_id"]) for d in await repository.due_snoozes(now)}
+    assert due == {"this-minute", "last-minute"}
+    due = {str(d["_id"]) for d in await repository.due_snoozes(now, thorough=True)}
+    assert due == {"this-minute", "last-minute", "long-ago", "old"}
+
+    # Put back to open, the hold's minute goes with its time.
+    assert await repository.update_if_version("this-minute", 0, {"status": "open", "snoozed_until": None})
+    assert (await repository.get("this-minute") or {}).get("snooze_minute", "gone") is None
+    assert {str(d["_id"]) for d in await repository.due_snoozes(now)} == {"last-minute"}
