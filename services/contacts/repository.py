@@ -23,6 +23,7 @@ INDEXES = {
     # One small document per contact and scope (the chain, each of its hotels): see service.search_entries.
     "contact_search": [
         IndexSpec(keys=[("keys", 1)], name="keys"),
+        IndexSpec(keys=[("names", 1)], name="names"),
         IndexSpec(keys=[("contact_id", 1)], name="contact_id"),
     ],
     # `_id` is the identity ("email:anna@example.com", "phone:+33612345678", "customer:C-1"): its
@@ -106,8 +107,10 @@ class ContactRepository:
             contact_id = str(document["merged_into"])
         return None
 
-    async def search(self, key: str, limit: int) -> list[Document]:
-        return [entry async for entry in self.search_index.find({"keys": key}).limit(limit)]
+    async def search(self, key: str, limit: int, *, also: str | None = None) -> list[Document]:
+        """Search entries holding the bucketed `key` and, if given, the name prefix `also` (both equalities)."""
+        query: Document = {"keys": key} if also is None else {"keys": key, "names": also}
+        return [entry async for entry in self.search_index.find(query).limit(limit)]
 
     async def index_search(self, contact_id: str, entries: list[Document]) -> None:
         """Replace the contact's search entries (a search may briefly miss it; it never shows a stranger)."""

@@ -1,11 +1,13 @@
 """Rules of contacts: who a guest is, whatever channel they write from, and finding them as you type."""
 
 import asyncio
+import math
 import re
 import time
 import unicodedata
 import uuid
 import zlib
+from collections.abc import Iterable
 from typing import Any
 
 from shared.bus import Channel, ContactHotels, ContactResolved, Guest, ResolveContact, utcnow
@@ -146,16 +148,27 @@ def search_keys(contact: dict[str, Any]) -> list[str]:
     Search is then one equality on an array field, which the database answers from its index
     (and FerretDB pushes down), instead of a scan with a regular expression.
     """
-    words: set[str] = set()
-    for name in (contact.get("display_name"), contact.get("first_name"), contact.get("last_name")):
-        words.update(re.findall(r"[\w'-]+", fold(name or "")))
+    words = set(_name_words(contact))
     for email in contact.get("emails") or []:
         words.add(fold(email))
     for phone in contact.get("phones") or []:
         words.add(re.sub(r"\D", "", phone))
         words.add(national_digits(phone) or "")
-    keys = {word[:length] for word in words for length in range(MIN_QUERY, min(len(word), MAX_PREFIX) + 1)}
-    return sorted(keys)
+    return _prefixes(words)
+
+
+def name_keys(contact: dict[str, Any]) -> list[str]:
+    """The prefixes of the contact's names only (what a query's second word is looked up in)."""
+    return _prefixes(_name_words(contact))
+
+
+def _name_words(contact: dict[str, Any]) -> list[str]:
+    names = (contact.get("display_name"), contact.get("first_name"), contact.get("last_name"))
+    return [word for name in names for word in re.findall(r"[\w'-]+", fold(name or ""))]
+
+
+def _prefixes(words: Iterable[str]) -> list[str]:
+    return sorted({word[:n] for word in words for n in range(MIN_QUERY, min(len(word), MAX_PREFIX) + 1)})
 
 
 def scope_code(scope: str) -> str:
@@ -174,7 +187,7 @@ def search_entries(contact: dict[str, Any]) -> list[dict[str, Any]]:
     (keys only), because what FerretDB reads costs by the byte.
     """
     contact_id = str(contact["_id"])
-    keys = search_keys(contact)
+    keys, names = search_keys(contact), name_keys(contact)
     entries = []
     for scope in [CHAIN, *(contact.get("location_ids") or [])]:
         code = scope_code(scope)
@@ -183,6 +196,9 @@ def search_entries(contact: dict[str, Any]) -> list[dict[str, Any]]:
                 "_id": f"{contact_id}|{scope}",
                 "contact_id": contact_id,
                 "keys": [f"{code}|{k}#{bucket_of(contact_id, scope, k)}" for k in keys],
+                # A query's second word is filtered here, beside the first's bucket (names only: entries
+                # are read by the element, and names are a quarter of the keys).
+                "names": [f"{code}|{k}" for k in names],
             }
         )
     return entries
@@ -199,7 +215,7 @@ def bucket_of(contact_id: str, scope: str, prefix: str) -> int:
     return zlib.crc32(contact_id.encode()) % buckets_for(scope, prefix)
 
 
-SEARCH_VERSION = 2  # the shape of the search keys; a change rebuilds every contact's entries at start
+SEARCH_VERSION = 3  # the shape of the search keys; a change rebuilds every contact's entries at start
 
 
 async def migrate_search(repository: ContactRepository, page: int = 500) -> int:
@@ -235,27 +251,44 @@ async def search(
     if key is None:
         return []
     words = query_words(text)
+    # A second word that can only be a name is filtered by the database too (an equality on `names`),
+    # so that a look-up reads the guests matching both, not every guest matching the first.
+    others = [word for word in words if word != key and re.fullmatch(r"(?:[^\W\d_]|['-])+", word)]
+    second = max(others, key=len) if others else None
     found: list[str] = []
     for scope in [CHAIN] if hotels is None else hotels:
         buckets, code = buckets_for(scope, key), scope_code(scope)
-        first, width = 0, 1
-        # One bucket first: a common prefix fills the page from it. A rare one needs them all, read
-        # a growing number at a time (1, 2, 4…, at most MAX_PARALLEL) so that it costs a few round
-        # trips, not one per bucket.
+        first, width, matched = 0, 1, 0
+        # One bucket first: a common prefix fills the page from it. Otherwise the buckets still needed
+        # are estimated from what the ones read gave (see `next_width`), so that a query costs a
+        # round trip or two, not one per bucket.
         while first < buckets and len(found) < limit:
             chosen = range(first, min(first + width, buckets))
-            batches = await asyncio.gather(*(repository.search(f"{code}|{key}#{b}", SEARCH_SCAN) for b in chosen))
+            also = f"{code}|{second}" if second else None
+            batches = await asyncio.gather(
+                *(repository.search(f"{code}|{key}#{b}", SEARCH_SCAN, also=also) for b in chosen)
+            )
             for entries in batches:
                 for entry in entries:
                     contact_id, keys = str(entry["contact_id"]), set(entry["keys"])
                     wanted = (f"{code}|{word}#{bucket_of(contact_id, scope, word)}" for word in words)
                     if all(k in keys for k in wanted) and contact_id not in found:
                         found.append(contact_id)
-            first, width = first + width, min(width * 2, MAX_PARALLEL)
+                        matched += 1
+            first += len(chosen)
+            width = next_width(width, matched=matched, read=first, missing=limit - len(found))
         if len(found) >= limit:
             break
     contacts = [c for c in await asyncio.gather(*(repository.get(i) for i in found[:limit])) if c is not None]
     return sorted(contacts, key=lambda c: (fold(str(c.get("display_name") or "")) or "~", str(c["_id"])))
+
+
+def next_width(width: int, *, matched: int, read: int, missing: int) -> int:
+    """How many buckets to read next: as many as should give the `missing` matches at the rate the
+    `read` buckets gave (with a margin), or twice as many as last time when none matched yet."""
+    if matched == 0:
+        return min(width * 2, MAX_PARALLEL)
+    return max(1, min(math.ceil(1.5 * missing * read / matched), MAX_PARALLEL))
 
 
 def query_words(text: str) -> list[str]:

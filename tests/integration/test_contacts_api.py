@@ -37,9 +37,13 @@ async def test_create_search_edit_and_scope(stack: Stack, http: httpx.AsyncClien
     assert again.json()["contact_id"] == contact["id"]
 
     assert contact["phones"] == ["+33612345678"], "stored as E.164"
-    for typed in ("zoe", "LEFEV", f"zoe.{location}", "0612", "+33 6 12", "33612"):
+    # Two words: the second one a name (looked up with the first) or not (checked on what the first found).
+    for typed in ("zoe", "LEFEV", f"zoe.{location}", "0612", "+33 6 12", "33612", "zoé lef", "lefevre zo", "zoe 0612"):
         found = (await http.get(base, params={"q": typed}, headers=mine)).json()["items"]
         assert contact["id"] in [c["id"] for c in found], typed
+    for typed in ("zoe dupont", "lefevre 0699"):
+        found = (await http.get(base, params={"q": typed}, headers=mine)).json()["items"]
+        assert contact["id"] not in [c["id"] for c in found], typed
     assert (await http.get(base, params={"q": "zoe"}, headers=theirs)).json()["items"] == []
     assert (await http.get(f"{base}/{contact['id']}", headers=theirs)).status_code == 404
     short = await http.get(base, params={"q": "z"}, headers=mine)
