@@ -189,12 +189,24 @@ def update(request: schemas.Update, contact_reasons: set[str] | None) -> Decide:
     return decide
 
 
-def _attached(attachments: list[Attachment], document: Document) -> list[dict[str, Any]]:
+def _attached(attachments: list[Attachment], document: Document, field: str = "attachment_ids") -> list[dict[str, Any]]:
     """The files an agent attaches, which must belong to the conversation's hotel."""
     for attachment in attachments:
         if attachment.location_id != document["location_id"]:
-            raise Problem(422, "Invalid request", f"attachment_ids: {attachment.id} belongs to another hotel.")
+            raise Problem(422, "Invalid request", f"{field}: {attachment.id} belongs to another hotel.")
     return [attachment.public() for attachment in attachments]
+
+
+def _inline_images(images: list[Attachment], document: Document) -> list[dict[str, Any]]:
+    """Images shown in the email's body: each gets the content id its HTML refers to (notify's composer)."""
+    for image in images:
+        if not image.inline:
+            raise Problem(
+                422, "Invalid request", f"inline_image_ids: {image.id} is not a PNG, JPEG, GIF or WebP image."
+            )
+    return [
+        {**public, "content_id": f"{public['id']}@inline"} for public in _attached(images, document, "inline_image_ids")
+    ]
 
 
 def note(request: schemas.Note, attachments: list[Attachment]) -> Decide:
@@ -233,11 +245,17 @@ def reservation(request: schemas.Reservation) -> Decide:
     return decide
 
 
-def reply(request: schemas.Reply, actor: Actor, reply_token: str, attachments: list[Attachment]) -> Decide:
+def reply(
+    request: schemas.Reply,
+    actor: Actor,
+    reply_token: str,
+    attachments: list[Attachment],
+    inline_images: list[Attachment],
+) -> Decide:
     """An agent's answer to the guest: stored, then handed to notify; from on hold it reopens."""
 
     def decide(document: Document) -> Change:
-        files = _attached(attachments, document)
+        files = _attached(attachments, document) + _inline_images(inline_images, document)
         before = _status(document)
         after = states.agent_replies(before)
         channel = Channel(document["channel"])

@@ -107,6 +107,19 @@ async def list_conversations(
     return schemas.ConversationPage(items=[public_conversation(d) for d in page], next_cursor=next_cursor)
 
 
+@router.get("/labels", response_model=schemas.LabelList)
+async def labels_in_use(inbox: InboxDep, actor: ActorDep, filters: FiltersDep) -> schemas.LabelList:
+    """The labels put on requests of the hotels asked about (`location`, `group`; else all one sees), by name."""
+    locations = await views.visible_locations(inbox.repository, actor, filters)
+    used: dict[str, set[str]] = {}
+    for record in await inbox.repository.labels_in_use(locations):
+        used.setdefault(str(record["label"]), set()).add(str(record["location_id"]))
+    items = [
+        schemas.LabelInUse(label=label, location_ids=sorted(used[label])) for label in sorted(used, key=str.casefold)
+    ]
+    return schemas.LabelList(items=items)
+
+
 @router.get("/counts", response_model=schemas.Counts)
 async def count_conversations(inbox: InboxDep, actor: ActorDep, filters: FiltersDep) -> schemas.Counts:
     """The tabs and buckets with their counts, for the same filters as the list."""
@@ -134,14 +147,14 @@ async def get_conversation(
     )
 
 
-async def attachments_of(inbox: Inbox, ids: list[str]) -> list[Attachment]:
+async def attachments_of(inbox: Inbox, ids: list[str], field: str = "attachment_ids") -> list[Attachment]:
     """The uploaded files a message names; an unknown id is the client's mistake (422)."""
     store = AttachmentStore(inbox.repository.conversations.database)
     found = []
     for attachment_id in dict.fromkeys(ids):
         attachment = await store.describe(attachment_id)
         if attachment is None:
-            raise Problem(422, "Invalid request", f"attachment_ids: no uploaded file has the id {attachment_id!r}.")
+            raise Problem(422, "Invalid request", f"{field}: no uploaded file has the id {attachment_id!r}.")
         found.append(attachment)
     return found
 
@@ -156,8 +169,9 @@ async def reply(
     conversation_id: ConversationId, body: schemas.Reply, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Answer the guest (by email, or in the chat while it is open); reopens a request on hold."""
-    files = await attachments_of(inbox, body.attachment_ids)
-    decide = actions.reply(body, actor, reply_token(conversation_id, inbox.secret), files)
+    files = await attachments_of(inbox, body.attachment_ids, "attachment_ids")
+    images = await attachments_of(inbox, body.inline_image_ids, "inline_image_ids")
+    decide = actions.reply(body, actor, reply_token(conversation_id, inbox.secret), files, images)
     return await _result(inbox, conversation_id, actor, decide)
 
 

@@ -131,11 +131,11 @@ def count_gauges(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
     return refresh
 
 
-async def fill_activity_days(runtime: Runtime) -> None:
-    """Give conversations stored by an older version their `activity_day`, retrying until it is done."""
+async def fill_derived(runtime: Runtime) -> None:
+    """Complete conversations stored by an older version (see `fill_derived`), retrying until it is done."""
     while True:
         try:
-            filled = await ConversationRepository(runtime.db).fill_activity_days()
+            filled = await ConversationRepository(runtime.db).fill_derived()
         except Exception:
             log.warning("activity days not filled yet; retrying", exc_info=True)
             await asyncio.sleep(5)

@@ -58,7 +58,7 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
             handlers.snooze_sweep(http),
             handlers.bootstrap_admin(http),
             handlers.count_gauges(http),
-            handlers.fill_activity_days,
+            handlers.fill_derived,
         ],
         # An upload is the file plus the multipart envelope.
         body_limits=[("/api/v1/attachments", http.attachment_max_bytes + 64 * 1024)],

@@ -37,6 +37,8 @@ INDEXES = {
     ],
     # `_id` is a reference ("msgid:<id>", "chat:<session>", "review:<id>"): equality look-ups only.
     "thread_refs": [IndexSpec(keys=[("conversation_id", 1)], name="conversation")],
+    # `_id` is "<hotel>|<label>": the labels a hotel's requests have used, which the label filter suggests.
+    "labels_in_use": [IndexSpec(keys=[("location_id", 1)], name="location")],
     # `_id` is "<conversation>:<version>": the claim that makes a change exclusive (see update_if_version).
     "conversation_versions": [IndexSpec(keys=[("at", 1)], name="at")],
 }
@@ -45,7 +47,7 @@ MAX_KEYS_REMEMBERED = 1000
 CLAIM_LEASE = timedelta(seconds=30)
 # A page walks this many days back, newest first, before it reads the rest of its view in one query.
 DAYS_WALKED = 14
-ACTIVITY_DAYS_VERSION = 1  # conversations stored before `activity_day` existed get it at start
+DERIVED_VERSION = 1  # conversations stored before `activity_day` existed get it at start
 log = logging.getLogger(__name__)
 _days_ready: set[str] = set()  # the databases whose conversations all have their day (it never goes back)
 
@@ -89,6 +91,7 @@ class ConversationRepository:
         self.settings = db["settings"]
         self.groups = db["location_groups"]
         self.meta = db["inbox_meta"]
+        self.labels = db["labels_in_use"]
 
     # --- threads ----------------------------------------------------------------------------------
 
@@ -224,15 +227,16 @@ class ConversationRepository:
         return [doc async for doc in cursor]
 
     async def activity_days_ready(self) -> bool:
-        """Whether every conversation has its `activity_day` (true once `fill_activity_days` has run)."""
+        """Whether every conversation has its `activity_day` (true once `fill_derived` has run)."""
         if self.meta.database.name not in _days_ready:
-            marker = await self.meta.find_one({"_id": "activity_days"})
-            if marker and marker.get("v") == ACTIVITY_DAYS_VERSION:
+            marker = await self.meta.find_one({"_id": "derived"})
+            if marker and marker.get("v") == DERIVED_VERSION:
                 _days_ready.add(self.meta.database.name)
         return self.meta.database.name in _days_ready
 
-    async def fill_activity_days(self, batch: int = 500) -> int:
-        """Give `activity_day` to the conversations stored before it existed; returns how many.
+    async def fill_derived(self, batch: int = 500) -> int:
+        """Give the conversations stored before `activity_day` existed their day, and note their labels
+        as in use; returns how many got a day.
 
         Runs in the background at start; replicas may run it together. A conversation whose activity
         changes meanwhile gets its day from that change, which this never overwrites.
@@ -240,29 +244,42 @@ class ConversationRepository:
         if await self.activity_days_ready():
             return 0
         filled, after = 0, ""
+        fields = {"activity_day": 1, "last_activity_at": 1, "location_id": 1, "labels": 1}
         while True:
-            query = {"_id": {"$gt": after}}
-            page = [
-                d
-                async for d in self.conversations.find(query, {"activity_day": 1, "last_activity_at": 1})
-                .sort("_id", 1)
-                .limit(batch)
-            ]
+            cursor = self.conversations.find({"_id": {"$gt": after}}, fields).sort("_id", 1).limit(batch)
+            page = [document async for document in cursor]
             if not page:
                 break
             for document in page:
+                if document.get("labels") and document.get("location_id"):
+                    await self.remember_labels(str(document["location_id"]), document["labels"])
                 if "activity_day" not in document:
-                    day = activity_day(document["last_activity_at"])
                     missing = {"_id": document["_id"], "activity_day": {"$exists": False}}
-                    filled += (
-                        await self.conversations.update_one(missing, {"$set": {"activity_day": day}})
-                    ).modified_count
+                    day = {"$set": {"activity_day": activity_day(document["last_activity_at"])}}
+                    filled += (await self.conversations.update_one(missing, day)).modified_count
             after = str(page[-1]["_id"])
-        await self.meta.replace_one(
-            {"_id": "activity_days"}, {"_id": "activity_days", "v": ACTIVITY_DAYS_VERSION}, upsert=True
-        )
+        await self.meta.replace_one({"_id": "derived"}, {"_id": "derived", "v": DERIVED_VERSION}, upsert=True)
         _days_ready.add(self.meta.database.name)
         return filled
+
+    async def remember_labels(self, location_id: str, labels: Iterable[str]) -> None:
+        """Note that the hotel's requests use these labels (a unique insert each: replicas may race)."""
+        for label in labels:
+            try:
+                await self.labels.insert_one(
+                    {"_id": f"{location_id}|{label}", "location_id": location_id, "label": label}
+                )
+            except DuplicateKeyError:
+                continue
+
+    async def labels_in_use(self, locations: list[str] | None, limit: int = 1000) -> list[Document]:
+        """The labels of these hotels (None: all), each an equality on the hotel."""
+        if locations is None:
+            return [record async for record in self.labels.find({}).limit(limit)]
+        parts = await asyncio.gather(
+            *(self.labels.find({"location_id": loc}).limit(limit).to_list() for loc in locations)
+        )
+        return [record for part in parts for record in part][:limit]
 
     async def count(self, filters: Document) -> int:
         return await self.conversations.count_documents(filters)

@@ -50,6 +50,15 @@ class ConversationDetail(BaseModel):
     next_timeline_cursor: str | None
 
 
+class LabelInUse(BaseModel):
+    label: str
+    location_ids: list[str] = Field(description="The hotels (among those asked about) whose requests have used it.")
+
+
+class LabelList(BaseModel):
+    items: list[LabelInUse]
+
+
 class Counts(BaseModel):
     """Views and buckets with their counts, as the console's left column shows them."""
 
@@ -71,6 +80,11 @@ class Reply(Strict):
     text: Text
     subject: ShortText | None = None
     attachment_ids: list[AttachmentId] = Field(default=[], max_length=10)
+    inline_image_ids: list[AttachmentId] = Field(
+        default=[],
+        max_length=10,
+        description="Uploaded images (PNG, JPEG, GIF or WebP) shown in the email's body, after the text.",
+    )
 
 
 class Note(Strict):

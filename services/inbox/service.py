@@ -367,6 +367,8 @@ class Inbox:
                 conversation_id, int(document["version"]), change.set
             ):
                 continue
+            if change.set.get("labels"):
+                await self.repository.remember_labels(str(document["location_id"]), change.set["labels"])
             entries = [await self._add_entry(conversation_id, actor, entry) for entry in change.entries]
             _observe(document, change.set)
             first_entry = str(entries[0]["_id"]) if entries else None
@@ -443,6 +445,13 @@ class Inbox:
             await self._publish_update(
                 document, "delivery", None, {"key": status.key, "state": status.state.value}, str(entry["_id"])
             )
+
+    async def announce_entry(self, conversation_id: str, key: str, event: str) -> None:
+        """Tell the consoles that an entry (found by its key) joined the conversation's timeline."""
+        entry = await self.repository.entry_by_key(key)
+        document = await self.repository.get(conversation_id)
+        if entry is not None and document is not None:
+            await self._publish_update(document, event, None, {"key": key}, str(entry["_id"]))
 
     async def wake_snoozed(self, now: datetime, *, thorough: bool = False) -> int:
         """Reopen requests whose hold time has passed; safe with several replicas sweeping at once.

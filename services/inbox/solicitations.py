@@ -43,6 +43,11 @@ async def show(inbox: Inbox, event: SolicitationEvent) -> None:
     if event.event == "failed":
         return  # notify's own report marks the message failed on its entry
     stored = await inbox.repository.add_entry(entry_of(event))
+    if event.event == "sent":
+        # Consoles showing the request add the message to its timeline (again on a redelivery: the
+        # event's id is the entry's, so the bus keeps one).
+        await inbox.announce_entry(event.conversation_id, event.key, "solicitation_sent")
+        return
     if not stored or event.event != "reply_received":
         return
 

@@ -3,6 +3,7 @@ assign, answer, put on hold, close, chat with a guest, solicit someone outside, 
 and whatever a guest sends stays text."""
 
 import asyncio
+import base64
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +25,10 @@ from tests.browser.conftest import (
 )
 from tests.integration.conftest import Stack
 from tests.support.polling import eventually
+
+PNG = base64.b64decode(  # one pixel
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 pytestmark = pytest.mark.browser
 
@@ -141,14 +146,22 @@ class TestWorkingARequest:
         await expect(text).to_have_value("Hello Louise,\n\nThank you for writing to Hôtel Opéra.\n\nClaire Dubois")
         await text.press("End")
         await text.type("\nP.S. Friday 20:00 is booked.")
+        # With an image shown in the email's body (the picture button; pasting or dropping one does the same).
+        table = {"name": "table.png", "mimeType": "image/png", "buffer": PNG}
+        await agent.locator("#composer-image-input").set_input_files(table)  # type: ignore[arg-type]
+        await expect(agent.locator(".composer .chip[data-inline=true]")).to_contain_text("table.png")
         await text.press("Control+Enter")
         reply = agent.locator(".entry.message.outbound").last
         await expect(reply).to_contain_text("Thank you for writing to Hôtel Opéra.")
         await expect(reply).to_contain_text("P.S. Friday 20:00 is booked.")
+        await expect(reply.locator(".inline-images img")).to_have_js_property("naturalWidth", 1)
         await expect(text).to_have_value("")
         guest = (await agent.locator(".right .card a[href^='mailto:']").first.text_content()) or ""
         sent = await eventually(lambda: asyncio.sleep(0, result=stack.sink.to(guest) if stack.sink else []), bool)
         assert "P.S. Friday 20:00 is booked." in sent[-1].email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        html = sent[-1].email.get_body(("html",))
+        assert html is not None
+        assert '<img src="cid:' in html.get_content()
         await expect(reply.locator(".delivery")).to_have_attribute("data-state", "sent")
 
         # An internal note, shown apart from the messages.

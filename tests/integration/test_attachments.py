@@ -25,14 +25,20 @@ async def upload(
     return await http.post(f"{base}/api/v1/attachments", files=files, data={"location": location}, headers=headers)
 
 
+async def guest_request(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str, text: str
+) -> tuple[AgentApi, str]:
+    """A guest's request in the hotel, and the API of one of its agents."""
+    api = AgentApi(http, stack.url("inbox"), agent_headers([location]))
+    await publish_inbound(nc, location, text=text)
+    return api, str((await api.wait_for(location))[0]["id"])
+
+
 async def test_reply_with_attachments_and_safe_download(
     stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
 ) -> None:
-    base = stack.url("inbox")
-    headers = agent_headers([location])
-    api = AgentApi(http, base, headers)
-    await publish_inbound(nc, location, text="Can you send the menu?")
-    cid = (await api.wait_for(location))[0]["id"]
+    base, headers = stack.url("inbox"), agent_headers([location])
+    api, cid = await guest_request(stack, http, nc, location, "Can you send the menu?")
 
     png = await upload(http, base, headers, location, "menu.png", PNG, "image/png")
     svg = await upload(http, base, headers, location, "logo.png", SVG, "image/png")  # lies about its type
@@ -57,6 +63,34 @@ async def test_reply_with_attachments_and_safe_download(
     assert script.headers["content-disposition"].startswith("attachment")
     assert script.headers["content-type"] == "application/octet-stream"
     assert "sandbox" in script.headers["content-security-policy"]
+
+
+async def test_a_reply_shows_inline_images_in_its_body_and_refuses_what_is_not_an_image(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    base, headers = stack.url("inbox"), agent_headers([location])
+    api, cid = await guest_request(stack, http, nc, location, "Where do I park?")
+    plan = (await upload(http, base, headers, location, "plan.png", PNG, "image/png")).json()
+    script = (await upload(http, base, headers, location, "logo.png", SVG, "image/png")).json()
+
+    refused = await api.call("POST", cid, "messages", {"text": "See", "inline_image_ids": [script["id"]]})
+    assert refused.status_code == 422
+    assert "inline_image_ids" in refused.json()["detail"]
+    assert "not a PNG, JPEG, GIF or WebP" in refused.json()["detail"]
+
+    body = {"text": "The car park is behind the hotel:", "inline_image_ids": [plan["id"]]}
+    result = await api.ok("POST", cid, "messages", body)
+    [shown] = result["entries"][0]["attachments"]
+    assert shown["content_id"] == f"{plan['id']}@inline"
+    assert stack.sink is not None
+    sent = (await stack.sink.wait_for(message_id(f"entry:{result['entries'][0]['id']}", REPLY_DOMAIN))).email
+    html = sent.get_body(("html",))
+    assert html is not None
+    assert f'src="cid:{plan["id"]}@inline"' in html.get_content()
+    [image] = [part for part in sent.walk() if part.get("Content-ID") == f"<{plan['id']}@inline>"]
+    assert image.get_content_type() == "image/png"
+    assert image.get_content() == PNG
+    assert list(sent.iter_attachments()) == [], "shown in the body, not attached"
 
 
 async def test_files_of_another_hotel_are_invisible_and_limits_hold(

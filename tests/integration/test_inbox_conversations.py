@@ -273,6 +273,17 @@ class TestActions:
         assert [e["kind"] for e in result["entries"]] == ["subject", "qualification", "labels"]
         assert [i["id"] for i in await api.conversations(location=location, label="vip")] == [cid]
         assert [i["id"] for i in await api.conversations(location=location, priority="high")] == [cid]
+        # The labels in use are suggested by hotel, even once no request on screen carries them.
+        await api.ok("PATCH", cid, body={"labels": ["vip"]})
+        used = await api.http.get(f"{api.base}/labels", params={"location": location}, headers=api.headers)
+        assert used.json()["items"] == [
+            {"label": "invoice", "location_ids": [location]},
+            {"label": "vip", "location_ids": [location]},
+        ]
+        elsewhere = await api.http.get(
+            f"{api.base}/labels", params={"location": "hotel-elsewhere"}, headers=api.headers
+        )
+        assert elsewhere.json()["items"] == []
         bad = await api.call("PATCH", cid, body={"contact_reason": "weather"})
         assert bad.status_code == 422
         assert "contact_reason" in bad.json()["detail"]

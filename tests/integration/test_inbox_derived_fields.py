@@ -103,14 +103,22 @@ async def test_pages_read_by_day_are_the_plain_sort_and_old_conversations_get_th
     for n, (filters, limit) in enumerate(VIEWS):
         assert await every_page(repository, filters, limit) == expected[n]
 
+    labelled = {"_id": "labelled", "location_id": "hotel-b", "status": "open", "labels": ["VIP", "late"]}
+    await repository.conversations.insert_one(
+        {**labelled, "bot_active": False, "subject": "x", "last_activity_at": NOW}
+    )
+    documents.append({**labelled, "bot_active": False, "subject": "x", "last_activity_at": NOW})
+    expected = {n: plain(documents, keeps(filters)) for n, (filters, _) in enumerate(VIEWS)}
     # One that changed meanwhile keeps the day its change gave it.
     await repository.conversations.update_one({"_id": "c001"}, {"$set": {"activity_day": "2001-01-01"}})
-    assert await repository.fill_activity_days(batch=16) == len(documents) - 1
+    assert await repository.fill_derived(batch=16) == len(documents) - 1
     assert await repository.activity_days_ready()
     stored = {d["_id"]: d async for d in repository.conversations.find({})}
     assert stored["c001"]["activity_day"] == "2001-01-01"
     assert stored["c002"]["activity_day"] == stored["c002"]["last_activity_at"].date().isoformat()
-    assert await repository.fill_activity_days() == 0
+    assert await repository.fill_derived() == 0
+    used = await repository.labels_in_use(["hotel-b"])
+    assert sorted((r["location_id"], r["label"]) for r in used) == [("hotel-b", "VIP"), ("hotel-b", "late")]
     await repository.conversations.update_one(
         {"_id": "c001"}, {"$set": {"activity_day": stored["c001"]["last_activity_at"].date().isoformat()}}
     )
@@ -130,7 +138,7 @@ async def test_a_page_past_the_walked_days_reads_the_older_rest(repository: Conv
         await repository.conversations.insert_one(
             {**document, "activity_day": document["last_activity_at"].date().isoformat()}
         )
-    await repository.fill_activity_days()  # nothing to fill: it only marks the database ready
+    await repository.fill_derived()  # nothing to fill: it only marks the database ready
     page = await repository.page({"location_id": "hotel-a", "status": "open"}, before=None, limit=4)
     assert [d["_id"] for d in page] == ["recent", "old0", "old1", "old2"]
     after = await repository.page(

@@ -232,6 +232,8 @@ CASES = [
         ids={"agent_id": "own_agent"},
         why="joining B",
     ),
+    Case("inbox", "GET", "/api/v1/conversations/labels", WITHOUT_B),
+    Case("inbox", "GET", "/api/v1/conversations/labels", NOTHING, params={"location": "{location}"}, why="B's"),
     Case("inbox", "GET", "/api/v1/templates", WITHOUT_B),
     Case(
         "inbox",
@@ -490,6 +492,7 @@ async def _build(stack: Stack, nc: NatsClient) -> Hotel:
         theirs = await request_in(
             nc, admin, b, name=f"Zoe {secret}", email=f"{secret}@guest.example", subject=secret, text=f"{secret} text"
         )
+        await admin.ok("PATCH", str(theirs["conversation"]["id"]), body={"labels": [secret]})
         ours = await request_in(nc, admin, a, name="Ana Alpha", email=f"ana.{tag}@guest.example", subject="Ours")
         contact, own_contact = str(theirs["conversation"]["contact_id"]), str(ours["conversation"]["contact_id"])
         for someone in (contact, own_contact):

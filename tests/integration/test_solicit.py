@@ -1,6 +1,7 @@
 """Solicitations end to end: sent through notify's SMTP, answered through ingest's SMTP receiver,
 threaded back into their own thread of the right request; recipients suggested by use."""
 
+import json
 import uuid
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -10,6 +11,7 @@ import aiosmtplib
 import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 
 from shared import tokens
 from shared.bus import Channel
@@ -61,6 +63,12 @@ async def test_solicitations_thread_their_answers_back_into_the_request(
     api = AgentApi(http, stack.url("inbox"), me)
     cid = await new_request(nc, api, location, "Wedding dinner for 40")
     caterer, florist = f"caterer.{location}@supplier.example", f"florist.{location}@supplier.example"
+    announced: list[dict[str, Any]] = []
+
+    async def announce(msg: Msg) -> None:
+        announced.append(json.loads(msg.data))
+
+    subscription = await nc.subscribe("hub.events.conversation.solicitation_sent", cb=announce)
 
     created = await http.post(
         base(stack), json={"conversation_id": cid, "to": caterer, "text": "Can you serve 40 on June 3?"}, headers=me
@@ -74,6 +82,13 @@ async def test_solicitations_thread_their_answers_back_into_the_request(
         headers=me,
     )
     assert second.status_code == 201, second.text
+
+    # Consoles showing the request hear of each new thread at once (no reload on a timer).
+    async def mine() -> list[dict[str, Any]]:
+        return [event for event in announced if event["conversation_id"] == cid]
+
+    assert len(await eventually(mine, lambda events: len(events) == 2)) == 2
+    await subscription.unsubscribe()
 
     [to_caterer] = await mails_to(stack, caterer, 1)
     sent = to_caterer.email

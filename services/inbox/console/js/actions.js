@@ -4,7 +4,7 @@ import { del, get, patch, post, put, query } from "./api.js";
 import { applyResult } from "./conversation.js";
 import { $, clear, debounce, h } from "./dom.js";
 import { fromZoned, t, toZonedInput, zonedParts } from "./i18n.js";
-import { refreshSoon } from "./inbox.js";
+import { loadLabels, refreshSoon } from "./inbox.js";
 import { hotelZone, state, toast } from "./store.js";
 
 function url(conversation, action = "") {
@@ -151,7 +151,7 @@ function labels(conversation) {
     h("input", { name: "labels", value: (conversation.labels || []).join(", "), list: "known-labels", maxlength: 1500 })),
   (data) => run(patch(url(conversation), {
     labels: String(data.get("labels") || "").split(",").map((label) => label.trim()).filter(Boolean),
-  })));
+  })).then(() => loadLabels()));
 }
 
 function guestPhone(conversation) {
@@ -270,8 +270,7 @@ async function attachmentIds(form, conversation) {
 async function afterSolicitation() {
   $("#modal").close();
   toast(t("toast.saved"));
-  // The thread's first message reaches the timeline through the events (solicit -> inbox).
-  setTimeout(() => { if (state.openId) import("./conversation.js").then((c) => c.reloadIfOpen(state.openId)); }, 800);
+  // The thread's first message reaches the timeline through the events (solicit -> inbox -> live).
 }
 
 function solicit(conversation) {

@@ -99,6 +99,7 @@ async function start(me) {
   inbox.loadCounts();
   liveSince = Date.now();
   live.start(onLiveEvent);
+  inbox.loadLabels();
   await directory;
   inbox.renderFilters();
   inbox.renderList();

@@ -7,6 +7,7 @@ import { formatWhen, t } from "./i18n.js";
 import { markOpen, patchItem, refreshSoon } from "./inbox.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
 
+const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];  // shown inline (shared/attachments.py)
 const READ_AFTER_MS = 3000;  // the unread dot clears only after 3 s of viewing
 const VIEWING_EVERY_MS = 15000;
 const VIEWER_EXPIRES_MS = 40000;
@@ -214,6 +215,14 @@ function attachmentLinks(entry) {
       "📎 ", file.filename))));
 }
 
+/** The images an agent's reply showed in its body (a guest's are in its own HTML). */
+function inlineImages(entry) {
+  const images = (entry.attachments || []).filter((file) => file.content_id && IMAGE_TYPES.includes(file.content_type));
+  if (!images.length || entry.direction !== "outbound") return null;
+  return h("div.inline-images", {}, images.map((file) =>
+    h("img", { src: `/api/v1/attachments/${encodeURIComponent(file.id)}`, alt: file.filename, loading: "lazy" })));
+}
+
 function deliveryBadge(entry) {
   const delivery = entry.delivery;
   if (!delivery || !delivery.state) return null;
@@ -247,7 +256,7 @@ function entryView(entry, conversation, zone) {
           entry.rating ? h("span.rating", {}, "★".repeat(entry.rating), "☆".repeat(Math.max(0, 5 - entry.rating))) : null,
           when(entry, zone), deliveryBadge(entry)),
         entry.subject && inbound ? h("p.entry-subject", {}, entry.subject) : null,
-        h("p.text", {}, entry.text || ""),
+        h("p.text", {}, entry.text || ""), inlineImages(entry),
         attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
     }
     case "note":
@@ -333,10 +342,23 @@ function buildComposer() {
   const picker = h("div.templates", { hidden: true, role: "listbox" });
   const fileInput = h("input", { type: "file", multiple: true, hidden: true, onchange: () => upload(fileInput.files) });
   const attachButton = h("button.icon", { type: "button", onclick: () => fileInput.click() }, "📎");
+  // Images shown in the email's body: picked here, pasted or dropped into the text.
+  const imageInput = h("input", { type: "file", multiple: true, hidden: true, accept: IMAGE_TYPES.join(","),
+    id: "composer-image-input", onchange: () => upload(imageInput.files, { inline: true }) });
+  const imageButton = h("button.icon", { type: "button", id: "composer-image", onclick: () => imageInput.click() }, "🖼");
   const send = h("button.primary.send", { type: "submit" }, "➤");
   const form = h("form.composer", { onsubmit: (event) => { event.preventDefault(); submit(); } },
     h("div.composer-tabs", { role: "tablist" }, replyTab, noteTab), channelLine, picker, text, files,
-    h("div.composer-tools", {}, templatesButton, attachButton, fileInput, h("span.spacer"), send));
+    h("div.composer-tools", {}, templatesButton, attachButton, fileInput, imageButton, imageInput, h("span.spacer"), send));
+  for (const kind of ["paste", "drop"]) {
+    text.addEventListener(kind, (event) => {
+      const transfer = event.clipboardData || event.dataTransfer;
+      const images = [...(transfer?.files || [])].filter((file) => IMAGE_TYPES.includes(file.type));
+      if (!images.length) return;
+      event.preventDefault();
+      upload(images, { inline: true });
+    });
+  }
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
@@ -351,6 +373,8 @@ function buildComposer() {
     templatesButton.setAttribute("aria-label", t("composer.templates"));
     attachButton.title = t("composer.attach");
     attachButton.setAttribute("aria-label", t("composer.attach"));
+    imageButton.title = t("composer.image");
+    imageButton.setAttribute("aria-label", t("composer.image"));
     send.title = t("common.send");
     send.setAttribute("aria-label", t("common.send"));
     text.placeholder = mode === "note" ? t("composer.note_placeholder") : t("composer.placeholder");
@@ -406,24 +430,26 @@ function buildComposer() {
     picker.querySelector("button")?.focus();
   }
 
-  async function upload(selected) {
+  async function upload(selected, { inline = false } = {}) {
     for (const file of selected) {
       const data = new FormData();
       data.append("file", file);
       data.append("location", conversation.location_id);
       try {
         const stored = await post("/api/v1/attachments", data);
-        attachments.push(stored);
+        attachments.push({ ...stored, inline: inline && IMAGE_TYPES.includes(stored.content_type) });
       } catch (error) {
         toast(t("toast.error", { detail: error.message }), { error: true });
       }
     }
     fileInput.value = "";
+    imageInput.value = "";
     renderFiles();
   }
 
   function renderFiles() {
-    clear(files, attachments.map((file) => h("li.chip", {}, "📎 ", file.filename, " ",
+    clear(files, attachments.map((file) => h("li.chip", { dataset: { inline: file.inline ? "true" : "false" } },
+      file.inline ? "🖼 " : "📎 ", file.filename, " ",
       h("button.icon.small", { type: "button", title: t("composer.remove"), "aria-label": t("composer.remove"),
         onclick: () => { attachments = attachments.filter((a) => a.id !== file.id); renderFiles(); } }, "×"))));
   }
@@ -434,7 +460,13 @@ function buildComposer() {
     send.disabled = true;
     const path = `/api/v1/conversations/${encodeURIComponent(conversation.id)}/${mode === "note" ? "notes" : "messages"}`;
     try {
-      const result = await post(path, { text: body, attachment_ids: attachments.map((a) => a.id) });
+      // A note keeps its images as files; a reply shows them in the email's body.
+      const inline = mode === "reply" ? attachments.filter((a) => a.inline) : [];
+      const result = await post(path, {
+        text: body,
+        attachment_ids: attachments.filter((a) => !inline.includes(a)).map((a) => a.id),
+        ...(inline.length ? { inline_image_ids: inline.map((a) => a.id) } : {}),
+      });
       text.value = "";
       attachments = [];
       renderFiles();

@@ -87,11 +87,14 @@ export function renderTabs() {
 }
 
 function choose(changes) {
+  const hotels = ("location" in changes && changes.location !== state.filters.location)
+    || ("group" in changes && changes.group !== state.filters.group);
   Object.assign(state.filters, changes);
   state.selected = 0;
   renderTabs();
   loadList();
   loadCounts();
+  if (hotels) loadLabels();
 }
 
 function option(value, label, selected) {
@@ -167,8 +170,23 @@ export function renderList() {
     clear(list, state.items.map(row));
   }
   $("#more").hidden = !state.nextCursor;
-  const labels = new Set(state.items.flatMap((item) => item.labels || []));
-  clear($("#known-labels"), [...labels].map((label) => h("option", { value: label })));
+  renderKnownLabels();
+}
+
+/** The labels the hotels in view have used, for the label filter and the labels dialog. */
+export async function loadLabels() {
+  const { location, group } = state.filters;
+  try {
+    state.labels = (await get(`/api/v1/conversations/labels${query({ location, group })}`)).items.map((i) => i.label);
+    renderKnownLabels();
+  } catch {
+    /* the suggestions are those of the list on screen meanwhile */
+  }
+}
+
+function renderKnownLabels() {
+  const labels = new Set([...state.labels, ...state.items.flatMap((item) => item.labels || [])]);
+  clear($("#known-labels"), [...labels].sort().map((label) => h("option", { value: label })));
 }
 
 function markSelected() {

@@ -7,6 +7,7 @@ export const state = {
   groups: [],
   agents: [],
   templates: [],
+  labels: [],  // the labels in use in the hotels in view (GET /api/v1/conversations/labels)
   settings: { contact_reasons: [] },
   filters: { view: "inbox", bucket: "", location: "", group: "", channel: "", assignee: "", label: "", q: "" },
   items: [],
