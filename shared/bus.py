@@ -324,6 +324,7 @@ class OutboundMessage(BusMessage):
     chat_session_id: str | None = None
     subject: str = ""
     text: str
+    formatted: bool = False  # light formatting in the text (**bold**, *italic*, "- " lists) for the HTML part
     reply_token: str | None = None
     in_reply_to: str | None = None
     references: list[str] = []
@@ -407,6 +408,7 @@ class SolicitationEvent(BusMessage):
     recipient: str
     subject: str = ""
     text: str = ""
+    formatted: bool = False  # the text's light formatting (**bold**, *italic*, "- " lists) is to be shown
     html: str | None = None
     author: dict[str, Any] = {}
     attachments: list[AttachmentRef] = []

@@ -30,6 +30,7 @@ def entry_of(event: SolicitationEvent) -> Document:
         "author": event.author or {"type": "system"},
         "subject": event.subject,
         "text": event.text,
+        "formatted": event.formatted,
         "html": event.html,
         "attachments": [a.model_dump() for a in event.attachments],
         "at": event.occurred_at,

@@ -18,6 +18,9 @@ from shared.bus import AttachmentRef, OutboundKind, OutboundMessage
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|réf|ref)\s*:", re.IGNORECASE)
+# Light formatting: **bold** and *italic*, each around at least one character that is not a space.
+_BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
+_ITALIC = re.compile(r"(?<![*\w])\*(\S(?:[^*\n]*?\S)?)\*(?![*\w])")
 _TAG = re.compile(r"\[#[A-Z2-7]{6}\]")
 # Kinds whose answers come back, by the local part ingest routes on: a guest's to the inbox, an
 # external person's to solicit. Forwards, delegations and shares are answered by colleagues directly.
@@ -88,13 +91,23 @@ def console_link(message: OutboundMessage, envelope: Envelope) -> str:
     return f"{envelope.console_url.rstrip('/')}/conversations/{message.conversation_id}"
 
 
-def html_of(text: str, inline_images: Sequence[File]) -> str:
-    """The text as HTML: paragraphs, line breaks and links kept, inline images shown after it."""
+def html_of(text: str, inline_images: Sequence[File], formatted: bool = False) -> str:
+    """The text as HTML: paragraphs, line breaks and links kept, inline images shown after it; with
+    `formatted`, **bold**, *italic* and blocks of "- " lines as lists too. Everything is escaped first,
+    so the text can add no markup of its own."""
     paragraphs = []
     for block in re.split(r"\n\s*\n", text.strip()):
         escaped = html.escape(block)
-        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
-        paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+        if formatted:  # before the links, which then stop at the tags (a URL holds no "<")
+            escaped = _ITALIC.sub(r"<em>\1</em>", _BOLD.sub(r"<strong>\1</strong>", escaped))
+        escaped = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        if formatted:
+            lines = escaped.split("\n")
+            if all(line.startswith("- ") for line in lines):
+                items = "".join(f"<li>{line[2:]}</li>" for line in lines)
+                paragraphs.append(f"<ul>{items}</ul>")
+                continue
+        paragraphs.append("<p>" + escaped.replace("\n", "<br>\n") + "</p>")
     images = [
         f'<p><img src="cid:{html.escape(f.ref.content_id or "")}" alt="{html.escape(f.ref.filename)}"></p>'
         for f in inline_images
@@ -124,7 +137,7 @@ def compose(message: OutboundMessage, envelope: Envelope, files: Sequence[File])
     text = text_of(message, envelope)
     inline = [f for f in files if f.inline_image]
     email.set_content(text)
-    email.add_alternative(html_of(text, inline), subtype="html")
+    email.add_alternative(html_of(text, inline, message.formatted), subtype="html")
     html_part = email.get_payload()[1]  # type: ignore[index]
     if not isinstance(html_part, EmailMessage):  # pragma: no cover - add_alternative made it one
         raise TypeError("the HTML part is missing")

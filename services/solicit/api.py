@@ -36,7 +36,15 @@ SolicitDep = Annotated[Solicit, Depends(solicit_of)]
 @router.post("", status_code=201)
 async def create(body: NewSolicitation, solicit: SolicitDep, actor: ActorDep) -> dict[str, Any]:
     """Send a solicitation from a request; its answers come back into its own thread."""
-    return await solicit.start(actor, body.conversation_id, str(body.to), body.subject, body.text, body.attachment_ids)
+    return await solicit.start(
+        actor,
+        body.conversation_id,
+        str(body.to),
+        body.subject,
+        body.text,
+        body.attachment_ids,
+        formatted=body.formatted,
+    )
 
 
 @router.get("")
@@ -86,7 +94,9 @@ async def answer(
     solicitation_id: SolicitationId, body: ThreadAnswer, solicit: SolicitDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Write again in the thread: to its recipient (locked), under the last subject unless changed."""
-    return await solicit.answer(actor, solicitation_id, body.subject, body.text, body.attachment_ids)
+    return await solicit.answer(
+        actor, solicitation_id, body.subject, body.text, body.attachment_ids, formatted=body.formatted
+    )
 
 
 @router.delete("/{solicitation_id}")

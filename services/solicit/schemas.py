@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
+FORMATTED = 'Light formatting in the text: **bold**, *italic*, lines starting with "- " as a list (in the email).'
 AttachmentId = Annotated[str, StringConstraints(pattern=r"^att_[A-Za-z0-9_-]{20,64}$")]
 
 
@@ -18,6 +19,10 @@ class NewSolicitation(BaseModel):
     to: EmailStr = Field(description="The external person's address")
     subject: Subject | None = Field(default=None, description="Defaults to the request's subject")
     text: Body
+    formatted: bool = Field(
+        default=False,
+        description=FORMATTED,
+    )
     attachment_ids: list[AttachmentId] = Field(default=[], max_length=10)
 
 
@@ -28,4 +33,8 @@ class ThreadAnswer(BaseModel):
 
     subject: Subject | None = Field(default=None, description="Defaults to the subject of the thread's last message")
     text: Body
+    formatted: bool = Field(
+        default=False,
+        description=FORMATTED,
+    )
     attachment_ids: list[AttachmentId] = Field(default=[], max_length=10)

@@ -94,7 +94,15 @@ class Solicit:
         return files
 
     async def start(
-        self, actor: Actor, conversation_id: str, to: str, subject: str | None, text: str, attachment_ids: list[str]
+        self,
+        actor: Actor,
+        conversation_id: str,
+        to: str,
+        subject: str | None,
+        text: str,
+        attachment_ids: list[str],
+        *,
+        formatted: bool = False,
     ) -> Document:
         brief = await self.brief(conversation_id, actor)
         location_id = str(brief.location_id)
@@ -112,11 +120,18 @@ class Solicit:
             "first_answer_at": None,
         }
         await self.repository.create(solicitation)
-        await self._send(solicitation, actor, subject or brief.subject or "Request", text, files, "new")
+        await self._send(solicitation, actor, subject or brief.subject or "Request", text, files, "new", formatted)
         return await self.view(solicitation)
 
     async def answer(
-        self, actor: Actor, solicitation_id: str, subject: str | None, text: str, attachment_ids: list[str]
+        self,
+        actor: Actor,
+        solicitation_id: str,
+        subject: str | None,
+        text: str,
+        attachment_ids: list[str],
+        *,
+        formatted: bool = False,
     ) -> Document:
         solicitation = await self.visible(solicitation_id, actor)
         if solicitation.get("revoked"):
@@ -124,7 +139,7 @@ class Solicit:
         thread = await self.repository.thread(solicitation_id)
         last_subject = str(thread[-1]["subject"]) if thread else "Request"
         files = await self._files(attachment_ids, str(solicitation["location_id"]))
-        await self._send(solicitation, actor, subject or last_subject, text, files, "answer")
+        await self._send(solicitation, actor, subject or last_subject, text, files, "answer", formatted)
         return await self.view(solicitation)
 
     async def revoke(self, actor: Actor, solicitation_id: str) -> Document:
@@ -133,7 +148,14 @@ class Solicit:
         return await self.view({**solicitation, "revoked": True})
 
     async def _send(
-        self, solicitation: Document, actor: Actor, subject: str, text: str, files: list[AttachmentRef], kind: str
+        self,
+        solicitation: Document,
+        actor: Actor,
+        subject: str,
+        text: str,
+        files: list[AttachmentRef],
+        kind: str,
+        formatted: bool,
     ) -> None:
         solicitation_id = str(solicitation["_id"])
         thread = await self.repository.thread(solicitation_id)
@@ -150,6 +172,7 @@ class Solicit:
                 "to": solicitation["recipient"],
                 "subject": subject,
                 "text": text,
+                "formatted": formatted,
                 "attachments": [f.model_dump() for f in files],
                 "at": now,
             }
@@ -163,6 +186,7 @@ class Solicit:
             to=[solicitation["recipient"]],
             subject=subject,
             text=text,
+            formatted=formatted,
             reply_token=tokens.sign(TOKEN_PURPOSE, solicitation_id, self.secret),
             in_reply_to=message_ids[-1] if message_ids else None,
             references=message_ids,
@@ -171,7 +195,7 @@ class Solicit:
             created_at=now,
         )
         await publish_durably(self.broker, OUTBOUND_SOLICITATION, outbound, msg_id=key)
-        await self._announce(solicitation, "sent", key, subject, text, actor.author(), files, now)
+        await self._announce(solicitation, "sent", key, subject, text, actor.author(), files, now, formatted=formatted)
         await self.repository.record_use(
             key,
             str(solicitation["location_id"]),
@@ -192,6 +216,7 @@ class Solicit:
         files: list[AttachmentRef],
         at: datetime,
         html: str | None = None,
+        formatted: bool = False,
     ) -> None:
         announcement = SolicitationEvent(
             event=event,
@@ -202,6 +227,7 @@ class Solicit:
             recipient=str(solicitation["recipient"]),
             subject=subject,
             text=text,
+            formatted=formatted,
             html=html,
             author=author,
             attachments=files,

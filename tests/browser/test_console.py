@@ -303,7 +303,7 @@ class TestViews:
 
 class TestSolicitations:
     async def test_solicit_with_keyboard_autocomplete_then_answer_in_the_thread(
-        self, gateway: str, chain: Chain, new_page: NewPage, screenshots: Path
+        self, gateway: str, chain: Chain, stack: Stack, new_page: NewPage, screenshots: Path
     ) -> None:
         subject = unique("Wheelchair access")
         await send_form(gateway, chain.opera, subject, "Is the spa reachable by wheelchair?")
@@ -357,9 +357,24 @@ class TestSolicitations:
         await expect(agent.locator("#answer-to")).to_have_attribute("readonly", "")
         await expect(agent.locator("#answer-subject")).to_have_value(f"{subject} — access")
         await shot(agent, screenshots, "08-solicitation")
-        await agent.fill("#modal textarea[name=text]", "And is there a lift from the lobby?")
+        # A formatted body: the B button wraps the selection; the thread and the email show it in bold.
+        text = agent.locator("#modal textarea[name=text]")
+        await text.fill("lift")
+        await text.press("Control+a")
+        await agent.click("#format-bold")
+        await text.press("End")
+        await text.type(" from the lobby?")
+        await expect(text).to_have_value("**lift** from the lobby?")
         await agent.click("#modal button[type=submit]")
-        await expect(thread).to_contain_text("And is there a lift from the lobby?", timeout=15_000)
+        await expect(thread).to_contain_text("lift from the lobby?", timeout=15_000)
+        await expect(thread.locator(".formatted strong")).to_have_text("lift")
+
+        async def bodies() -> list[str]:
+            mails = stack.sink.to(often) if stack.sink else []
+            return [str(part.get_content()) for m in mails if (part := m.email.get_body(("html",))) is not None]
+
+        html = await eventually(bodies, lambda found: any("lobby" in body for body in found))
+        assert any("<strong>lift</strong> from the lobby?" in body for body in html)
 
 
 HOSTILE = '<img src=x onerror="window.__pwned=1;alert(1)"><script>window.__pwned=2</script>'

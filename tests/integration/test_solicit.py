@@ -78,7 +78,13 @@ async def test_solicitations_thread_their_answers_back_into_the_request(
     assert first["messages"][0]["subject"] == "Wedding dinner for 40", "the request's subject by default"
     second = await http.post(
         base(stack),
-        json={"conversation_id": cid, "to": florist, "subject": "Flowers", "text": "White roses for 8 tables?"},
+        json={
+            "conversation_id": cid,
+            "to": florist,
+            "subject": "Flowers",
+            "text": "White roses for **8** tables?",
+            "formatted": True,
+        },
         headers=me,
     )
     assert second.status_code == 201, second.text
@@ -91,6 +97,12 @@ async def test_solicitations_thread_their_answers_back_into_the_request(
     await subscription.unsubscribe()
 
     [to_caterer] = await mails_to(stack, caterer, 1)
+    [to_florist] = await mails_to(stack, florist, 1)
+    formatted, plain = (mail.email.get_body(("html",)) for mail in (to_florist, to_caterer))
+    assert formatted is not None
+    assert plain is not None
+    assert "White roses for <strong>8</strong> tables?" in formatted.get_content()
+    assert "<strong>" not in plain.get_content(), "plain text unless the body says it is formatted"
     sent = to_caterer.email
     assert "Wedding dinner for 40" in str(sent["Subject"])
     _, reply_to = parseaddr(str(sent["Reply-To"]))

@@ -4,7 +4,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from services.notify import composer, smtp
-from services.notify.composer import Envelope, File
+from services.notify.composer import Envelope, File, html_of
 from services.notify.service import backoff
 from shared.bus import AttachmentRef, Channel, OutboundKind, OutboundMessage
 
@@ -134,3 +134,15 @@ class TestRetries:
         refused = smtp._failure(550, "5.1.1 no\\n such user")
         assert not refused.temporary
         assert refused.reason.startswith("550 5.1.1 no")
+
+
+def test_light_formatting_is_shown_only_when_asked_and_adds_no_markup_of_the_text() -> None:
+    text = "Hello **Marc**, can you do *40* covers?\n\n- white roses\n- 8 tables <b onclick=x>\n\n2 * 3 = 6, see https://x.example/a"
+    formatted = html_of(text, [], formatted=True)
+    assert "<p>Hello <strong>Marc</strong>, can you do <em>40</em> covers?</p>" in formatted
+    assert "<ul><li>white roses</li><li>8 tables &lt;b onclick=x&gt;</li></ul>" in formatted
+    assert '<p>2 * 3 = 6, see <a href="https://x.example/a">https://x.example/a</a></p>' in formatted
+    plain = html_of(text, [])
+    assert "**Marc**" in plain
+    assert "<strong>" not in plain
+    assert "<ul>" not in plain

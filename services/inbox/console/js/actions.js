@@ -273,15 +273,41 @@ async function afterSolicitation() {
   // The thread's first message reaches the timeline through the events (solicit -> inbox -> live).
 }
 
+/** A solicitation's body with its formatting buttons: they wrap the selection in the light formatting. */
+function formattedBody(label) {
+  const text = h("textarea", { name: "text", rows: 6, required: true, maxlength: 50000, id: "solicit-text" });
+  const wrap = (before, after = before) => {
+    const { selectionStart: start, selectionEnd: end, value } = text;
+    text.value = value.slice(0, start) + before + value.slice(start, end) + after + value.slice(end);
+    text.focus();
+    text.setSelectionRange(start + before.length, end + before.length);
+  };
+  const list = () => {
+    const { selectionStart: start, selectionEnd: end, value } = text;
+    const from = value.lastIndexOf("\n", start - 1) + 1;
+    const lines = value.slice(from, end).split("\n").map((line) => (line.startsWith("- ") ? line : `- ${line}`));
+    text.value = value.slice(0, from) + lines.join("\n") + value.slice(end);
+    text.focus();
+  };
+  const tool = (label, title, onclick, id) => h("button.icon.small", { type: "button", title, "aria-label": title, onclick, id }, label);
+  return [
+    h("div.format-tools", { role: "toolbar" },
+      tool("B", t("format.bold"), () => wrap("**"), "format-bold"),
+      tool("I", t("format.italic"), () => wrap("*"), "format-italic"),
+      tool("•", t("format.list"), list, "format-list")),
+    field(label, text),  // the buttons outside the label, which would otherwise act as the first of them
+  ];
+}
+
 function solicit(conversation) {
   dialog(t("action.solicit"), [
     field(t("solicit.to"), recipientField(conversation)),
     field(t("solicit.subject"), h("input", { name: "subject", id: "solicit-subject", value: conversation.subject || "", maxlength: 300 })),
-    field(t("solicit.text"), h("textarea", { name: "text", rows: 6, required: true, maxlength: 50000 })),
+    formattedBody(t("solicit.text")),
     field(t("solicit.attach"), h("input", { name: "file", type: "file" })),
   ], async (data, form) => {
     try {
-      const body = { conversation_id: conversation.id, to: data.get("to"), text: data.get("text"),
+      const body = { conversation_id: conversation.id, to: data.get("to"), text: data.get("text"), formatted: true,
         attachment_ids: await attachmentIds(form, conversation) };
       if (String(data.get("subject") || "").trim()) body.subject = data.get("subject");
       await post("/api/v1/solicitations", body);
@@ -298,11 +324,11 @@ export function answerSolicitation(solicitationId, recipient, lastSubject) {
     field(t("solicit.to"), h("input", { name: "to", value: recipient || "", readonly: true, "aria-readonly": "true",
       id: "answer-to", title: t("solicit.locked") })),
     field(t("solicit.subject"), h("input", { name: "subject", id: "answer-subject", value: lastSubject || "", maxlength: 300 })),
-    field(t("solicit.text"), h("textarea", { name: "text", rows: 6, required: true, maxlength: 50000 })),
+    formattedBody(t("solicit.text")),
     field(t("solicit.attach"), h("input", { name: "file", type: "file" })),
   ], async (data, form) => {
     try {
-      const body = { text: data.get("text"), attachment_ids: await attachmentIds(form, conversation) };
+      const body = { text: data.get("text"), formatted: true, attachment_ids: await attachmentIds(form, conversation) };
       if (String(data.get("subject") || "").trim()) body.subject = data.get("subject");
       await post(`/api/v1/solicitations/${encodeURIComponent(solicitationId)}/messages`, body);
       await afterSolicitation();

@@ -2,7 +2,7 @@
 
 import { get, patch, post, put } from "./api.js";
 import * as actions from "./actions.js";
-import { $, clear, h } from "./dom.js";
+import { $, clear, formatted, h } from "./dom.js";
 import { formatWhen, t } from "./i18n.js";
 import { markOpen, patchItem, refreshSoon } from "./inbox.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
@@ -317,7 +317,7 @@ function solicitationThread(thread, zone) {
       h("div.entry-head", {}, h("strong", {}, message.direction === "inbound" ? message.recipient : authorName(message)),
         when(message, zone), deliveryBadge(message)),
       message.subject ? h("p.entry-subject", {}, message.subject) : null,
-      h("p.text", {}, message.text || ""), attachmentLinks(message)))),
+      message.formatted ? formatted(message.text) : h("p.text", {}, message.text || ""), attachmentLinks(message)))),
     h("button.small.answer", { type: "button", onclick: () => actions.answerSolicitation(thread.id, thread.recipient, last.subject) },
       "↩ ", t("solicit.answer")));
   details.addEventListener("toggle", () => {

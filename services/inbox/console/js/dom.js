@@ -2,6 +2,20 @@
 // HTML, so whatever a guest wrote (script tags, event handlers, SVG, javascript: links) stays inert.
 
 /** h("button.primary", {onclick, title}, "text", child…): an element with attributes and children. */
+/** Light formatting as elements, never markup: **bold**, *italic*, blocks of "- " lines as lists
+ * (what notify puts in the email's HTML for a formatted solicitation). */
+export function formatted(text) {
+  const inline = (line) => line.split(/(\*\*\S(?:.*?\S)?\*\*|(?<![*\w])\*\S(?:[^*]*?\S)?\*(?![*\w]))/).map((part, i) => {
+    if (i % 2 === 0) return part;
+    return part.startsWith("**") ? h("strong", {}, part.slice(2, -2)) : h("em", {}, part.slice(1, -1));
+  });
+  return h("div.text.formatted", {}, String(text || "").trim().split(/\n\s*\n/).map((block) => {
+    const lines = block.split("\n");
+    if (lines.every((line) => line.startsWith("- "))) return h("ul", {}, lines.map((line) => h("li", {}, inline(line.slice(2)))));
+    return h("p", {}, lines.map((line, i) => [i ? h("br") : null, inline(line)]));
+  }));
+}
+
 export function h(spec, attributes = {}, ...children) {
   const [tag, ...classes] = spec.split(".");
   const element = document.createElement(tag || "div");
