@@ -258,13 +258,13 @@ async def search(
     found: list[str] = []
     for scope in [CHAIN] if hotels is None else hotels:
         buckets, code = buckets_for(scope, key), scope_code(scope)
+        also = f"{code}|{second}" if second else None
         first, width, matched = 0, 1, 0
         # One bucket first: a common prefix fills the page from it. Otherwise the buckets still needed
         # are estimated from what the ones read gave (see `next_width`), so that a query costs a
         # round trip or two, not one per bucket.
         while first < buckets and len(found) < limit:
             chosen = range(first, min(first + width, buckets))
-            also = f"{code}|{second}" if second else None
             batches = await asyncio.gather(
                 *(repository.search(f"{code}|{key}#{b}", SEARCH_SCAN, also=also) for b in chosen)
             )

@@ -110,14 +110,7 @@ async def list_conversations(
 @router.get("/labels", response_model=schemas.LabelList)
 async def labels_in_use(inbox: InboxDep, actor: ActorDep, filters: FiltersDep) -> schemas.LabelList:
     """The labels put on requests of the hotels asked about (`location`, `group`; else all one sees), by name."""
-    locations = await views.visible_locations(inbox.repository, actor, filters)
-    used: dict[str, set[str]] = {}
-    for record in await inbox.repository.labels_in_use(locations):
-        used.setdefault(str(record["label"]), set()).add(str(record["location_id"]))
-    items = [
-        schemas.LabelInUse(label=label, location_ids=sorted(used[label])) for label in sorted(used, key=str.casefold)
-    ]
-    return schemas.LabelList(items=items)
+    return schemas.LabelList(items=await views.labels_in_use(inbox.repository, actor, filters))
 
 
 @router.get("/counts", response_model=schemas.Counts)

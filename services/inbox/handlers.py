@@ -137,7 +137,7 @@ async def fill_derived(runtime: Runtime) -> None:
         try:
             filled = await ConversationRepository(runtime.db).fill_derived()
         except Exception:
-            log.warning("activity days not filled yet; retrying", exc_info=True)
+            log.warning("older conversations not completed yet; retrying", exc_info=True)
             await asyncio.sleep(5)
             continue
         if filled:

@@ -54,7 +54,7 @@ _days_ready: set[str] = set()  # the databases whose conversations all have thei
 
 def activity_day(at: datetime) -> str:
     """The UTC day of a conversation's last activity, stored beside it (`activity_day`)."""
-    return (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)).date().isoformat()
+    return at.astimezone(UTC).date().isoformat()
 
 
 def snooze_minute(until: datetime) -> str:

@@ -367,8 +367,8 @@ class Inbox:
                 conversation_id, int(document["version"]), change.set
             ):
                 continue
-            if change.set.get("labels"):
-                await self.repository.remember_labels(str(document["location_id"]), change.set["labels"])
+            if added := set(change.set.get("labels") or []) - set(document.get("labels") or []):
+                await self.repository.remember_labels(str(document["location_id"]), sorted(added))
             entries = [await self._add_entry(conversation_id, actor, entry) for entry in change.entries]
             _observe(document, change.set)
             first_entry = str(entries[0]["_id"]) if entries else None

@@ -13,7 +13,7 @@ from shared.db import Document
 from shared.problems import Problem
 
 from .repository import ConversationRepository
-from .schemas import Bucket, Counts, Priority, View
+from .schemas import Bucket, Counts, LabelInUse, Priority, View
 from .states import view_keys
 
 STATUS_OF_VIEW = {View.OPEN: "open", View.ON_HOLD: "on_hold", View.CLOSED: "closed", View.SPAM: "spam"}
@@ -148,6 +148,14 @@ async def counts(repository: ConversationRepository, actor: Actor, filters: Filt
         unread=unread,
         buckets=buckets,
     )
+
+
+async def labels_in_use(repository: ConversationRepository, actor: Actor, filters: Filters) -> list[LabelInUse]:
+    """The labels the requests of the hotels in view have used, by name, each with those hotels."""
+    used: dict[str, set[str]] = {}
+    for record in await repository.labels_in_use(await visible_locations(repository, actor, filters)):
+        used.setdefault(str(record["label"]), set()).add(str(record["location_id"]))
+    return [LabelInUse(label=label, location_ids=sorted(used[label])) for label in sorted(used, key=str.casefold)]
 
 
 def check_assignee_filter(value: str | None) -> str | None:
