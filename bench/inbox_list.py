@@ -25,7 +25,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.stack import SECRET, bench_stack, p95
-from services.inbox.repository import activity_day
+from services.inbox.conversations.repository import activity_day
 from shared.auth import Actor, issue_token
 
 

@@ -19,16 +19,19 @@ from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
-from . import handlers
-from .access_api import router as access_router
-from .api import events_router, router
-from .attachments_api import router as attachments_router
-from .console_api import router as console_router
-from .console_api import static_files
-from .directory_api import router as directory_router
-from .directory_repository import DIRECTORY_INDEXES
-from .repository import INDEXES
+from . import jobs
+from .access import api as access_api
+from .attachments import api as attachments_api
+from .console import api as console_api
+from .conversations import api as conversations_api
+from .conversations import handlers as conversations_handlers
+from .conversations.repository import INDEXES
+from .directory import api as directory_api
+from .directory.repository import DIRECTORY_INDEXES
+from .live import api as live_api
+from .privacy import handlers as privacy_handlers
 from .settings import InboxSettings
+from .solicitations import handlers as solicitations_handlers
 
 PUBLICATIONS = [
     CONVERSATION_CREATED,
@@ -49,21 +52,29 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
     http = http or InboxSettings()
     indexes = {**INDEXES, **DIRECTORY_INDEXES}
     runtime = Runtime.build("inbox", settings or HubSettings(), indexes, publications=PUBLICATIONS)
-    handlers.register(runtime, http)
+    for handlers in (conversations_handlers, privacy_handlers, solicitations_handlers):
+        handlers.register(runtime, http)
     app = create_app(
         runtime,
-        [router, events_router, access_router, directory_router, attachments_router, console_router],
+        [
+            conversations_api.router,
+            live_api.router,
+            access_api.router,
+            directory_api.router,
+            attachments_api.router,
+            console_api.router,
+        ],
         title="Hub inbox",
         background=[
-            handlers.snooze_sweep(http),
-            handlers.bootstrap_admin(http),
-            handlers.count_gauges(http),
-            handlers.fill_derived,
+            jobs.snooze_sweep(http),
+            jobs.bootstrap_admin(http),
+            jobs.count_gauges(http),
+            jobs.fill_derived,
         ],
         # An upload is the file plus the multipart envelope.
         body_limits=[("/api/v1/attachments", http.attachment_max_bytes + 64 * 1024)],
     )
-    app.mount("/console", static_files(), name="console")
+    app.mount("/console", console_api.static_files(), name="console")
     app.state.inbox_settings = http
     app.state.login_limiter = RateLimiter(http.login_per_minute, burst=int(http.login_per_minute))
     return app

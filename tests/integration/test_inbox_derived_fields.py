@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from services.inbox.repository import DAYS_WALKED, INDEXES, ConversationRepository
+from services.inbox.conversations.repository import DAYS_WALKED, INDEXES, ConversationRepository
 from shared.db import ensure_indexes
 
 pytestmark = pytest.mark.integration

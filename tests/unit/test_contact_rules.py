@@ -7,7 +7,7 @@ import pytest
 from services.contacts.imports import RowError, rows_of, typed
 from services.contacts.lifecycle import merged_fields
 from services.contacts.service import scope_code, search_entries
-from services.inbox.privacy import ERASED, redacted
+from services.inbox.privacy.service import ERASED, redacted
 
 
 @pytest.mark.parametrize(

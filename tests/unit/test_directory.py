@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.inbox.directory import fill_template, initials_of, is_time_zone
+from services.inbox.directory.service import fill_template, initials_of, is_time_zone
 
 
 class TestInitials:
@@ -55,7 +55,7 @@ class TestTimeZones:
 
 
 def test_stored_settings_that_no_longer_validate_are_salvaged() -> None:
-    from services.inbox.directory import readable_settings
+    from services.inbox.directory.service import readable_settings
 
     stored = {
         "contact_reasons": [{"id": "billing"}, {"id": "stay", "label_fr": "Séjour", "label_en": "Stay"}],

@@ -3,7 +3,7 @@ policy under which nothing in the page can run."""
 
 import asyncio
 
-from services.inbox import guest_html
+from services.inbox.conversations import guest_html
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
 IMAGES = {"att_logo": ("image/png", PNG), "att_svg": ("image/svg+xml", b"<svg onload='x()'/>")}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.inbox import states
-from services.inbox.states import IllegalTransitionError, Status
+from services.inbox.conversations import states
+from services.inbox.conversations.states import IllegalTransitionError, Status
 
 
 class TestAgentStatus:

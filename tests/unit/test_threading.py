@@ -1,6 +1,6 @@
 """Which thread an inbound message belongs to, computed the same on every replica."""
 
-from services.inbox.threading import email_ref, lookup_for
+from services.inbox.conversations.threading import email_ref, lookup_for
 from shared.bus import Channel, Guest, InboundMessage, ThreadHints
 
 

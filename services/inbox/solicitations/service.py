@@ -6,7 +6,7 @@ import uuid
 from shared.bus import ConversationBrief, ConversationBriefRequest, SolicitationEvent
 from shared.db import Document
 
-from .service import Change, Inbox
+from ..conversations.service import Change, Inbox
 
 
 async def brief(inbox: Inbox, request: ConversationBriefRequest) -> ConversationBrief:

@@ -15,7 +15,7 @@ from shared.auth import Actor
 from shared.db import Document
 from shared.problems import Problem
 
-from .directory_repository import AlreadyExistsError, DirectoryRepository
+from .repository import AlreadyExistsError, DirectoryRepository
 from .schemas import ChainSettings, ContactReason
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from shared.attachments import AttachmentStore
 from shared.bus import ContactErased, ContactExportPage, ContactExportRequest, ContactMerged, ErasureApplied
 from shared.db import Document
 
-from .service import Change, Inbox, public_conversation, public_entry
+from ..conversations.service import Change, Inbox, public_conversation, public_entry
 
 ERASED = "[erased]"
 BATCH = 100

@@ -19,9 +19,11 @@ from shared.problems import Problem
 from shared.ratelimit import RateLimiter
 from shared.runtime import RuntimeDep
 
-from . import access, directory, schemas
-from .directory_repository import DirectoryRepository
-from .settings import InboxSettings
+from ..directory import service as directory
+from ..directory.repository import DirectoryRepository
+from ..settings import InboxSettings
+from . import schemas
+from . import service as access
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 TokenId = Annotated[str, Path(pattern=r"^tok_[0-9a-f]{24}$")]

@@ -1,44 +1,32 @@
 """HTTP surface of the inbox: the agents' API under /api/v1/conversations, and the live event stream."""
 
-import asyncio
 import base64
 import binascii
-import contextlib
-import json
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
-from nats.aio.msg import Msg
+from fastapi.responses import HTMLResponse
 
 from shared.attachments import Attachment, AttachmentStore
 from shared.auth import ActorDep
-from shared.bus import LOCATION_ID_PATTERN, Channel, ChatToGuest, ConversationViewing, Subjects
+from shared.bus import LOCATION_ID_PATTERN, Channel, ChatToGuest, Subjects
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
-from . import actions, directory, schemas, views
+from ..directory import service as directory
+from ..settings import InboxSettings
+from . import decisions, schemas, views
 from . import guest_html as guest_html_page
-from .repository import ConversationRepository
-from .service import Inbox, public_conversation, public_entry, reply_token
-from .settings import InboxSettings
+from .service import Inbox, inbox_for, public_conversation, public_entry, reply_token
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
-events_router = APIRouter(prefix="/api/v1", tags=["events"])
 
 ConversationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def inbox_of(request: Request, runtime: RuntimeDep) -> Inbox:
-    settings: InboxSettings = request.app.state.inbox_settings
-    return Inbox(
-        repository=ConversationRepository(runtime.db),
-        broker=runtime.broker,
-        secret=runtime.settings.secret_key.get_secret_value(),
-        contacts_timeout=settings.contacts_timeout_seconds,
-    )
+    return inbox_for(runtime, request.app.state.inbox_settings)
 
 
 InboxDep = Annotated[Inbox, Depends(inbox_of)]
@@ -152,7 +140,7 @@ async def attachments_of(inbox: Inbox, ids: list[str], field: str = "attachment_
     return found
 
 
-async def _result(inbox: Inbox, conversation_id: str, actor: ActorDep, decide: actions.Decide) -> dict[str, Any]:
+async def _result(inbox: Inbox, conversation_id: str, actor: ActorDep, decide: decisions.Decide) -> dict[str, Any]:
     document, entries = await inbox.act(conversation_id, actor, decide)
     return {"conversation": public_conversation(document), "entries": [public_entry(e) for e in entries]}
 
@@ -164,7 +152,7 @@ async def reply(
     """Answer the guest (by email, or in the chat while it is open); reopens a request on hold."""
     files = await attachments_of(inbox, body.attachment_ids, "attachment_ids")
     images = await attachments_of(inbox, body.inline_image_ids, "inline_image_ids")
-    decide = actions.reply(body, actor, reply_token(conversation_id, inbox.secret), files, images)
+    decide = decisions.reply(body, actor, reply_token(conversation_id, inbox.secret), files, images)
     return await _result(inbox, conversation_id, actor, decide)
 
 
@@ -174,13 +162,13 @@ async def add_note(
 ) -> dict[str, Any]:
     """An internal note: visible to agents only, never sent to the guest."""
     files = await attachments_of(inbox, body.attachment_ids)
-    return await _result(inbox, conversation_id, actor, actions.note(body, files))
+    return await _result(inbox, conversation_id, actor, decisions.note(body, files))
 
 
 @router.post("/{conversation_id}/read")
 async def mark_read(conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep) -> dict[str, Any]:
     """The console's read receipt, sent after 3 seconds of viewing: clears the unread mark."""
-    return await _result(inbox, conversation_id, actor, actions.read)
+    return await _result(inbox, conversation_id, actor, decisions.read)
 
 
 @router.put("/{conversation_id}/assignee")
@@ -193,7 +181,7 @@ async def assign(
         # An agent the actor may not see (another hotel's) is as unknown here as in GET /agents/{id}.
         if assignee is None or not directory.is_colleague(actor, assignee):
             raise Problem(422, "Invalid request", f"agent_id: no agent has the id {body.agent_id!r}.")
-    return await _result(inbox, conversation_id, actor, actions.assign(assignee, actor))
+    return await _result(inbox, conversation_id, actor, decisions.assign(assignee, actor))
 
 
 @router.put("/{conversation_id}/status")
@@ -201,14 +189,14 @@ async def set_status(
     conversation_id: ConversationId, body: schemas.SetStatus, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Open, put on hold (optionally until a time, when it comes back by itself) or close."""
-    return await _result(inbox, conversation_id, actor, actions.set_status(body))
+    return await _result(inbox, conversation_id, actor, decisions.set_status(body))
 
 
 @router.post("/{conversation_id}/snooze")
 async def snooze(
     conversation_id: ConversationId, body: schemas.Snooze, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
-    return await _result(inbox, conversation_id, actor, actions.snooze(body))
+    return await _result(inbox, conversation_id, actor, decisions.snooze(body))
 
 
 @router.patch("/{conversation_id}")
@@ -220,31 +208,31 @@ async def update(
     if body.contact_reason is not None:
         configured = (await inbox.repository.chain_settings()).get("contact_reasons") or []
         reasons = {str(reason.get("id")) for reason in configured if isinstance(reason, dict)}
-    return await _result(inbox, conversation_id, actor, actions.update(body, reasons))
+    return await _result(inbox, conversation_id, actor, decisions.update(body, reasons))
 
 
 @router.post("/{conversation_id}/spam")
 async def mark_spam(conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep) -> dict[str, Any]:
-    return await _result(inbox, conversation_id, actor, actions.mark_spam)
+    return await _result(inbox, conversation_id, actor, decisions.mark_spam)
 
 
 @router.delete("/{conversation_id}/spam")
 async def mark_not_spam(conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep) -> dict[str, Any]:
-    return await _result(inbox, conversation_id, actor, actions.mark_not_spam)
+    return await _result(inbox, conversation_id, actor, decisions.mark_not_spam)
 
 
 @router.post("/{conversation_id}/calls")
 async def log_call(
     conversation_id: ConversationId, body: schemas.Call, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
-    return await _result(inbox, conversation_id, actor, actions.call(body))
+    return await _result(inbox, conversation_id, actor, decisions.call(body))
 
 
 @router.post("/{conversation_id}/reservations")
 async def record_reservation(
     conversation_id: ConversationId, body: schemas.Reservation, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
-    return await _result(inbox, conversation_id, actor, actions.reservation(body))
+    return await _result(inbox, conversation_id, actor, decisions.reservation(body))
 
 
 @router.post("/{conversation_id}/forward")
@@ -252,7 +240,7 @@ async def forward(
     conversation_id: ConversationId, body: schemas.Forward, inbox: InboxDep, actor: ActorDep, request: Request
 ) -> dict[str, Any]:
     """Send the request to a colleague better placed to answer it."""
-    return await _result(inbox, conversation_id, actor, actions.forward(body, actor, console_url(request)))
+    return await _result(inbox, conversation_id, actor, decisions.forward(body, actor, console_url(request)))
 
 
 @router.post("/{conversation_id}/delegate")
@@ -261,7 +249,7 @@ async def delegate(
 ) -> dict[str, Any]:
     """Hand the request to the customer-service address set in settings."""
     address = (await inbox.repository.chain_settings()).get("customer_service_email")
-    decide = actions.delegate(body, actor, str(address) if address else None, console_url(request))
+    decide = decisions.delegate(body, actor, str(address) if address else None, console_url(request))
     return await _result(inbox, conversation_id, actor, decide)
 
 
@@ -270,7 +258,7 @@ async def share(
     conversation_id: ConversationId, body: schemas.Share, inbox: InboxDep, actor: ActorDep, request: Request
 ) -> dict[str, Any]:
     """Share the request with other departments (a copy by email, with a link to it)."""
-    return await _result(inbox, conversation_id, actor, actions.share(body, actor, console_url(request)))
+    return await _result(inbox, conversation_id, actor, decisions.share(body, actor, console_url(request)))
 
 
 @router.post("/{conversation_id}/close-chat")
@@ -278,7 +266,7 @@ async def close_chat(
     conversation_id: ConversationId, body: schemas.CloseChat, inbox: InboxDep, actor: ActorDep
 ) -> dict[str, Any]:
     """End a live chat, choosing what becomes of the request (closed by default); the guest's widget says so."""
-    result = await _result(inbox, conversation_id, actor, actions.close_chat(body))
+    result = await _result(inbox, conversation_id, actor, decisions.close_chat(body))
     session = result["conversation"].get("chat_session_id")
     if session and result["entries"]:
         # Core NATS, like notify's chat pushes: whichever ingest replica holds the guest's socket tells it.
@@ -290,7 +278,7 @@ async def close_chat(
 @router.post("/{conversation_id}/handover")
 async def hand_over(conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep) -> dict[str, Any]:
     """Take a conversation over from the chatbot."""
-    return await _result(inbox, conversation_id, actor, actions.hand_over)
+    return await _result(inbox, conversation_id, actor, decisions.hand_over)
 
 
 @router.put("/{conversation_id}/contact")
@@ -299,23 +287,7 @@ async def link_contact(
 ) -> dict[str, Any]:
     await inbox.visible(conversation_id, actor)
     await inbox.check_contact(body.contact_id, actor)
-    return await _result(inbox, conversation_id, actor, actions.link_contact(body))
-
-
-@router.post("/{conversation_id}/viewing", status_code=204)
-async def viewing(conversation_id: ConversationId, body: schemas.Viewing, inbox: InboxDep, actor: ActorDep) -> None:
-    """The console says, every few seconds, that the agent has this request open: the other agents who
-    have it open see a collision notice (live stream event `conversation.viewing`). Nothing is stored."""
-    document = await inbox.visible(conversation_id, actor)
-    location = str(document["location_id"])
-    presence = ConversationViewing(
-        conversation_id=conversation_id,
-        location_id=location,
-        agent={"id": actor.agent_id, "name": actor.name, "initials": actor.initials},
-        tab=body.tab,
-        answer=body.answer,
-    )
-    await inbox.broker.publish(presence, Subjects.presence(location))
+    return await _result(inbox, conversation_id, actor, decisions.link_contact(body))
 
 
 EntryId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
@@ -352,38 +324,3 @@ async def guest_html(
         "Cache-Control": "private, no-store",
     }
     return HTMLResponse(document, headers=headers)
-
-
-@events_router.get("/events")
-async def live_events(request: Request, runtime: RuntimeDep, actor: ActorDep) -> StreamingResponse:
-    """Server-Sent Events: every change the agent may see, as it happens (the console's live updates)."""
-    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=1000)
-
-    async def on_event(msg: Msg) -> None:
-        with contextlib.suppress(ValueError, asyncio.QueueFull):
-            event = json.loads(msg.data)
-            location = event.get("location_id") if isinstance(event, dict) else None
-            if isinstance(location, str) and actor.can_see(location):
-                is_presence = msg.subject.startswith("hub.presence.")
-                name = "conversation.viewing" if is_presence else msg.subject.removeprefix("hub.events.")
-                queue.put_nowait((name, msg.data.decode()))
-
-    subscription = await runtime.broker.connection.subscribe(Subjects.EVENTS_ALL, cb=on_event)
-    presence = await runtime.broker.connection.subscribe(Subjects.PRESENCE_ALL, cb=on_event)
-
-    async def stream() -> AsyncIterator[str]:
-        try:
-            yield "retry: 3000\n\n"
-            while not await request.is_disconnected():
-                try:
-                    name, data = await asyncio.wait_for(queue.get(), timeout=15)
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                yield f"event: {name}\ndata: {data}\n\n"
-        finally:
-            await subscription.unsubscribe()
-            await presence.unsubscribe()
-
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -12,9 +12,11 @@ from shared.messaging import PublishFailedError, publish_durably
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
-from . import access, directory, schemas
-from .directory_repository import AlreadyExistsError, DirectoryRepository
-from .repository import ConversationRepository
+from ..access import service as access
+from ..conversations.repository import ConversationRepository
+from . import schemas
+from . import service as directory
+from .repository import AlreadyExistsError, DirectoryRepository
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-CONSOLE = Path(__file__).parent / "console"
+CONSOLE = Path(__file__).parent
 
 # Scripts and styles only from the console's own files (no inline script, no eval), every request to
 # this origin, frames only for the guest HTML page (itself sandboxed under its own CSP).

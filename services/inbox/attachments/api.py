@@ -12,7 +12,7 @@ from shared.bus import LOCATION_ID_PATTERN
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
-from .settings import InboxSettings
+from ..settings import InboxSettings
 
 router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
 AttachmentIdPath = Annotated[str, Path(pattern=r"^att_[A-Za-z0-9_-]{20,64}$")]

@@ -39,9 +39,9 @@ from shared.bus import (
 from shared.db import Document
 from shared.messaging import PublishFailedError, publish_durably
 from shared.problems import Problem
+from shared.runtime import Runtime
 
-from . import states
-from .metrics import (
+from ..metrics import (
     CONVERSATIONS_CREATED,
     FIRST_RESPONSE,
     INBOUND_STORED,
@@ -49,6 +49,8 @@ from .metrics import (
     RESOLUTION,
     count_label,
 )
+from ..settings import InboxSettings
+from . import states
 from .repository import DERIVED_FIELDS, ConversationRepository
 from .states import Status
 from .threading import lookup_for
@@ -500,3 +502,13 @@ def public_conversation(document: Document) -> Document:
 
 def public_entry(document: Document) -> Document:
     return {"id": str(document["_id"]), **{k: v for k, v in document.items() if k not in {"_id", "key"}}}
+
+
+def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
+    """The inbox's rules over this process's database and bus."""
+    return Inbox(
+        repository=ConversationRepository(runtime.db),
+        broker=runtime.broker,
+        secret=runtime.settings.secret_key.get_secret_value(),
+        contacts_timeout=settings.contacts_timeout_seconds,
+    )

@@ -1,4 +1,4 @@
-"""Bus handlers and sweeps of the inbox: guests' inbound messages, notify's delivery reports, snoozes."""
+"""The inbox's background jobs: the snooze sweep, the request gauges, completing older documents, the first admin."""
 
 import asyncio
 import itertools
@@ -6,82 +6,23 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from shared.attachments import AttachmentStore
 from shared.bus import (
-    ERASURE_APPLIED,
-    INBOX_CONTACTS,
-    INBOX_DELIVERIES,
-    INBOX_INBOUND,
-    INBOX_SOLICITATIONS,
-    ContactErased,
-    ContactExportPage,
-    ContactExportRequest,
-    ContactMerged,
-    ConversationBrief,
-    ConversationBriefRequest,
-    DeliveryStatus,
-    InboundMessage,
-    SolicitationEvent,
-    Subjects,
     utcnow,
 )
-from shared.messaging import durable_subscriber, publish_durably
 from shared.runtime import Runtime
 
-from . import privacy, solicitations, views
-from .directory import ensure_bootstrap_admin
-from .directory_repository import DirectoryRepository
+from .conversations import views
+from .conversations.repository import ConversationRepository
+from .conversations.service import inbox_for
+from .directory.repository import DirectoryRepository
+from .directory.service import ensure_bootstrap_admin
 from .metrics import GAUGED_VIEWS, OLDEST_UNANSWERED_ALERT, REQUESTS
-from .repository import ConversationRepository
-from .service import Inbox
 from .settings import InboxSettings
 
 log = logging.getLogger(__name__)
 
 
 THOROUGH_SWEEP_SECONDS = 60.0
-
-
-def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
-    return Inbox(
-        repository=ConversationRepository(runtime.db),
-        broker=runtime.broker,
-        secret=runtime.settings.secret_key.get_secret_value(),
-        contacts_timeout=settings.contacts_timeout_seconds,
-    )
-
-
-def register(runtime: Runtime, settings: InboxSettings) -> None:
-    @durable_subscriber(runtime.broker, INBOX_INBOUND, runtime.policy)
-    async def on_inbound(message: InboundMessage) -> None:
-        await inbox_for(runtime, settings).receive(message)
-
-    @durable_subscriber(runtime.broker, INBOX_DELIVERIES, runtime.policy)
-    async def on_delivery(status: DeliveryStatus) -> None:
-        await inbox_for(runtime, settings).record_delivery(status)
-
-    @durable_subscriber(runtime.broker, INBOX_CONTACTS, runtime.policy)
-    async def on_contact_event(event: ContactMerged | ContactErased) -> None:
-        inbox = inbox_for(runtime, settings)
-        if isinstance(event, ContactMerged):
-            moved = await privacy.follow_merge(inbox, event)
-            log.info("followed a contact merge", extra={"moved": moved})
-            return
-        report = await privacy.erase(inbox, AttachmentStore(runtime.db), event)
-        await publish_durably(runtime.broker, ERASURE_APPLIED, report, msg_id=f"erasure:inbox:{event.erasure_id}")
-
-    @durable_subscriber(runtime.broker, INBOX_SOLICITATIONS, runtime.policy)
-    async def on_solicitation(event: SolicitationEvent) -> None:
-        await solicitations.show(inbox_for(runtime, settings), event)
-
-    @runtime.broker.subscriber(Subjects.CONVERSATION_BRIEF, queue="inbox")
-    async def conversation_brief(request: ConversationBriefRequest) -> ConversationBrief:
-        return await solicitations.brief(inbox_for(runtime, settings), request)
-
-    # A queue group: replicas of the inbox share the export requests.
-    @runtime.broker.subscriber(Subjects.CONTACT_EXPORT, queue="inbox")
-    async def export_contact(request: ContactExportRequest) -> ContactExportPage:
-        return await privacy.export_page(inbox_for(runtime, settings), request)
 
 
 def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:

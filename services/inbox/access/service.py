@@ -15,10 +15,10 @@ from shared.auth import Actor, issue_token
 from shared.db import Document
 from shared.problems import Problem
 
-from . import directory
-from .directory_repository import DirectoryRepository
+from ..directory import service as directory
+from ..directory.repository import DirectoryRepository
+from ..settings import InboxSettings
 from .schemas import ApiTokenIn
-from .settings import InboxSettings
 
 
 def now() -> datetime:

@@ -1,0 +1,1 @@
+"""Attachments: agents upload files for replies and notes and download their hotels' files."""

@@ -1,0 +1,1 @@
+"""The agent console: its page and static files."""

@@ -1,0 +1,1 @@
+"""Conversations: guests' requests, their timeline, the agents' actions on them, lists and counts."""

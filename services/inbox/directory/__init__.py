@@ -1,0 +1,1 @@
+"""The directory: hotels, groups of hotels, agents, reply templates and chain settings."""

@@ -1,0 +1,106 @@
+"""HTTP models of the directory: hotels, groups, agents, reply templates, chain settings."""
+
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from shared.bus import LocationId
+
+from ..conversations.schemas import Id, Strict
+
+LocationIdField = LocationId
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Language = Literal["fr", "en"]
+AgentRole = Literal["agent", "manager", "admin"]
+
+
+class LocationIn(Strict):
+    id: LocationIdField
+    name: Name
+    timezone: Annotated[str, StringConstraints(max_length=64)] = "Europe/Paris"
+    default_phone_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
+    sender_name: Name | None = None
+    sender_email: EmailStr | None = None
+    language: Language = "fr"
+
+
+class LocationPatch(Strict):
+    name: Name | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    default_phone_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    sender_name: Name | None = None
+    sender_email: EmailStr | None = None
+    language: Language | None = None
+
+
+class GroupIn(Strict):
+    id: LocationIdField
+    name: Name
+    kind: Literal["region", "brand", "other"] = "region"
+    location_ids: list[LocationIdField] = Field(default=[], max_length=5000)
+
+
+class GroupPatch(Strict):
+    name: Name | None = None
+    kind: Literal["region", "brand", "other"] | None = None
+    location_ids: list[LocationIdField] | None = Field(default=None, max_length=5000)
+
+
+Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class AgentIn(Strict):
+    name: Name
+    email: EmailStr
+    role: AgentRole = "agent"
+    initials: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3)] | None = None
+    location_ids: list[LocationIdField] = Field(default=[], max_length=5000)
+    group_ids: list[LocationIdField] = Field(default=[], max_length=500)
+    notify_on_assignment: bool = True
+    language: Language = "fr"
+    password: Password
+
+
+class AgentPatch(Strict):
+    name: Name | None = None
+    role: AgentRole | None = None
+    initials: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3)] | None = None
+    location_ids: list[LocationIdField] | None = Field(default=None, max_length=5000)
+    group_ids: list[LocationIdField] | None = Field(default=None, max_length=500)
+    notify_on_assignment: bool | None = None
+    language: Language | None = None
+    password: Password | None = None
+
+
+class TemplateIn(Strict):
+    name: Name
+    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    language: Language = "fr"
+    location_ids: list[LocationIdField] = Field(default=[], max_length=5000, description="Empty: every hotel.")
+
+
+class TemplatePatch(Strict):
+    name: Name | None = None
+    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000)] | None = None
+    language: Language | None = None
+    location_ids: list[LocationIdField] | None = Field(default=None, max_length=5000)
+
+
+class ContactReason(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")]
+    label_fr: Name
+    label_en: Name
+
+
+class AlertRule(Strict):
+    max_rating: int = Field(default=2, ge=1, le=5)
+
+
+class ChainSettings(Strict):
+    contact_reasons: list[ContactReason] = Field(default=[], max_length=200)
+    customer_service_email: EmailStr | None = None
+    alert_rule: AlertRule = AlertRule()
+
+
+class RenderTemplate(Strict):
+    conversation_id: Id

@@ -1,0 +1,1 @@
+"""The live stream: each agent's server-sent events of their hotels, and who is viewing which request."""
