@@ -50,19 +50,7 @@ OLDEST_UNANSWERED_ALERT = Gauge(
     "Age of a hotel's oldest alert (a very unhappy guest) in the inbox that no agent has answered yet; 0 if none.",
     ["location"],
 )
-LABELS_APPLIED = Counter(
-    "hub_inbox_labels_applied_total",
-    "Labels put on requests, by label (the first 200 distinct labels a process sees; later ones count as 'other').",
-    ["label"],
-)
-MAX_LABEL_VALUES = 200
-_labels_seen: set[str] = set()
-
-
-def count_label(label: str) -> None:
-    """Count a label put on a request, keeping the metric's label values bounded."""
-    if label not in _labels_seen and len(_labels_seen) >= MAX_LABEL_VALUES:
-        label = "other"
-    else:
-        _labels_seen.add(label)
-    LABELS_APPLIED.labels(label=label).inc()
+# Labels are free text typed by agents: as metric label values they would grow without bound and show
+# every hotel's words on the metrics page, so only their number is counted (the words are listed, per
+# hotel and within an agent's rights, by GET /api/v1/conversations/labels).
+LABELS_APPLIED = Counter("hub_inbox_labels_applied_total", "Labels put on requests.")

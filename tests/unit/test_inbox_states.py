@@ -90,15 +90,3 @@ class TestViews:
     def test_bot_handled_shows_only_under_all(self) -> None:
         assert states.view_keys({"status": "open", "bot_active": True, "unread": True}) == {"all"}
         assert states.view_keys({"status": "closed", "bot_active": True}) == {"all", "status_closed"}
-
-
-def test_label_metric_values_stay_bounded() -> None:
-    from services.inbox import metrics
-
-    metrics._labels_seen.clear()
-    for number in range(metrics.MAX_LABEL_VALUES + 5):
-        metrics.count_label(f"label-{number}")
-    assert len(metrics._labels_seen) == metrics.MAX_LABEL_VALUES
-    assert metrics.LABELS_APPLIED.labels(label="other")._value.get() == 5
-    metrics.count_label("label-0")
-    assert metrics.LABELS_APPLIED.labels(label="label-0")._value.get() == 2

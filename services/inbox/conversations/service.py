@@ -45,9 +45,9 @@ from ..metrics import (
     CONVERSATIONS_CREATED,
     FIRST_RESPONSE,
     INBOUND_STORED,
+    LABELS_APPLIED,
     PIPELINE_LATENCY,
     RESOLUTION,
-    count_label,
 )
 from ..settings import InboxSettings
 from . import states
@@ -490,8 +490,7 @@ def _observe(before: Document, changes: dict[str, Any]) -> None:
         FIRST_RESPONSE.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
     if changes.get("status") == Status.CLOSED.value and before.get("status") != Status.CLOSED.value:
         RESOLUTION.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
-    for label in set(changes.get("labels") or []) - set(before.get("labels") or []):
-        count_label(str(label))
+    LABELS_APPLIED.inc(len(set(changes.get("labels") or []) - set(before.get("labels") or [])))
 
 
 def public_conversation(document: Document) -> Document:
