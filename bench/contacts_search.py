@@ -23,7 +23,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.stack import SECRET, bench_stack, p95
-from services.contacts.service import search_entries
+from services.contacts.repository import FerretDbSearch
 from shared.auth import Actor, issue_token
 
 FIRST = ["Marie", "Jean", "Zoé", "Léa", "Hugo", "Chloé", "Louis", "Inès", "Paul", "Emma", "Noah", "Anaïs", "Oliver"]
@@ -60,7 +60,7 @@ async def load(mongo_url: str, total: int, locations: int) -> float:
     for start in range(0, total, 1000):
         batch = [contact(n, locations, now) for n in range(start, min(start + 1000, total))]
         await collection.insert_many(batch)
-        await index.insert_many([entry for document in batch for entry in search_entries(document)])
+        await index.insert_many([entry for document in batch for entry in FerretDbSearch.entries_of(document)])
     await client.close()
     return time.perf_counter() - started
 

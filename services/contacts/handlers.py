@@ -9,7 +9,6 @@ from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
 from . import history, service
-from .repository import ContactRepository
 
 log = logging.getLogger(__name__)
 
@@ -18,22 +17,22 @@ def register(runtime: Runtime) -> None:
     # A queue group: replicas of contacts share the requests.
     @runtime.broker.subscriber(Subjects.RESOLVE_CONTACT, queue="contacts")
     async def resolve_contact(request: ResolveContact) -> ContactResolved:
-        return await service.resolve(ContactRepository(runtime.db), request)
+        return await service.resolve(service.repository_of(runtime), request)
 
     @runtime.broker.subscriber(Subjects.CONTACT_HOTELS, queue="contacts")
     async def contact_hotels(request: ContactHotelsRequest) -> ContactHotels:
-        return await service.hotels_of(ContactRepository(runtime.db), request.contact_id)
+        return await service.hotels_of(service.repository_of(runtime), request.contact_id)
 
     @durable_subscriber(runtime.broker, CONTACTS_EVENTS, runtime.policy)
     async def on_event(event: dict[str, Any]) -> None:
-        await history.project(ContactRepository(runtime.db), event)
+        await history.project(service.repository_of(runtime), event)
 
 
 async def migrate_search_index(runtime: Runtime) -> None:
     """Background task: rebuild the search entries once if their key shape changed (see `migrate_search`)."""
     while True:
         try:
-            rebuilt = await service.migrate_search(ContactRepository(runtime.db))
+            rebuilt = await service.migrate_search(service.repository_of(runtime))
         except Exception as exc:  # noqa: BLE001 - the database is away: try again later
             log.warning("search entries not rebuilt yet: %r", exc)
             await asyncio.sleep(30)

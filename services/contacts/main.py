@@ -8,7 +8,7 @@ from shared.settings import HubSettings
 
 from . import handlers
 from .api import router
-from .repository import INDEXES
+from .repository import indexes_for
 from .settings import ContactsSettings
 
 PUBLICATIONS = [CONTACT_MERGED, CONTACT_ERASED, CONTACT_EXPORT]
@@ -16,7 +16,8 @@ PUBLICATIONS = [CONTACT_MERGED, CONTACT_ERASED, CONTACT_EXPORT]
 
 def build_app(settings: HubSettings | None = None, http: ContactsSettings | None = None) -> FastAPI:
     http = http or ContactsSettings()
-    runtime = Runtime.build("contacts", settings or HubSettings(), INDEXES, publications=PUBLICATIONS)
+    settings = settings or HubSettings()
+    runtime = Runtime.build("contacts", settings, indexes_for(settings.mongo_flavour), publications=PUBLICATIONS)
     handlers.register(runtime)
     imports = "/api/v1/contacts/imports"
     app = create_app(

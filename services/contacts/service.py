@@ -1,35 +1,27 @@
 """Rules of contacts: who a guest is, whatever channel they write from, and finding them as you type."""
 
 import asyncio
-import math
-import re
 import time
-import unicodedata
 import uuid
-import zlib
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
+from faststream.nats import NatsBroker
+
+from shared.auth import Actor
 from shared.bus import Channel, ContactHotels, ContactResolved, Guest, ResolveContact, utcnow
+from shared.problems import Problem
+from shared.runtime import Runtime
 
-from .phones import national_digits, to_e164
+from .phones import to_e164
 from .repository import ContactRepository
 from .schemas import NewContact
+from .search_words import MIN_QUERY, query_key, query_words, sort_name
 from .settings import ContactsSettings
 
-MIN_QUERY = 2
-CHAIN = "*"
-HOTEL_BUCKETS = 16
-# Chain-wide, short prefixes ("ma", "0600") match a large share of the guests: many small buckets keep
-# what one look-up reads small; longer prefixes are selective: a few buckets keep rare ones to a few
-# round trips. (One bucket count of 64 for every length: admin p95 at 200,000 contacts just over 50 ms.)
-CHAIN_BUCKETS_SHORT = 256
-CHAIN_BUCKETS_LONG = 32
-SHORT_PREFIX = 5
-MAX_PARALLEL = 32  # bucket look-ups at once
-SEARCH_SCAN = 50  # entries read per bucket: more than a page, for the queries of several words
 DEFAULT_REGION = ContactsSettings().default_phone_region
-MAX_PREFIX = 12
 
 # Channels whose guest typed their own name: it names a new contact. An email's display name or a
 # caller id is not reliable enough; such a contact starts with its address or number only.
@@ -136,95 +128,13 @@ async def _learn(
     return await reindex(repository, await repository.update(contact_id, changes) or updated)
 
 
-def fold(text: str) -> str:
-    """Lower case without accents: 'Zoé' and 'zoe' are found alike."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
-def search_keys(contact: dict[str, Any]) -> list[str]:
-    """Every prefix (2 to 12 characters) of the contact's names, addresses and phone digits.
-
-    Search is then one equality on an array field, which the database answers from its index
-    (and FerretDB pushes down), instead of a scan with a regular expression.
-    """
-    words = set(_name_words(contact))
-    for email in contact.get("emails") or []:
-        words.add(fold(email))
-    for phone in contact.get("phones") or []:
-        words.add(re.sub(r"\D", "", phone))
-        words.add(national_digits(phone) or "")
-    return _prefixes(words)
-
-
-def name_keys(contact: dict[str, Any]) -> list[str]:
-    """The prefixes of the contact's names only (what a query's second word is looked up in)."""
-    return _prefixes(_name_words(contact))
-
-
-def _name_words(contact: dict[str, Any]) -> list[str]:
-    names = (contact.get("display_name"), contact.get("first_name"), contact.get("last_name"))
-    return [word for name in names for word in re.findall(r"[\w'-]+", fold(name or ""))]
-
-
-def _prefixes(words: Iterable[str]) -> list[str]:
-    return sorted({word[:n] for word in words for n in range(MIN_QUERY, min(len(word), MAX_PREFIX) + 1)})
-
-
-def scope_code(scope: str) -> str:
-    """A short stand-in for a hotel id in search keys (entries are read by the byte)."""
-    return scope if scope == CHAIN else format(zlib.crc32(scope.encode()), "x")
-
-
-def search_entries(contact: dict[str, Any]) -> list[dict[str, Any]]:
-    """The contact's entries in the search collection: one per scope (the chain, "*", and each of its
-    hotels), holding its keys as `<scope>|<prefix>#<bucket>`.
-
-    An agent's search is then an equality on their hotels' keys, so guests of other hotels sharing
-    the prefix are never read. Buckets bound what one look-up reads: FerretDB streams every match of
-    a filtered query (it applies no limit), and a two-letter prefix can match a third of the chain;
-    one bucket holds a slice of them, and search reads buckets until it has enough. Entries are small
-    (keys only), because what FerretDB reads costs by the byte.
-    """
-    contact_id = str(contact["_id"])
-    keys, names = search_keys(contact), name_keys(contact)
-    entries = []
-    for scope in [CHAIN, *(contact.get("location_ids") or [])]:
-        code = scope_code(scope)
-        entries.append(
-            {
-                "_id": f"{contact_id}|{scope}",
-                "contact_id": contact_id,
-                "keys": [f"{code}|{k}#{bucket_of(contact_id, scope, k)}" for k in keys],
-                # A query's second word is filtered here, beside the first's bucket (names only: entries
-                # are read by the element, and names are a quarter of the keys).
-                "names": [f"{code}|{k}" for k in names],
-            }
-        )
-    return entries
-
-
-def buckets_for(scope: str, prefix: str) -> int:
-    if scope != CHAIN:
-        return HOTEL_BUCKETS
-    return CHAIN_BUCKETS_SHORT if len(prefix) <= SHORT_PREFIX else CHAIN_BUCKETS_LONG
-
-
-def bucket_of(contact_id: str, scope: str, prefix: str) -> int:
-    """The contact's bucket for a key; every bucket count divides the largest, so the hash is one."""
-    return zlib.crc32(contact_id.encode()) % buckets_for(scope, prefix)
-
-
-SEARCH_VERSION = 3  # the shape of the search keys; a change rebuilds every contact's entries at start
-
-
 async def migrate_search(repository: ContactRepository, page: int = 500) -> int:
     """Rebuild every contact's search entries when they were made by an older version of the keys.
 
     Runs in the background at start; several replicas may run it at once (each entry is replaced
     whole, so they agree). Until it ends, a chain-wide search may miss contacts not yet rebuilt.
     """
-    if await repository.search_version() == SEARCH_VERSION:
+    if await repository.search_version() == repository.search.version:
         return 0
     rebuilt, after = 0, None
     while batch := await repository.contacts_page(after, page):
@@ -233,82 +143,29 @@ async def migrate_search(repository: ContactRepository, page: int = 500) -> int:
                 await reindex(repository, contact)
                 rebuilt += 1
         after = str(batch[-1]["_id"])
-    await repository.set_search_version(SEARCH_VERSION)
+    await repository.set_search_version(repository.search.version)
     return rebuilt
 
 
 async def reindex(repository: ContactRepository, contact: dict[str, Any]) -> dict[str, Any]:
     """Bring the contact's search entries up to date after a change; returns the contact."""
-    await repository.index_search(str(contact["_id"]), search_entries(contact))
+    await repository.search.index(contact)
     return contact
+
+
+class QueryTooShortError(ValueError):
+    """Nothing typed is long enough to look up (answered 422)."""
 
 
 async def search(
     repository: ContactRepository, text: str, hotels: list[str] | None, limit: int
 ) -> list[dict[str, Any]]:
     """Contacts matching every word typed, in the given hotels (None: the whole chain), by name."""
-    key = query_key(text)
-    if key is None:
-        return []
-    words = query_words(text)
-    # A second word that can only be a name is filtered by the database too (an equality on `names`),
-    # so that a look-up reads the guests matching both, not every guest matching the first.
-    others = [word for word in words if word != key and re.fullmatch(r"(?:[^\W\d_]|['-])+", word)]
-    second = max(others, key=len) if others else None
-    found: list[str] = []
-    for scope in [CHAIN] if hotels is None else hotels:
-        buckets, code = buckets_for(scope, key), scope_code(scope)
-        also = f"{code}|{second}" if second else None
-        first, width, matched = 0, 1, 0
-        # One bucket first: a common prefix fills the page from it. Otherwise the buckets still needed
-        # are estimated from what the ones read gave (see `next_width`), so that a query costs a
-        # round trip or two, not one per bucket.
-        while first < buckets and len(found) < limit:
-            chosen = range(first, min(first + width, buckets))
-            batches = await asyncio.gather(
-                *(repository.search(f"{code}|{key}#{b}", SEARCH_SCAN, also=also) for b in chosen)
-            )
-            for entries in batches:
-                for entry in entries:
-                    contact_id, keys = str(entry["contact_id"]), set(entry["keys"])
-                    wanted = (f"{code}|{word}#{bucket_of(contact_id, scope, word)}" for word in words)
-                    if all(k in keys for k in wanted) and contact_id not in found:
-                        found.append(contact_id)
-                        matched += 1
-            first += len(chosen)
-            width = next_width(width, matched=matched, read=first, missing=limit - len(found))
-        if len(found) >= limit:
-            break
+    if query_key(text) is None:
+        raise QueryTooShortError(text)
+    found = await repository.search.find(query_words(text), hotels, limit)
     contacts = [c for c in await asyncio.gather(*(repository.get(i) for i in found[:limit])) if c is not None]
-    return sorted(contacts, key=lambda c: (fold(str(c.get("display_name") or "")) or "~", str(c["_id"])))
-
-
-def next_width(width: int, *, matched: int, read: int, missing: int) -> int:
-    """How many buckets to read next: as many as should give the `missing` matches at the rate the
-    `read` buckets gave (with a margin), or twice as many as last time when none matched yet."""
-    if matched == 0:
-        return min(width * 2, MAX_PARALLEL)
-    return max(1, min(math.ceil(1.5 * missing * read / matched), MAX_PARALLEL))
-
-
-def query_words(text: str) -> list[str]:
-    """The words of a search box's text as keys are made: folded, cut like them; a number as its digits."""
-    if re.fullmatch(r"[\d\s+().-]+", text):  # "+33 6 12", "06.12": one number, however it is spaced
-        digits = re.sub(r"\D", "", text)
-        return [digits[:MAX_PREFIX]] if digits else []
-    return [word[:MAX_PREFIX] for word in re.findall(r"[\w@.+'-]+", fold(text.strip())) if len(word) >= MIN_QUERY]
-
-
-def query_key(text: str) -> str | None:
-    """The key a search looks up: the query's longest word (the most selective), None when too short."""
-    words = [word for word in query_words(text) if len(word) >= MIN_QUERY]
-    return max(words, key=len) if words else None
-
-
-def matches_all_words(contact: dict[str, Any], text: str) -> bool:
-    """Every word of the query must be a prefix of one of the contact's words (the look-up used one)."""
-    keys = set(search_keys(contact))
-    return all(word in keys for word in query_words(text))
+    return sorted(contacts, key=lambda c: (sort_name(c), str(c["_id"])))
 
 
 def public_contact(document: dict[str, Any]) -> dict[str, Any]:
@@ -359,3 +216,176 @@ async def change(repository: ContactRepository, contact: dict[str, Any], changes
     values = {k: updated.get(k) for k in ("first_name", "last_name", "display_name", "language")}
     values["updated_at"] = utcnow()
     return await reindex(repository, await repository.update(str(contact["_id"]), values) or updated)
+
+
+def repository_of(runtime: Runtime) -> ContactRepository:
+    """The repository with the search variant of the database the hub runs on (`HUB_MONGO_FLAVOUR`)."""
+    return ContactRepository(runtime.db, runtime.settings.mongo_flavour)
+
+
+# --- contacts as the HTTP surface serves them: every rule scoped to the one asking ---------------------
+
+
+def is_visible(actor: Actor, contact: dict[str, Any]) -> bool:
+    return actor.sees_everything or any(actor.can_see(loc) for loc in contact.get("location_ids") or [])
+
+
+def admins_only(actor: Actor, what: str) -> None:
+    if not actor.sees_everything:
+        raise Problem(403, "Forbidden", f"Only admins may {what}: it concerns every hotel of the chain.")
+
+
+@dataclass
+class Contacts:
+    """What an agent (or an integration) may do with contacts; built per request by `contacts_of`."""
+
+    repository: ContactRepository
+    broker: NatsBroker
+    settings: ContactsSettings
+
+    async def visible(self, actor: Actor, contact_id: str) -> dict[str, Any]:
+        """The contact if the actor may see it; an erased one answers 410 to admins, else 404."""
+        contact = await self.repository.get(contact_id)
+        if contact is None or not is_visible(actor, contact):
+            stored = await self.repository.raw(contact_id) if actor.sees_everything else None
+            if stored is not None and stored.get("erased_at"):
+                raise Problem(
+                    410, "Erased", f"The contact {contact_id!r} was erased.", erasure_id=stored.get("erasure_id")
+                )
+            raise Problem(404, "Not found", f"No contact has the id {contact_id!r}.")
+        return contact
+
+    async def search(self, actor: Actor, text: str, limit: int) -> list[dict[str, Any]]:
+        try:
+            found = await search(self.repository, text, None if actor.sees_everything else actor.location_ids, limit)
+        except QueryTooShortError:
+            raise Problem(422, "Invalid request", f"q: type at least {MIN_QUERY} characters.") from None
+        return [public_contact(c) for c in found]
+
+    async def create(self, actor: Actor, new: NewContact) -> dict[str, Any]:
+        if not actor.can_see(new.location_id):
+            raise Problem(404, "Unknown hotel", f"No hotel you work for has the id {new.location_id!r}.")
+        if not new.email and not new.phone and not (new.first_name or new.last_name):
+            raise Problem(422, "Invalid request", "email: give at least a name, an email address or a phone number.")
+        try:
+            contact = await create(self.repository, new)
+        except InvalidPhoneError:
+            raise Problem(422, "Invalid request", f"phone: {new.phone!r} is not a phone number.") from None
+        except AlreadyKnownError as exc:
+            # Its id only to those who may open it: another hotel's contact is not named to this agent.
+            known = await self.repository.get(exc.contact_id)
+            detail = "This email or phone belongs to a contact already."
+            if known is not None and is_visible(actor, known):
+                raise Problem(409, "Already a contact", detail, contact_id=exc.contact_id) from None
+            raise Problem(409, "Already a contact", detail) from None
+        return public_contact(contact)
+
+    async def read(self, actor: Actor, contact_id: str) -> dict[str, Any]:
+        return public_contact(await self.visible(actor, contact_id))
+
+    async def edit(self, actor: Actor, contact_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        contact = await self.visible(actor, contact_id)
+        return public_contact(await change(self.repository, contact, changes))
+
+    async def history(self, actor: Actor, contact_id: str, limit: int) -> list[dict[str, Any]]:
+        """The guest's requests in the hotels the actor works for, newest activity first."""
+        contact = await self.visible(actor, contact_id)
+        locations = None if actor.sees_everything else actor.location_ids
+        found = await self.repository.history_of(str(contact["_id"]), locations, limit=limit)
+        return [{"conversation_id": doc.pop("_id"), **doc} for doc in found]
+
+    # Merges, erasures, exports and imports build on this module's rules (`reindex`, `public_contact`):
+    # their modules are imported where used, so that the dependency runs one way.
+
+    async def merge(self, actor: Actor, contact_id: str, other_id: str) -> dict[str, Any]:
+        from . import lifecycle
+
+        survivor = await self.visible(actor, contact_id)
+        other = await self.visible(actor, other_id)
+        try:
+            merged = await lifecycle.merge(self.repository, self.broker, survivor, other, actor)
+        except lifecycle.SameContactError:
+            raise Problem(
+                422, "Invalid request", "contact_id: this is the same contact (or merged into it already)."
+            ) from None
+        return public_contact(merged)
+
+    async def export(self, actor: Actor, contact_id: str) -> tuple[dict[str, Any], str]:
+        """Everything held about the contact, and the id it is held under (a merged-away id's survivor)."""
+        from . import lifecycle
+
+        admins_only(actor, "export a contact")
+        contact = await self.visible(actor, contact_id)
+        timeout = self.settings.export_page_timeout_seconds
+        try:
+            return await lifecycle.export(self.repository, self.broker, contact, timeout), str(contact["_id"])
+        except lifecycle.InboxUnavailableError:
+            raise Problem(
+                503, "Try again", "The inbox did not answer in time; nothing is missing, ask again."
+            ) from None
+
+    async def erase(self, actor: Actor, contact_id: str, reason: str) -> dict[str, Any]:
+        from . import lifecycle
+
+        admins_only(actor, "erase a contact")
+        contact = await self.visible(actor, contact_id)
+        record = await lifecycle.erase(self.repository, self.broker, contact, actor, reason)
+        return {"id": record.pop("_id"), **record}
+
+    async def erasure_record(self, actor: Actor, erasure_id: str) -> dict[str, Any]:
+        admins_only(actor, "read erasure records")
+        record = await self.repository.erasure(erasure_id)
+        if record is None:
+            raise Problem(404, "Not found", f"No erasure has the id {erasure_id!r}.")
+        return {"id": record.pop("_id"), **record}
+
+    async def start_import(
+        self, actor: Actor, chunks: AsyncIterator[bytes], fmt: str | None, declared: str, filename: str | None
+    ) -> dict[str, Any]:
+        """Spool a headquarters file and start applying it; its report fills in as it runs."""
+        from . import imports
+
+        admins_only(actor, "import headquarters attributes")
+        if fmt is None:
+            known = ", ".join(sorted(IMPORT_FORMATS))
+            raise Problem(415, "Unsupported file type", f"Content-Type: send the file as one of {known}.")
+        limit = self.settings.import_max_bytes
+        too_large = Problem(413, "Payload too large", f"The file is larger than {limit} bytes.")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        try:
+            path, size = await imports.receive(chunks, fmt, limit)
+        except imports.FileTooLargeError:
+            raise too_large from None
+        report = await imports.start(self.repository, self.settings.attributes, path, fmt, filename, actor.agent_id)
+        return {"id": report.id, "status": report.status, "bytes": size}
+
+    def importable_attributes(self) -> dict[str, Any]:
+        from . import imports
+
+        return {"keys": list(imports.KEYS), "attributes": self.settings.attributes}
+
+    async def import_report(self, actor: Actor, import_id: str) -> dict[str, Any]:
+        admins_only(actor, "read import reports")
+        report = await self.repository.import_report(import_id)
+        if report is None:
+            raise Problem(404, "Not found", f"No import has the id {import_id!r}.")
+        return {"id": report.pop("_id"), **report}
+
+
+IMPORT_FORMATS = {
+    "text/csv": "csv",
+    "application/csv": "csv",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/json-lines": "jsonl",
+}
+
+
+def contacts_of(request: Request) -> Contacts:
+    runtime: Runtime = request.app.state.runtime
+    settings: ContactsSettings = request.app.state.contacts_settings
+    return Contacts(repository_of(runtime), runtime.broker, settings)
+
+
+ContactsDep = Annotated[Contacts, Depends(contacts_of)]

@@ -6,7 +6,7 @@ import pytest
 
 from services.contacts.imports import RowError, rows_of, typed
 from services.contacts.lifecycle import merged_fields
-from services.contacts.service import scope_code, search_entries
+from services.contacts.repository import FerretDbSearch
 from services.inbox.privacy.service import ERASED, redacted
 
 
@@ -82,11 +82,13 @@ def test_a_merge_unites_addresses_and_keeps_the_survivors_values_first() -> None
     assert (fields["first_name"], fields["last_name"]) == ("Léa", "Roux")
     assert fields["attributes"] == {"tier": "gold", "age": 30}
     assert fields["merged_ids"] == ["older", "o"]
-    chain, paris = search_entries({"_id": "s", **fields})
+    chain, paris = FerretDbSearch.entries_of({"_id": "s", **fields})
     assert chain["_id"] == "s|*"
     assert paris["_id"] == "s|paris"
     assert any(key.startswith("*|lea#") for key in chain["keys"])
-    assert any(key.startswith(f"{scope_code('paris')}|lea#") for key in paris["keys"]), "searchable in its hotel"
+    assert any(key.startswith(f"{FerretDbSearch.scope_code('paris')}|lea#") for key in paris["keys"]), (
+        "searchable in its hotel"
+    )
 
 
 def test_erasure_strips_personal_data_and_keeps_what_happened() -> None:

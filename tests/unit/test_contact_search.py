@@ -1,7 +1,8 @@
 """Search keys of contacts: prefixes of names, addresses and numbers, without case or accents."""
 
 from services.contacts.phones import national_digits, to_e164
-from services.contacts.service import MAX_PARALLEL, matches_all_words, next_width, query_key, search_keys
+from services.contacts.repository import MAX_PARALLEL, next_width
+from services.contacts.search_words import matches_all_words, query_key, search_keys
 
 
 def test_prefixes_ignore_case_and_accents() -> None:
