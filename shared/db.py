@@ -32,6 +32,8 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "timeline",
         "thread_refs",
         "conversation_versions",
+        "labels_in_use",
+        "inbox_meta",
         "templates",
         "agents",
         "locations",
@@ -51,7 +53,7 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "contact_imports",
         "location_regions",
     ),
-    "notify": ("deliveries",),
+    "notify": ("deliveries", "delivery_commits"),
     "solicit": (
         "solicitations",
         "solicitation_messages",

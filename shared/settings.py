@@ -6,6 +6,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the placeholder that production refuses
+MongoFlavour = Literal["ferretdb", "mongodb"]
 
 
 class HubSettings(BaseSettings):
@@ -28,6 +29,11 @@ class HubSettings(BaseSettings):
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "hub"
+    # The server behind `mongo_url`, which picks the repositories' variant: "ferretdb" (v1, locally and
+    # in tests) works around its non-atomic updates and its in-memory ranges and sorts; "mongodb" (7,
+    # production) uses atomic updates and index-driven sorts. Switching an existing database from
+    # mongodb back to ferretdb is safe: FerretDB's replicas re-derive what the MongoDB variant dropped.
+    mongo_flavour: MongoFlavour = "ferretdb"
     # Kept well under the consumers' ack wait so a stalled database makes a handler fail and
     # nack with a delay instead of running while JetStream redelivers the same message.
     mongo_timeout_ms: int = Field(default=5000, ge=100)

@@ -12,7 +12,7 @@ from shared.bus import (
 from shared.runtime import Runtime
 
 from .conversations import views
-from .conversations.repository import ConversationRepository
+from .conversations.repository import CLAIM_LEASE, conversation_repository
 from .conversations.service import inbox_for
 from .directory.repository import DirectoryRepository
 from .directory.service import ensure_bootstrap_admin
@@ -49,7 +49,7 @@ def count_gauges(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
     equality on the indexed hotel, every `HUB_INBOX_COUNT_METRICS_SECONDS`."""
 
     async def refresh(runtime: Runtime) -> None:
-        repository = ConversationRepository(runtime.db)
+        repository = conversation_repository(runtime.db, runtime.settings.mongo_flavour)
         directory = DirectoryRepository(runtime.db)
         while True:
             try:
@@ -76,7 +76,7 @@ async def fill_derived(runtime: Runtime) -> None:
     """Complete conversations stored by an older version (see `fill_derived`), retrying until it is done."""
     while True:
         try:
-            filled = await ConversationRepository(runtime.db).fill_derived()
+            filled = await conversation_repository(runtime.db, runtime.settings.mongo_flavour).fill_derived()
         except Exception:
             log.warning("older conversations not completed yet; retrying", exc_info=True)
             await asyncio.sleep(5)
@@ -84,6 +84,21 @@ async def fill_derived(runtime: Runtime) -> None:
         if filled:
             log.info("conversations given their activity day", extra={"count": filled})
         return
+
+
+async def prune_claims(runtime: Runtime) -> None:
+    """Delete the version claims past their lease, every lease: their writers delete the older ones of
+    their conversation, but each conversation's latest claim, and a dead writer's, stay until then."""
+    repository = conversation_repository(runtime.db, runtime.settings.mongo_flavour)
+    while True:
+        await asyncio.sleep(CLAIM_LEASE.total_seconds())
+        try:
+            pruned = await repository.prune_claims(utcnow())
+        except Exception:
+            log.warning("version claims not pruned", exc_info=True)
+            continue
+        if pruned:
+            log.debug("version claims pruned", extra={"count": pruned})
 
 
 def bootstrap_admin(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:

@@ -25,7 +25,7 @@ from .attachments import api as attachments_api
 from .console import api as console_api
 from .conversations import api as conversations_api
 from .conversations import handlers as conversations_handlers
-from .conversations.repository import INDEXES
+from .conversations.repository import indexes_for
 from .directory import api as directory_api
 from .directory.repository import DIRECTORY_INDEXES
 from .live import api as live_api
@@ -50,8 +50,9 @@ PUBLICATIONS = [
 
 def build_app(settings: HubSettings | None = None, http: InboxSettings | None = None) -> FastAPI:
     http = http or InboxSettings()
-    indexes = {**INDEXES, **DIRECTORY_INDEXES}
-    runtime = Runtime.build("inbox", settings or HubSettings(), indexes, publications=PUBLICATIONS)
+    settings = settings or HubSettings()
+    indexes = {**indexes_for(settings.mongo_flavour), **DIRECTORY_INDEXES}
+    runtime = Runtime.build("inbox", settings, indexes, publications=PUBLICATIONS)
     for handlers in (conversations_handlers, privacy_handlers, solicitations_handlers):
         handlers.register(runtime, http)
     app = create_app(
@@ -70,6 +71,7 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
             jobs.bootstrap_admin(http),
             jobs.count_gauges(http),
             jobs.fill_derived,
+            jobs.prune_claims,
         ],
         # An upload is the file plus the multipart envelope.
         body_limits=[("/api/v1/attachments", http.attachment_max_bytes + 64 * 1024)],

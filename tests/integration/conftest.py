@@ -114,6 +114,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_NATS_URL": f"nats://127.0.0.1:{nats_server.port}",
         "HUB_MONGO_URL": f"mongodb://127.0.0.1:{ferret.port}",
         "HUB_MONGO_DATABASE": "hub",
+        # The repositories' variant (shared/settings.py): `make test` runs the conversation suites with both.
+        "HUB_MONGO_FLAVOUR": os.environ.get("HUB_TEST_MONGO_FLAVOUR", "ferretdb"),
         "HUB_SECRET_KEY": TEST_SECRET,
         "HUB_SHUTDOWN_DELAY_SECONDS": "0.2",
         "HUB_INBOX_ATTACHMENT_MAX_BYTES": str(1024 * 1024),

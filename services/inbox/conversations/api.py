@@ -87,9 +87,8 @@ async def list_conversations(
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> schemas.ConversationPage:
     """A tab of the inbox, most recent guest activity first, cursor-paginated."""
-    locations = await views.visible_locations(inbox.repository, actor, filters)
-    query = views.view_query(filters, actor, locations)
-    documents = await inbox.repository.page(query, before=decode_cursor(cursor) if cursor else None, limit=limit + 1)
+    before = decode_cursor(cursor) if cursor else None
+    documents = await views.page(inbox.repository, actor, filters, before=before, limit=limit + 1)
     page, has_more = documents[:limit], len(documents) > limit
     next_cursor = encode_cursor(page[-1]["last_activity_at"], str(page[-1]["_id"])) if has_more and page else None
     return schemas.ConversationPage(items=[public_conversation(d) for d in page], next_cursor=next_cursor)

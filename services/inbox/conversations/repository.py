@@ -1,8 +1,18 @@
-"""The inbox's MongoDB access for conversations, their timeline, thread references and view counters."""
+"""The inbox's MongoDB access for conversations, their timeline, thread references and view counters.
+
+Two variants behind one interface, chosen by `HUB_MONGO_FLAVOUR` (`conversation_repository`):
+FerretDB v1 (local and tests) runs updates as a read then a write and pushes only equalities down to
+its backend, so its variant claims versions by unique insert, reads a view day by day and finds due
+holds by their minute; MongoDB 7 (production) has atomic single-document updates and index-driven
+sorts, so its variant uses them and keeps none of those workarounds.
+"""
 
 import asyncio
 import logging
+import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -11,22 +21,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.db import Document, IndexSpec
+from shared.settings import MongoFlavour
 
-INDEXES = {
+from .states import Status, ViewCondition
+
+COMMON_INDEXES: dict[str, list[IndexSpec]] = {
     "conversations": [
         # One conversation per thread, whichever replica gets there first.
         IndexSpec(keys=[("thread_key", 1)], name="thread_key", unique=True),
-        # Lists are equalities on the hotel (and status) before the sort, so FerretDB narrows first.
-        IndexSpec(keys=[("location_id", 1), ("last_activity_at", DESCENDING)], name="location_activity"),
-        IndexSpec(keys=[("location_id", 1), ("status", 1), ("last_activity_at", DESCENDING)], name="location_status"),
-        # A page reads its view day by day (see `page`): the day is an equality, like the hotel and status.
-        IndexSpec(
-            keys=[("location_id", 1), ("status", 1), ("activity_day", DESCENDING), ("last_activity_at", DESCENDING)],
-            name="location_status_day",
-        ),
-        IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
-        IndexSpec(keys=[("snooze_minute", 1)], name="snooze_minute"),
-        IndexSpec(keys=[("last_activity_at", DESCENDING)], name="activity"),
         # A contact's requests: merges re-point them, erasures redact them, exports read them.
         IndexSpec(keys=[("contact_id", 1)], name="contact"),
     ],
@@ -39,9 +41,55 @@ INDEXES = {
     "thread_refs": [IndexSpec(keys=[("conversation_id", 1)], name="conversation")],
     # `_id` is "<hotel>|<label>": the labels a hotel's requests have used, which the label filter suggests.
     "labels_in_use": [IndexSpec(keys=[("location_id", 1)], name="location")],
-    # `_id` is "<conversation>:<version>": the claim that makes a change exclusive (see update_if_version).
-    "conversation_versions": [IndexSpec(keys=[("at", 1)], name="at")],
+    # `_id` is "<conversation>:<version>": the FerretDB variant's claim that makes a change exclusive
+    # (see update_if_version); its writer deletes the older ones, the sweep those past their lease.
+    "conversation_versions": [
+        IndexSpec(keys=[("at", 1)], name="at"),
+        IndexSpec(keys=[("conversation_id", 1)], name="conversation"),
+    ],
 }
+FERRETDB_INDEXES: dict[str, list[IndexSpec]] = {
+    "conversations": [
+        # Lists are equalities on the hotel (and status) before the sort, so FerretDB narrows first.
+        IndexSpec(keys=[("location_id", 1), ("last_activity_at", DESCENDING)], name="location_activity"),
+        IndexSpec(keys=[("location_id", 1), ("status", 1), ("last_activity_at", DESCENDING)], name="location_status"),
+        # A page reads its view day by day (see `page`): the day is an equality, like the hotel and status.
+        IndexSpec(
+            keys=[("location_id", 1), ("status", 1), ("activity_day", DESCENDING), ("last_activity_at", DESCENDING)],
+            name="location_status_day",
+        ),
+        IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
+        IndexSpec(keys=[("snooze_minute", 1)], name="snooze_minute"),
+        IndexSpec(keys=[("last_activity_at", DESCENDING)], name="activity"),
+    ],
+}
+# MongoDB walks these in the page's order (the id breaks ties), so a page reads `limit` documents;
+# with several hotels or statuses (`$in`) it merges the sorted index ranges. Named apart from
+# FerretDB's, which lack the id: an index name cannot change its keys.
+MONGODB_INDEXES: dict[str, list[IndexSpec]] = {
+    "conversations": [
+        IndexSpec(
+            keys=[("location_id", 1), ("status", 1), ("last_activity_at", DESCENDING), ("_id", DESCENDING)],
+            name="location_status_activity_id",
+        ),
+        IndexSpec(
+            keys=[("location_id", 1), ("last_activity_at", DESCENDING), ("_id", DESCENDING)],
+            name="location_activity_id",
+        ),
+        IndexSpec(
+            keys=[("status", 1), ("last_activity_at", DESCENDING), ("_id", DESCENDING)], name="status_activity_id"
+        ),
+        IndexSpec(keys=[("last_activity_at", DESCENDING), ("_id", DESCENDING)], name="activity_id"),
+        IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
+    ],
+}
+
+
+def indexes_for(flavour: MongoFlavour) -> dict[str, list[IndexSpec]]:
+    """The conversations' indexes for this database (each variant creates only those its queries use)."""
+    extra = FERRETDB_INDEXES if flavour == "ferretdb" else MONGODB_INDEXES
+    return {name: [*specs, *extra.get(name, [])] for name, specs in COMMON_INDEXES.items()}
+
 
 MAX_KEYS_REMEMBERED = 1000
 CLAIM_LEASE = timedelta(seconds=30)
@@ -81,7 +129,58 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
-class ConversationRepository:
+@dataclass(frozen=True)
+class ConversationQuery:
+    """Which conversations a list or a count reads: a view's condition (states.VIEWS) within some hotels,
+    narrowed by an agent's filters. Plain values; each repository variant makes its query from them."""
+
+    condition: ViewCondition = field(default_factory=ViewCondition)
+    locations: tuple[str, ...] | None = None  # None: every hotel
+    channel: str | None = None
+    assignee_id: str | None = None  # one agent's requests
+    assigned: bool | None = None  # False: nobody's, True: someone's
+    label: str | None = None
+    priority: str | None = None
+    text: str | None = None  # in the subject, the snippet, the guest's name or email (any case)
+
+    def with_status(self, status: Status) -> "ConversationQuery":
+        return replace(self, condition=replace(self.condition, statuses=frozenset({status})))
+
+
+def conversation_filter(query: ConversationQuery) -> Document:
+    """The MongoDB filter of a query; equalities on indexed fields first (hotel, status), which both
+    servers narrow by, the text search last."""
+    found: Document = {}
+    if query.locations is not None:
+        locations = list(query.locations)
+        found["location_id"] = locations[0] if len(locations) == 1 else {"$in": locations}
+    statuses = query.condition.statuses
+    if statuses is not None:
+        ordered = [status.value for status in Status if status in statuses]
+        found["status"] = ordered[0] if len(ordered) == 1 else {"$in": ordered}
+    for flag in ("bot_active", "alert", "unread"):
+        wanted = getattr(query.condition, flag)
+        if wanted is not None:
+            found[flag] = wanted
+    if query.channel:
+        found["channel"] = query.channel
+    if query.assignee_id is not None:
+        found["assignee_id"] = query.assignee_id
+    elif query.assigned is not None:
+        found["assignee_id"] = {"$ne": None} if query.assigned else None
+    if query.label:
+        found["labels"] = query.label
+    if query.priority:
+        found["priority"] = query.priority
+    if query.text:
+        pattern = {"$regex": re.escape(query.text), "$options": "i"}
+        found["$or"] = [{"subject": pattern}, {"snippet": pattern}, {"guest.name": pattern}, {"guest.email": pattern}]
+    return found
+
+
+class ConversationRepository(ABC):
+    """What both variants share; the methods marked abstract are where FerretDB and MongoDB differ."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.conversations = db["conversations"]
         self.timeline = db["timeline"]
@@ -92,6 +191,38 @@ class ConversationRepository:
         self.groups = db["location_groups"]
         self.meta = db["inbox_meta"]
         self.labels = db["labels_in_use"]
+
+    # --- where the variants differ ----------------------------------------------------------------
+
+    @abstractmethod
+    def _stored(self, conversation: Document) -> Document:
+        """A new conversation as this variant stores it."""
+
+    @abstractmethod
+    async def update_if_version(
+        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None = None
+    ) -> bool:
+        """Apply `changes` only if nobody changed the conversation since `version` was read (then the
+        version becomes `version + 1`); `applied_key` joins the keys of the guest messages applied."""
+
+    @abstractmethod
+    async def page(
+        self, query: ConversationQuery, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[Document]:
+        """The `limit` conversations of `query` after the cursor, most recent activity first (the id breaks ties)."""
+
+    @abstractmethod
+    async def due_snoozes(self, now: datetime, *, thorough: bool = False, limit: int = 100) -> list[Document]:
+        """Requests on hold whose time has passed (`thorough`: the sweep that also finds what a stopped
+        service missed)."""
+
+    @abstractmethod
+    async def labels_in_use(self, locations: list[str] | None, limit: int = 1000) -> list[Document]:
+        """The labels of these hotels (None: all)."""
+
+    @abstractmethod
+    async def fill_derived(self, batch: int = 500) -> int:
+        """Complete the conversations stored by an older version at start; returns how many changed."""
 
     # --- threads ----------------------------------------------------------------------------------
 
@@ -120,7 +251,7 @@ class ConversationRepository:
         existing = await self.conversations.find_one({"thread_key": thread_key})
         if existing is not None:
             return existing, False
-        new_conversation = with_derived(new_conversation)
+        new_conversation = self._stored(new_conversation)
         try:
             await self.conversations.insert_one(new_conversation)
         except DuplicateKeyError:
@@ -135,77 +266,10 @@ class ConversationRepository:
     async def get(self, conversation_id: str) -> Document | None:
         return await self.conversations.find_one({"_id": conversation_id})
 
-    async def update_if_version(
-        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None = None
-    ) -> bool:
-        """Apply `changes` only if nobody changed the conversation since `version` was read.
-
-        Compare-and-set built on a unique insert, the one atomic operation FerretDB v1 offers
-        (its updates read then write, so a filter on `version` alone lets two writers through):
-        whoever inserts the claim for `version + 1` is the only one allowed to write it.
-        """
-        if not await self._claim(conversation_id, version + 1):
-            return False
-        update: Document = {"$set": {**with_derived(changes), "version": version + 1}}
-        if applied_key is not None:
-            # The keys of the guest messages already applied, so a redelivery is recognised.
-            update["$push"] = {"applied_keys": {"$each": [applied_key], "$slice": -MAX_KEYS_REMEMBERED}}
-        await self.conversations.update_one({"_id": conversation_id}, update)
-        return True
-
-    async def _claim(self, conversation_id: str, version: int) -> bool:
-        now = datetime.now(UTC)
-        try:
-            await self.versions.insert_one({"_id": f"{conversation_id}:{version}", "at": now})
-        except DuplicateKeyError:
-            return await self._recover_abandoned_claim(conversation_id, version, now)
-        return True
-
-    async def _recover_abandoned_claim(self, conversation_id: str, version: int, now: datetime) -> bool:
-        """A claim whose writer died before writing would block the conversation: after a lease,
-        one recoverer (again by unique insert) writes the version with no change, and everyone retries."""
-        claim = await self.versions.find_one({"_id": f"{conversation_id}:{version}"})
-        if claim is None or now - claim["at"] < CLAIM_LEASE:
-            return False
-        current = await self.conversations.find_one({"_id": conversation_id}, {"version": 1})
-        if current is None or int(current.get("version", 0)) >= version:
-            return False
-        try:
-            await self.versions.insert_one({"_id": f"{conversation_id}:{version}:recovered", "at": now})
-        except DuplicateKeyError:
-            return False
-        log.warning("recovered an abandoned change", extra={"conversation": conversation_id, "version": version})
-        await self.conversations.update_one({"_id": conversation_id}, {"$set": {"version": version}})
-        return False
-
-    async def page(self, filters: Document, *, before: tuple[datetime, str] | None, limit: int) -> list[Document]:
-        """The `limit` conversations matching `filters` after the cursor, most recent activity first.
-
-        FerretDB pushes only equalities down to its backend and sorts in memory: a query on a hotel's
-        open requests reads and sorts all of them, 4,000 in a hotel of 10,000. So a view is read day
-        by day, newest first, with the day as an equality (`activity_day`), until the page is full;
-        after `DAYS_WALKED` days the older rest comes in one query. A busy view fills its page from
-        a day or two; a quiet one costs a few empty look-ups more than before.
-        """
-        statuses = filters.get("status")
-        if isinstance(statuses, dict) and list(statuses) == ["$in"] and len(statuses["$in"]) > 1:
-            # A page per status (the inbox tab is open + on hold): each is an equality, so each is pushed down.
-            parts = await asyncio.gather(
-                *(self.page({**filters, "status": status}, before=before, limit=limit) for status in statuses["$in"])
-            )
-            merged = [document for part in parts for document in part]
-            merged.sort(key=lambda d: (d["last_activity_at"], str(d["_id"])), reverse=True)
-            return merged[:limit]
-        if not await self.activity_days_ready():
-            return await self._read(filters, before, limit)
-        day = (before[0] if before else datetime.now(UTC) + timedelta(days=1)).astimezone(UTC).date()
-        found: list[Document] = []
-        for _ in range(DAYS_WALKED):
-            found += await self._read({**filters, "activity_day": day.isoformat()}, before, limit - len(found))
-            if len(found) >= limit:
-                return found
-            day -= timedelta(days=1)
-        return found + await self._read(filters, before, limit - len(found), older_than=_start_of(day + timedelta(1)))
+    async def prune_claims(self, now: datetime) -> int:
+        """Delete the version claims older than their lease (those a writer left behind); returns how many."""
+        result = await self.versions.delete_many({"at": {"$lt": now - CLAIM_LEASE}})
+        return result.deleted_count
 
     async def _read(
         self, filters: Document, before: tuple[datetime, str] | None, limit: int, older_than: datetime | None = None
@@ -226,41 +290,25 @@ class ConversationRepository:
         cursor = cursor.sort([("last_activity_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
         return [doc async for doc in cursor]
 
-    async def activity_days_ready(self) -> bool:
-        """Whether every conversation has its `activity_day` (true once `fill_derived` has run)."""
-        if self.meta.database.name not in _days_ready:
-            marker = await self.meta.find_one({"_id": "derived"})
-            if marker and marker.get("v") == DERIVED_VERSION:
-                _days_ready.add(self.meta.database.name)
-        return self.meta.database.name in _days_ready
-
-    async def fill_derived(self, batch: int = 500) -> int:
-        """Give the conversations stored before `activity_day` existed their day, and note their labels
-        as in use; returns how many got a day.
-
-        Runs in the background at start; replicas may run it together. A conversation whose activity
-        changes meanwhile gets its day from that change, which this never overwrites.
-        """
-        if await self.activity_days_ready():
-            return 0
+    async def _walk_for_labels(self, batch: int, fill_day: bool) -> int:
+        """Note the labels of every conversation as in use and, `fill_day`, give those without one their
+        activity day; returns how many got a day. Replicas may run it together. A conversation whose
+        activity changes meanwhile gets its day from that change, which this never overwrites."""
         filled, after = 0, ""
         fields = {"activity_day": 1, "last_activity_at": 1, "location_id": 1, "labels": 1}
         while True:
             cursor = self.conversations.find({"_id": {"$gt": after}}, fields).sort("_id", 1).limit(batch)
             page = [document async for document in cursor]
             if not page:
-                break
+                return filled
             for document in page:
                 if document.get("labels") and document.get("location_id"):
                     await self.remember_labels(str(document["location_id"]), document["labels"])
-                if "activity_day" not in document:
+                if fill_day and "activity_day" not in document:
                     missing = {"_id": document["_id"], "activity_day": {"$exists": False}}
                     day = {"$set": {"activity_day": activity_day(document["last_activity_at"])}}
                     filled += (await self.conversations.update_one(missing, day)).modified_count
             after = str(page[-1]["_id"])
-        await self.meta.replace_one({"_id": "derived"}, {"_id": "derived", "v": DERIVED_VERSION}, upsert=True)
-        _days_ready.add(self.meta.database.name)
-        return filled
 
     async def remember_labels(self, location_id: str, labels: Iterable[str]) -> None:
         """Note that the hotel's requests use these labels (a unique insert each: replicas may race)."""
@@ -272,17 +320,8 @@ class ConversationRepository:
             except DuplicateKeyError:
                 continue
 
-    async def labels_in_use(self, locations: list[str] | None, limit: int = 1000) -> list[Document]:
-        """The labels of these hotels (None: all), each an equality on the hotel."""
-        if locations is None:
-            return [record async for record in self.labels.find({}).limit(limit)]
-        parts = await asyncio.gather(
-            *(self.labels.find({"location_id": loc}).limit(limit).to_list() for loc in locations)
-        )
-        return [record for part in parts for record in part][:limit]
-
-    async def count(self, filters: Document) -> int:
-        return await self.conversations.count_documents(filters)
+    async def count(self, query: ConversationQuery) -> int:
+        return await self.conversations.count_documents(conversation_filter(query))
 
     async def of_contact(self, contact_id: str, *, after_id: str | None = None, limit: int = 100) -> list[Document]:
         """A contact's conversations in id order (equality on the indexed contact, then the cursor)."""
@@ -297,20 +336,6 @@ class ConversationRepository:
         query = {"location_id": location_id, "alert": True, "first_response_at": None}
         cursor = self.conversations.find(query, {"status": 1, "created_at": 1, "bot_active": 1})
         return [doc async for doc in cursor]
-
-    async def due_snoozes(self, now: datetime, *, thorough: bool = False, limit: int = 100) -> list[Document]:
-        """Requests on hold whose time has passed: those ending this minute or the last (each minute an
-        equality, so only they are read), or, `thorough`, every request on hold."""
-        if thorough:
-            queries: list[Document] = [{"status": "on_hold", "snoozed_until": {"$lte": now}}]
-        else:
-            minutes = [snooze_minute(now - timedelta(minutes=1)), snooze_minute(now)]
-            queries = [{"snooze_minute": minute, "snoozed_until": {"$lte": now}} for minute in minutes]
-        found: dict[str, Document] = {}
-        for query in queries:
-            async for document in self.conversations.find(query, {"_id": 1}).limit(limit):
-                found.setdefault(str(document["_id"]), document)
-        return list(found.values())[:limit]
 
     # --- timeline ---------------------------------------------------------------------------------
 
@@ -397,3 +422,196 @@ class ConversationRepository:
     async def locations_of_group(self, group_id: str) -> list[str]:
         group = await self.groups.find_one({"_id": group_id})
         return [str(location) for location in (group or {}).get("location_ids", [])]
+
+
+class FerretDBConversationRepository(ConversationRepository):
+    """For FerretDB v1: no atomic update, and only equalities pushed down to its backend."""
+
+    def _stored(self, conversation: Document) -> Document:
+        return with_derived(conversation)
+
+    async def update_if_version(
+        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None = None
+    ) -> bool:
+        """Compare-and-set built on a unique insert, the one atomic operation FerretDB v1 offers
+        (its updates read then write, so a filter on `version` alone lets two writers through):
+        whoever inserts the claim for `version + 1` is the only one allowed to write it.
+
+        The filter keeps the version too: claims of written versions are deleted (below, and by the
+        sweep), so a writer that read long ago can claim one again, but finds its version gone.
+        """
+        written = version + 1
+        if not await self._claim(conversation_id, written):
+            return False
+        update: Document = {"$set": {**with_derived(changes), "version": written}}
+        if applied_key is not None:
+            # The keys of the guest messages already applied, so a redelivery is recognised.
+            update["$push"] = {"applied_keys": {"$each": [applied_key], "$slice": -MAX_KEYS_REMEMBERED}}
+        result = await self.conversations.update_one({"_id": conversation_id, "version": version}, update)
+        if result.matched_count == 0:
+            return False
+        # The older claims guard versions that are written now: they can go (an equality on the
+        # indexed conversation, so FerretDB reads only this conversation's claims).
+        await self.versions.delete_many({"conversation_id": conversation_id, "version": {"$lt": written}})
+        return True
+
+    async def _claim(self, conversation_id: str, version: int) -> bool:
+        now = datetime.now(UTC)
+        claim = {"_id": f"{conversation_id}:{version}", "conversation_id": conversation_id, "version": version}
+        try:
+            await self.versions.insert_one({**claim, "at": now})
+        except DuplicateKeyError:
+            return await self._recover_abandoned_claim(conversation_id, version, now)
+        return True
+
+    async def _recover_abandoned_claim(self, conversation_id: str, version: int, now: datetime) -> bool:
+        """A claim whose writer died before writing would block the conversation: after a lease,
+        one recoverer (again by unique insert) writes the version with no change, and everyone retries."""
+        claim = await self.versions.find_one({"_id": f"{conversation_id}:{version}"})
+        if claim is None or now - claim["at"] < CLAIM_LEASE:
+            return False
+        current = await self.conversations.find_one({"_id": conversation_id}, {"version": 1})
+        if current is None or int(current.get("version", 0)) >= version:
+            return False
+        recovery = {"_id": f"{conversation_id}:{version}:recovered", "conversation_id": conversation_id}
+        try:
+            await self.versions.insert_one({**recovery, "version": version, "at": now})
+        except DuplicateKeyError:
+            return False
+        log.warning("recovered an abandoned change", extra={"conversation": conversation_id, "version": version})
+        await self.conversations.update_one({"_id": conversation_id}, {"$set": {"version": version}})
+        return False
+
+    async def page(
+        self, query: ConversationQuery, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[Document]:
+        """FerretDB pushes only equalities down to its backend and sorts in memory: a query on a hotel's
+        open requests reads and sorts all of them, 4,000 in a hotel of 10,000. So a view is read day
+        by day, newest first, with the day as an equality (`activity_day`), until the page is full;
+        after `DAYS_WALKED` days the older rest comes in one query. A busy view fills its page from
+        a day or two; a quiet one costs a few empty look-ups more than before.
+        """
+        statuses = query.condition.statuses
+        if statuses is not None and len(statuses) > 1:
+            # A page per status (the inbox tab is open + on hold): each is an equality, so each is pushed down.
+            parts = await asyncio.gather(
+                *(self.page(query.with_status(status), before=before, limit=limit) for status in statuses)
+            )
+            merged = [document for part in parts for document in part]
+            merged.sort(key=lambda d: (d["last_activity_at"], str(d["_id"])), reverse=True)
+            return merged[:limit]
+        filters = conversation_filter(query)
+        if not await self.activity_days_ready():
+            return await self._read(filters, before, limit)
+        day = (before[0] if before else datetime.now(UTC) + timedelta(days=1)).astimezone(UTC).date()
+        found: list[Document] = []
+        for _ in range(DAYS_WALKED):
+            found += await self._read({**filters, "activity_day": day.isoformat()}, before, limit - len(found))
+            if len(found) >= limit:
+                return found
+            day -= timedelta(days=1)
+        return found + await self._read(filters, before, limit - len(found), older_than=_start_of(day + timedelta(1)))
+
+    async def activity_days_ready(self) -> bool:
+        """Whether every conversation has its `activity_day` (true once `fill_derived` has run, and
+        no MongoDB-variant replica has run since: that variant keeps no days)."""
+        if self.meta.database.name not in _days_ready:
+            marker = await self.meta.find_one({"_id": "derived"})
+            if marker and marker.get("v") == DERIVED_VERSION and marker.get("days", True):
+                _days_ready.add(self.meta.database.name)
+        return self.meta.database.name in _days_ready
+
+    async def fill_derived(self, batch: int = 500) -> int:
+        """Give the conversations stored before `activity_day` existed their day, and note their labels
+        as in use; returns how many got a day. Runs in the background at start."""
+        if await self.activity_days_ready():
+            return 0
+        filled = await self._walk_for_labels(batch, fill_day=True)
+        marker = {"_id": "derived", "v": DERIVED_VERSION, "days": True}
+        await self.meta.replace_one({"_id": "derived"}, marker, upsert=True)
+        _days_ready.add(self.meta.database.name)
+        return filled
+
+    async def labels_in_use(self, locations: list[str] | None, limit: int = 1000) -> list[Document]:
+        """Each hotel's labels by an equality on the hotel (FerretDB reads `$in` in memory)."""
+        if locations is None:
+            return [record async for record in self.labels.find({}).limit(limit)]
+        parts = await asyncio.gather(
+            *(self.labels.find({"location_id": loc}).limit(limit).to_list() for loc in locations)
+        )
+        return [record for part in parts for record in part][:limit]
+
+    async def due_snoozes(self, now: datetime, *, thorough: bool = False, limit: int = 100) -> list[Document]:
+        """Holds ending this minute or the last (each minute an equality, so only they are read), or,
+        `thorough`, every request on hold."""
+        if thorough:
+            queries: list[Document] = [{"status": "on_hold", "snoozed_until": {"$lte": now}}]
+        else:
+            minutes = [snooze_minute(now - timedelta(minutes=1)), snooze_minute(now)]
+            queries = [{"snooze_minute": minute, "snoozed_until": {"$lte": now}} for minute in minutes]
+        found: dict[str, Document] = {}
+        for query in queries:
+            async for document in self.conversations.find(query, {"_id": 1}).limit(limit):
+                found.setdefault(str(document["_id"]), document)
+        return list(found.values())[:limit]
+
+
+class MongoDBConversationRepository(ConversationRepository):
+    """For MongoDB 7: a single-document update is atomic (filter and change together), and a range or
+    a sort on an index reads only what it returns. It stores no derived fields."""
+
+    def _stored(self, conversation: Document) -> Document:
+        return conversation
+
+    async def update_if_version(
+        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None = None
+    ) -> bool:
+        """Compare-and-set in one update with the version in its filter: MongoDB applies a single-document
+        update atomically, filter and change together, so of two writers of one version only one matches.
+        (`update_one` rather than `find_one_and_update`: the same guarantee, no document sent back.)"""
+        update: Document = {"$set": {**changes, "version": version + 1}}
+        if applied_key is not None:
+            update["$push"] = {"applied_keys": {"$each": [applied_key], "$slice": -MAX_KEYS_REMEMBERED}}
+        # Days and minutes a FerretDB replica once derived go stale here: removed, FerretDB re-derives them.
+        if stale := {name: "" for name in DERIVED_FIELDS if name not in changes}:
+            update["$unset"] = stale
+        result = await self.conversations.update_one({"_id": conversation_id, "version": version}, update)
+        return result.matched_count == 1
+
+    async def page(
+        self, query: ConversationQuery, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[Document]:
+        """One query, sorted and limited along an index of `MONGODB_INDEXES`."""
+        return await self._read(conversation_filter(query), before, limit)
+
+    async def fill_derived(self, batch: int = 500) -> int:
+        """Note the labels of older conversations as in use, once; mark that no activity days are kept."""
+        marker = await self.meta.find_one({"_id": "derived"})
+        if marker is None or marker.get("v") != DERIVED_VERSION:
+            await self._walk_for_labels(batch, fill_day=False)
+        if marker is None or marker.get("v") != DERIVED_VERSION or marker.get("days", True):
+            await self.meta.replace_one(
+                {"_id": "derived"}, {"_id": "derived", "v": DERIVED_VERSION, "days": False}, upsert=True
+            )
+        return 0
+
+    async def labels_in_use(self, locations: list[str] | None, limit: int = 1000) -> list[Document]:
+        query: Document = {} if locations is None else {"location_id": {"$in": locations}}
+        return [record async for record in self.labels.find(query).limit(limit)]
+
+    async def due_snoozes(self, now: datetime, *, thorough: bool = False, limit: int = 100) -> list[Document]:
+        """Every due hold, a range on the `snoozed` index (so every sweep is thorough)."""
+        query = {"status": Status.ON_HOLD.value, "snoozed_until": {"$lte": now}}
+        cursor = self.conversations.find(query, {"_id": 1}).sort("snoozed_until", 1).limit(limit)
+        return [document async for document in cursor]
+
+
+VARIANTS: Mapping[MongoFlavour, type[ConversationRepository]] = {
+    "ferretdb": FerretDBConversationRepository,
+    "mongodb": MongoDBConversationRepository,
+}
+
+
+def conversation_repository(db: AsyncDatabase[Document], flavour: MongoFlavour) -> ConversationRepository:
+    """The conversations' repository for the server `HUB_MONGO_FLAVOUR` names."""
+    return VARIANTS[flavour](db)

@@ -51,7 +51,7 @@ from ..metrics import (
 )
 from ..settings import InboxSettings
 from . import states
-from .repository import DERIVED_FIELDS, ConversationRepository
+from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
 from .threading import lookup_for
 
@@ -506,7 +506,7 @@ def public_entry(document: Document) -> Document:
 def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
     """The inbox's rules over this process's database and bus."""
     return Inbox(
-        repository=ConversationRepository(runtime.db),
+        repository=conversation_repository(runtime.db, runtime.settings.mongo_flavour),
         broker=runtime.broker,
         secret=runtime.settings.secret_key.get_secret_value(),
         contacts_timeout=settings.contacts_timeout_seconds,

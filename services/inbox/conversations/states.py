@@ -5,6 +5,7 @@ an agent and a guest) acting at once never leave a conversation in a state neith
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -88,28 +89,46 @@ def bot_active_after(status: Status, bot_active: bool, has_bot: bool) -> bool:
     return bot_active
 
 
-def view_keys(conversation: Mapping[str, Any]) -> set[str]:
-    """The views, tab counts and buckets a conversation counts in.
+@dataclass(frozen=True)
+class ViewCondition:
+    """What a conversation must be to count in a view: a status among `statuses` (None: any) and, where
+    given, these values of its flags. A missing flag counts as false."""
 
-    Views: inbox (open + on hold) with `awaiting` (open: in progress, not set aside), each status,
-    `all`, unread in the inbox, and the reviews buckets inside the inbox: on hold, alerts, new.
-    A conversation the chatbot is handling (open, never handed over) appears only under `all`.
-    """
-    keys = {"all"}
-    status = Status(conversation["status"])
-    if conversation.get("bot_active") and status in INBOX:
-        return keys
-    keys.add(f"status_{status.value}")
-    if status in INBOX:
-        keys.add("inbox")
-        if conversation.get("unread"):
-            keys.add("unread")
-        if status == Status.ON_HOLD:
-            keys.add("bucket_on_hold")
-        elif conversation.get("alert"):
-            keys.add("bucket_alerts")
-        else:
-            keys.add("bucket_new")
-        if status == Status.OPEN:
-            keys.add("awaiting")
-    return keys
+    statuses: frozenset[Status] | None = None
+    bot_active: bool | None = None
+    alert: bool | None = None
+    unread: bool | None = None
+
+    def holds_for(self, conversation: Mapping[str, Any]) -> bool:
+        if self.statuses is not None and Status(conversation["status"]) not in self.statuses:
+            return False
+        flags = {"bot_active": self.bot_active, "alert": self.alert, "unread": self.unread}
+        return all(wanted is None or bool(conversation.get(flag)) == wanted for flag, wanted in flags.items())
+
+
+def _only(*statuses: Status) -> frozenset[Status]:
+    return frozenset(statuses)
+
+
+# Which conversations each view, tab count and bucket holds: the one definition that the lists
+# (the repository turns a condition into its query) and the counts (`view_keys`) both read.
+# A request the chatbot is handling (open or on hold, never handed over) shows only under `all`;
+# the reviews buckets split the inbox into on hold, alerts and new.
+VIEWS: Mapping[str, ViewCondition] = {
+    "all": ViewCondition(),
+    "inbox": ViewCondition(INBOX, bot_active=False),
+    "awaiting": ViewCondition(_only(Status.OPEN), bot_active=False),  # in progress, not set aside
+    "unread": ViewCondition(INBOX, bot_active=False, unread=True),
+    "status_open": ViewCondition(_only(Status.OPEN), bot_active=False),
+    "status_on_hold": ViewCondition(_only(Status.ON_HOLD), bot_active=False),
+    "status_closed": ViewCondition(_only(Status.CLOSED)),
+    "status_spam": ViewCondition(_only(Status.SPAM)),
+    "bucket_on_hold": ViewCondition(_only(Status.ON_HOLD), bot_active=False),
+    "bucket_alerts": ViewCondition(_only(Status.OPEN), bot_active=False, alert=True),
+    "bucket_new": ViewCondition(_only(Status.OPEN), bot_active=False, alert=False),
+}
+
+
+def view_keys(conversation: Mapping[str, Any]) -> set[str]:
+    """The views, tab counts and buckets (keys of `VIEWS`) a conversation counts in."""
+    return {key for key, condition in VIEWS.items() if condition.holds_for(conversation)}

@@ -1,22 +1,22 @@
 """The inbox's views: which conversations a tab, bucket and filters show, and their counts.
 
-Queries start with equalities on indexed fields (hotel, status) so FerretDB narrows to one hotel's
-data before anything else. Counts are grouped per hotel from the conversations themselves (one
-aggregation per hotel in scope), so they always equal a recount.
+Which conversations a view holds is `states.VIEWS`, one table for the lists and the counts; this
+module picks the entry of a tab or bucket and adds the agent's filters (a `ConversationQuery`,
+plain values), which the repository turns into its query. Counts are grouped per hotel from the
+conversations themselves (one aggregation per hotel in scope), so they always equal a recount.
 """
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.auth import Actor
 from shared.db import Document
 from shared.problems import Problem
 
-from .repository import ConversationRepository
+from .repository import ConversationQuery, ConversationRepository
 from .schemas import Bucket, Counts, LabelInUse, Priority, View
-from .states import view_keys
-
-STATUS_OF_VIEW = {View.OPEN: "open", View.ON_HOLD: "on_hold", View.CLOSED: "closed", View.SPAM: "spam"}
+from .states import VIEWS, ViewCondition, view_keys
 
 
 @dataclass(frozen=True)
@@ -50,45 +50,56 @@ async def visible_locations(repository: ConversationRepository, actor: Actor, fi
     return [loc for loc in (wanted if wanted is not None else allowed) if loc in allowed]
 
 
-def view_query(filters: Filters, actor: Actor, locations: list[str] | None) -> Document:
-    query: Document = {}
-    if locations is not None:
-        if not locations:
-            query["location_id"] = {"$in": []}
-        elif len(locations) == 1:
-            query["location_id"] = locations[0]
-        else:
-            query["location_id"] = {"$in": locations}
-    if filters.view == View.INBOX:
-        query["status"] = {"$in": ["open", "on_hold"]}
-    elif filters.view in STATUS_OF_VIEW:
-        query["status"] = STATUS_OF_VIEW[filters.view]
-    if filters.view in {View.INBOX, View.OPEN, View.ON_HOLD} or filters.bucket is not None:
-        # A request the chatbot is handling appears only under "all" until it is handed over.
-        query["bot_active"] = False
-    if filters.bucket == Bucket.ON_HOLD:
-        query["status"] = "on_hold"
-    elif filters.bucket in {Bucket.ALERTS, Bucket.NEW}:
-        query["status"] = "open"
-        query["alert"] = filters.bucket == Bucket.ALERTS
-    if filters.channel:
-        query["channel"] = filters.channel
+# The entry of `states.VIEWS` each tab and bucket lists (a bucket lies inside the inbox, whatever the tab).
+VIEW_OF_TAB = {
+    View.INBOX: "inbox",
+    View.OPEN: "status_open",
+    View.ON_HOLD: "status_on_hold",
+    View.CLOSED: "status_closed",
+    View.SPAM: "status_spam",
+    View.ALL: "all",
+}
+VIEW_OF_BUCKET = {bucket: f"bucket_{bucket.value}" for bucket in Bucket}
+
+
+def conversation_query(filters: Filters, actor: Actor, locations: list[str] | None, view: str) -> ConversationQuery:
+    """What the list or count of the view `view` (a key of `states.VIEWS`) reads, with the agent's filters."""
+    assigned: bool | None = None
+    assignee_id: str | None = None
     if filters.assignee == "me":
-        query["assignee_id"] = actor.agent_id
-    elif filters.assignee == "nobody":
-        query["assignee_id"] = None
-    elif filters.assignee == "someone":
-        query["assignee_id"] = {"$ne": None}
+        assignee_id = actor.agent_id
+    elif filters.assignee in {"nobody", "someone"}:
+        assigned = filters.assignee == "someone"
     elif filters.assignee:
-        query["assignee_id"] = filters.assignee
-    if filters.label:
-        query["labels"] = filters.label
-    if filters.priority:
-        query["priority"] = filters.priority.value
-    if filters.text:
-        pattern = {"$regex": re.escape(filters.text), "$options": "i"}
-        query["$or"] = [{"subject": pattern}, {"snippet": pattern}, {"guest.name": pattern}, {"guest.email": pattern}]
-    return query
+        assignee_id = filters.assignee
+    return ConversationQuery(
+        condition=VIEWS[view],
+        locations=tuple(locations) if locations is not None else None,
+        channel=filters.channel,
+        assignee_id=assignee_id,
+        assigned=assigned,
+        label=filters.label,
+        priority=filters.priority.value if filters.priority else None,
+        text=filters.text,
+    )
+
+
+def listed_view(filters: Filters) -> str:
+    return VIEW_OF_BUCKET[filters.bucket] if filters.bucket is not None else VIEW_OF_TAB[filters.view]
+
+
+async def page(
+    repository: ConversationRepository,
+    actor: Actor,
+    filters: Filters,
+    *,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Document]:
+    """The `limit` conversations of the tab (or bucket) after the cursor, most recent activity first."""
+    locations = await visible_locations(repository, actor, filters)
+    query = conversation_query(filters, actor, locations, listed_view(filters))
+    return await repository.page(query, before=before, limit=limit)
 
 
 def totals_of(groups: list[Document]) -> dict[str, int]:
@@ -115,38 +126,26 @@ async def counts(repository: ConversationRepository, actor: Actor, filters: Filt
         else:
             groups = [g for location in locations for g in await repository.state_counts(location, filters.channel)]
         totals = totals_of(groups)
-        return Counts(
-            inbox=totals.get("inbox", 0),
-            awaiting=totals.get("awaiting", 0),
-            open=totals.get("status_open", 0),
-            on_hold=totals.get("status_on_hold", 0),
-            closed=totals.get("status_closed", 0),
-            spam=totals.get("status_spam", 0),
-            all=totals.get("all", 0),
-            unread=totals.get("unread", 0),
-            buckets={b.value: totals.get(f"bucket_{b.value}", 0) for b in Bucket},
-        )
-    # Filters the grouped counts do not cover: count within the hotels in scope, view by view.
-    result: dict[str, int] = {}
-    for view in View:
-        scoped = Filters(**{**filters.__dict__, "view": view, "bucket": None})
-        result[view.value] = await repository.count(view_query(scoped, actor, locations))
-    buckets = {}
-    for bucket in Bucket:
-        scoped = Filters(**{**filters.__dict__, "view": View.INBOX, "bucket": bucket})
-        buckets[bucket.value] = await repository.count(view_query(scoped, actor, locations))
-    inbox_query = view_query(Filters(**{**filters.__dict__, "view": View.INBOX}), actor, locations)
-    unread = await repository.count({**inbox_query, "unread": True})
+    else:
+        # Filters the grouped counts do not cover: count within the hotels in scope, view by view
+        # (once per condition: `awaiting` is the open tab).
+        by_condition: dict[ViewCondition, int] = {}
+        totals = {}
+        for view, condition in VIEWS.items():
+            if condition not in by_condition:
+                query = conversation_query(filters, actor, locations, view)
+                by_condition[condition] = await repository.count(query)
+            totals[view] = by_condition[condition]
     return Counts(
-        inbox=result["inbox"],
-        awaiting=result["open"],
-        open=result["open"],
-        on_hold=result["on_hold"],
-        closed=result["closed"],
-        spam=result["spam"],
-        all=result["all"],
-        unread=unread,
-        buckets=buckets,
+        inbox=totals.get("inbox", 0),
+        awaiting=totals.get("awaiting", 0),
+        open=totals.get("status_open", 0),
+        on_hold=totals.get("status_on_hold", 0),
+        closed=totals.get("status_closed", 0),
+        spam=totals.get("status_spam", 0),
+        all=totals.get("all", 0),
+        unread=totals.get("unread", 0),
+        buckets={b.value: totals.get(VIEW_OF_BUCKET[b], 0) for b in Bucket},
     )
 
 

@@ -13,7 +13,7 @@ from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
 from ..access import service as access
-from ..conversations.repository import ConversationRepository
+from ..conversations.repository import conversation_repository
 from . import schemas
 from . import service as directory
 from .repository import AlreadyExistsError, DirectoryRepository
@@ -291,7 +291,7 @@ async def render_template(
 ) -> dict[str, str]:
     """The template filled for a conversation (guest's name, hotel, agent), for the agent to edit and send."""
     template = await _visible_template(template_id, actor, repository)
-    conversation = await ConversationRepository(runtime.db).get(body.conversation_id)
+    conversation = await conversation_repository(runtime.db, runtime.settings.mongo_flavour).get(body.conversation_id)
     if conversation is None or not actor.can_see(str(conversation["location_id"])):
         raise Problem(404, "Not found", f"No conversation has the id {body.conversation_id!r}.")
     guest_name = str((conversation.get("guest") or {}).get("name") or "")
