@@ -1,6 +1,7 @@
 """Generate the bus's AsyncAPI document from the five services' brokers: `python -m scripts.asyncapi`.
 
-Writes docs/asyncapi.yaml; a unit test fails when the committed document is out of date.
+Writes docs/asyncapi.yaml, and the table of who publishes what in shared/bus.py's docstring; unit tests
+fail when either is out of date.
 """
 
 from pathlib import Path
@@ -14,6 +15,7 @@ from services.inbox.main import build_app as inbox_app
 from services.ingest.main import build_app as ingest_app
 from services.notify.main import build_app as notify_app
 from services.solicit.main import build_app as solicit_app
+from shared import bus
 from shared.settings import HubSettings
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.yaml"
@@ -46,6 +48,9 @@ def render() -> str:
 def main() -> None:
     DOCUMENT.write_text(render())
     print(DOCUMENT)
+    module = Path(bus.__file__)
+    module.write_text(bus.with_table(module.read_text()))
+    print(module)
 
 
 if __name__ == "__main__":

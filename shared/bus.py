@@ -1,34 +1,131 @@
 """The bus in one place: every subject, stream, durable consumer and message schema.
 
-Who publishes what, and who consumes it:
+Who publishes what, and who consumes it (generated from the declarations below by `render_table()`;
+`python -m scripts.asyncapi` rewrites it, and tests/unit/test_bus.py fails when it is stale):
 
-| subject                                      | stream   | producer        | consumer (durable)          |
-|----------------------------------------------|----------|-----------------|-----------------------------|
-| hub.inbound.guest.{channel}.{location}       | INBOUND  | ingest          | inbox (`inbox-inbound`)     |
-| hub.inbound.solicitation.{location}          | INBOUND  | ingest          | solicit (`solicit-inbound`) |
-| hub.outbound.{email,chat}                    | OUTBOUND | inbox, solicit  | notify (`notify-outbound`)  |
-| hub.events.{aggregate}.{event}               | EVENTS   | every service   | projections, live UI        |
-| hub.events.contact.{merged,erased}           | EVENTS   | contacts        | inbox (`inbox-contacts`)    |
-| hub.events.> (conversation, location, ...)   | EVENTS   | every service   | contacts (`contacts-events`)|
-| hub.dlq.{stream}                             | DLQ      | any consumer    | operators (scripts/dlq.py)  |
-| hub.rpc.contacts.resolve (request/reply)     | -        | inbox           | contacts                    |
-| hub.rpc.inbox.contact_export (request/reply) | -        | contacts        | inbox                       |
-| hub.rpc.inbox.conversation_brief (req/reply) | -        | solicit         | inbox                       |
-| hub.events.solicitation.{event}              | EVENTS   | solicit         | inbox (`inbox-solicitations`)|
-| hub.chat.to_guest.{session} (core NATS)      | -        | notify          | ingest (widget sockets)     |
+BEGIN GENERATED TABLE
+hub.inbound.guest.{channel}.{location}                INBOUND   InboundMessage
+    ingest -> inbox-inbound
+hub.inbound.solicitation.{location}                   INBOUND   InboundMessage
+    ingest -> solicit-inbound
+hub.outbound.email                                    OUTBOUND  OutboundMessage
+    inbox -> notify-outbound
+hub.outbound.chat                                     OUTBOUND  OutboundMessage
+    inbox -> notify-outbound
+hub.outbound.email                                    OUTBOUND  OutboundMessage
+    solicit -> notify-outbound
+hub.events.conversation.created.{hotel}               EVENTS    ConversationCreated
+    inbox -> contacts-events, live UI
+hub.events.conversation.message_received.{hotel}      EVENTS    MessageReceived
+    inbox -> contacts-events, live UI
+hub.events.conversation.reopened.{hotel}              EVENTS    ConversationReopened
+    inbox -> contacts-events, live UI
+hub.events.conversation.status_changed.{hotel}        EVENTS    ConversationStatusChanged
+    inbox -> contacts-events, live UI
+hub.events.conversation.snooze_expired.{hotel}        EVENTS    SnoozeExpired
+    inbox -> contacts-events, live UI
+hub.events.conversation.marked_spam.{hotel}           EVENTS    MarkedSpam
+    inbox -> contacts-events, live UI
+hub.events.conversation.marked_not_spam.{hotel}       EVENTS    MarkedNotSpam
+    inbox -> contacts-events, live UI
+hub.events.conversation.replied.{hotel}               EVENTS    ConversationReplied
+    inbox -> contacts-events, live UI
+hub.events.conversation.chat_closed.{hotel}           EVENTS    ChatClosed
+    inbox -> contacts-events, live UI
+hub.events.conversation.handed_over.{hotel}           EVENTS    HandedOver
+    inbox -> contacts-events, live UI
+hub.events.conversation.read.{hotel}                  EVENTS    ConversationRead
+    inbox -> contacts-events, live UI
+hub.events.conversation.assigned.{hotel}              EVENTS    ConversationAssigned
+    inbox -> contacts-events, live UI
+hub.events.conversation.unassigned.{hotel}            EVENTS    ConversationUnassigned
+    inbox -> contacts-events, live UI
+hub.events.conversation.updated.{hotel}               EVENTS    ConversationUpdated
+    inbox -> contacts-events, live UI
+hub.events.conversation.note_added.{hotel}            EVENTS    NoteAdded
+    inbox -> contacts-events, live UI
+hub.events.conversation.call_logged.{hotel}           EVENTS    CallLogged
+    inbox -> contacts-events, live UI
+hub.events.conversation.reservation_recorded.{hotel}  EVENTS    ReservationRecorded
+    inbox -> contacts-events, live UI
+hub.events.conversation.forwarded.{hotel}             EVENTS    ConversationForwarded
+    inbox -> contacts-events, live UI
+hub.events.conversation.delegated.{hotel}             EVENTS    ConversationDelegated
+    inbox -> contacts-events, live UI
+hub.events.conversation.shared.{hotel}                EVENTS    ConversationShared
+    inbox -> contacts-events, live UI
+hub.events.conversation.contact_linked.{hotel}        EVENTS    ContactLinked
+    inbox -> contacts-events, live UI
+hub.events.conversation.delivery_updated.{hotel}      EVENTS    DeliveryUpdated
+    inbox -> contacts-events, live UI
+hub.events.conversation.solicitation_sent.{hotel}     EVENTS    SolicitationShown
+    inbox -> contacts-events, live UI
+hub.events.conversation.solicitation_reply.{hotel}    EVENTS    SolicitationAnswered
+    inbox -> contacts-events, live UI
+hub.events.conversation.erased.{hotel}                EVENTS    ConversationErased
+    inbox -> contacts-events, live UI
+hub.events.delivery.queued.{hotel}                    EVENTS    DeliveryQueued
+    notify -> inbox-deliveries, contacts-events, live UI
+hub.events.delivery.sent.{hotel}                      EVENTS    DeliverySent
+    notify -> inbox-deliveries, contacts-events, live UI
+hub.events.delivery.failed.{hotel}                    EVENTS    DeliveryFailed
+    notify -> inbox-deliveries, solicit-delivery-failures, contacts-events, live UI
+hub.events.solicitation.sent.{hotel}                  EVENTS    SolicitationSent
+    solicit -> inbox-solicitations, contacts-events, live UI
+hub.events.solicitation.reply_received.{hotel}        EVENTS    SolicitationReplyReceived
+    solicit -> inbox-solicitations, contacts-events, live UI
+hub.events.solicitation.failed.{hotel}                EVENTS    SolicitationFailed
+    solicit -> inbox-solicitations, contacts-events, live UI
+hub.events.contact.merged._chain                      EVENTS    ContactMerged
+    contacts -> inbox-contacts, contacts-events
+hub.events.contact.erased._chain                      EVENTS    ContactErased
+    contacts -> inbox-contacts, contacts-events
+hub.events.erasure.applied._chain                     EVENTS    ErasureApplied
+    inbox -> contacts-events
+hub.events.location.changed.{hotel}                   EVENTS    LocationChanged
+    inbox -> contacts-events, live UI
+hub.chat.to_guest.{session}                           core      ChatToGuest
+    notify, inbox -> ingest (the guest's widget socket)
+hub.presence.conversation.{location}                  core      ConversationViewing
+    inbox -> live UI
+hub.dlq.{stream}                                      DLQ       DeadLetter
+    any consumer -> operators (scripts/dlq.py)
+hub.rpc.contacts.resolve                              reply     ResolveContact -> ContactResolved
+    inbox, ingest -> contacts
+hub.rpc.contacts.hotels                               reply     ContactHotelsRequest -> ContactHotels
+    inbox -> contacts
+hub.rpc.inbox.contact_export                          reply     ContactExportRequest -> ContactExportPage
+    contacts -> inbox
+hub.rpc.inbox.conversation_brief                      reply     ConversationBriefRequest -> ConversationBrief
+    solicit -> inbox
+END GENERATED TABLE
 
-Guest channels get their own `guest` token so the inbox can filter them in one wildcard and the
-solicitation replies, which belong to the solicit service, never reach it.
+Events name their hotel last, `hub.events.<aggregate>.<event>.<hotel>`, so one hotel's consumer
+subscribes with `hub.events.*.*.<hotel>`; chain-wide events (a contact merged or erased, an erasure
+applied) carry `_chain`, a token no location id can be. Guest channels get their own `guest` token so
+the inbox can filter them in one wildcard and the solicitation replies, which belong to the solicit
+service, never reach it.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, Union, get_args
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    EmailStr,
+    Field,
+    StringConstraints,
+    Tag,
+    TypeAdapter,
+    field_validator,
+)
 
 SCHEMA_VERSION = 1
 DAY = 24 * 3600.0
@@ -37,6 +134,9 @@ DAY = 24 * 3600.0
 LOCATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 LocationId = Annotated[str, StringConstraints(pattern=LOCATION_ID_PATTERN)]
 _location_re = re.compile(LOCATION_ID_PATTERN)
+
+# The hotel token of chain-wide events: it starts with "_", which no location id can.
+CHAIN = "_chain"
 
 
 def is_location_id(value: str) -> bool:
@@ -66,6 +166,7 @@ class Subjects:
     CONVERSATION_BRIEF = "hub.rpc.inbox.conversation_brief"
     SOLICITATION_EVENTS = "hub.events.solicitation.>"
     CONTACT_EVENTS = "hub.events.contact.>"
+    DELIVERY_EVENTS = "hub.events.delivery.>"
     # Who is looking at what right now: core NATS only, outside every stream (nothing to keep or replay).
     PRESENCE_ALL = "hub.presence.>"
 
@@ -78,8 +179,13 @@ class Subjects:
         return f"hub.inbound.solicitation.{location_id}"
 
     @staticmethod
-    def event(aggregate: str, name: str) -> str:
-        return f"hub.events.{aggregate}.{name}"
+    def event(aggregate: str, name: str, hotel: str) -> str:
+        return f"hub.events.{aggregate}.{name}.{hotel}"
+
+    @staticmethod
+    def events_of_hotel(hotel: str) -> str:
+        """Every event of one hotel, whatever its aggregate and name."""
+        return f"hub.events.*.*.{hotel}"
 
     @staticmethod
     def chat_to_guest(session_id: str) -> str:
@@ -143,13 +249,19 @@ STREAMS = (INBOUND, OUTBOUND, EVENTS, DLQ)
 
 
 class ConsumerSpec(BaseModel):
-    """A durable pull consumer; replicas of a service share it and so share the work."""
+    """A durable pull consumer; replicas of a service share it and so share the work.
+
+    Its durable name starts with the service's name (`inbox-…`), which says who consumes."""
 
     model_config = ConfigDict(frozen=True)
 
     durable: str
     stream: StreamSpec
     filter_subject: str
+
+    @property
+    def service(self) -> str:
+        return self.durable.partition("-")[0]
 
     def config(self, *, max_deliver: int, ack_wait_seconds: float) -> ConsumerConfig:
         # The application dead-letters a message after `max_deliver` attempts, nacking each failure
@@ -158,6 +270,7 @@ class ConsumerSpec(BaseModel):
         # BackOff: it also governs explicit nacks and was seen overriding their delays. A worker
         # that dies is covered by the ack wait; a slow one extends it with in-progress acks.
         return ConsumerConfig(
+            name=self.durable,
             durable_name=self.durable,
             filter_subject=self.filter_subject,
             ack_policy=AckPolicy.EXPLICIT,
@@ -169,19 +282,46 @@ class ConsumerSpec(BaseModel):
 
 
 INBOX_INBOUND = ConsumerSpec(durable="inbox-inbound", stream=INBOUND, filter_subject=Subjects.INBOUND_GUEST_ALL)
-INBOX_DELIVERIES = ConsumerSpec(durable="inbox-deliveries", stream=EVENTS, filter_subject="hub.events.delivery.>")
+INBOX_DELIVERIES = ConsumerSpec(durable="inbox-deliveries", stream=EVENTS, filter_subject=Subjects.DELIVERY_EVENTS)
 INBOX_CONTACTS = ConsumerSpec(durable="inbox-contacts", stream=EVENTS, filter_subject=Subjects.CONTACT_EVENTS)
 INBOX_SOLICITATIONS = ConsumerSpec(
     durable="inbox-solicitations", stream=EVENTS, filter_subject=Subjects.SOLICITATION_EVENTS
 )
 SOLICIT_DELIVERY_FAILURES = ConsumerSpec(
-    durable="solicit-delivery-failures", stream=EVENTS, filter_subject="hub.events.delivery.failed"
+    durable="solicit-delivery-failures", stream=EVENTS, filter_subject="hub.events.delivery.failed.*"
 )
 SOLICIT_INBOUND = ConsumerSpec(
     durable="solicit-inbound", stream=INBOUND, filter_subject=Subjects.INBOUND_SOLICITATION_ALL
 )
 # The contacts service's projections (history, hotels' phone regions, erasure reports) read every event.
 CONTACTS_EVENTS = ConsumerSpec(durable="contacts-events", stream=EVENTS, filter_subject=Subjects.EVENTS_ALL)
+# notify sends every outbound command once (email over SMTP, chat pushes) and reports on `hub.events.delivery.*`.
+NOTIFY_OUTBOUND = ConsumerSpec(durable="notify-outbound", stream=OUTBOUND, filter_subject=Subjects.OUTBOUND_ALL)
+DURABLE_CONSUMERS = (
+    INBOX_INBOUND,
+    INBOX_DELIVERIES,
+    INBOX_CONTACTS,
+    INBOX_SOLICITATIONS,
+    SOLICIT_DELIVERY_FAILURES,
+    SOLICIT_INBOUND,
+    CONTACTS_EVENTS,
+    NOTIFY_OUTBOUND,
+)
+
+
+@dataclass(frozen=True)
+class CoreSubscriber:
+    """A core NATS subscriber (no stream, nothing kept): who listens on a subject, live."""
+
+    subject: str
+    consumer: str
+
+
+# Each agent's live stream subscribes to its hotels' events and presence (services/inbox/live).
+LIVE_EVENTS = CoreSubscriber("hub.events.*.*.{hotel}", "live UI")
+LIVE_PRESENCE = CoreSubscriber("hub.presence.conversation.{hotel}", "live UI")
+CHAT_PUSHES = CoreSubscriber("hub.chat.to_guest.{session}", "ingest (the guest's widget socket)")
+CORE_SUBSCRIBERS = (LIVE_EVENTS, LIVE_PRESENCE, CHAT_PUSHES)
 
 
 # --- messages -------------------------------------------------------------------------------------
@@ -263,43 +403,516 @@ class InboundMessage(BusMessage):
     spam: str | None = None  # why ingest's rules think it is spam: a new request opens in the spam view
 
 
-class ConversationCreated(BusMessage):
-    type: Literal["conversation.created"] = "conversation.created"
-    conversation_id: str
+# --- events: `hub.events.<aggregate>.<event>.<hotel>` ---------------------------------------------
+
+
+class Event(BusMessage):
+    """Something that happened, told to whoever listens. Its `type` (`<aggregate>.<event>`) names its
+    subject, its hotel ends it, and `dedup_key` is its Nats-Msg-Id: a stable key of the real-world
+    event, so JetStream drops a republished one (shared/messaging.publish_event)."""
+
+    type: str
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The `type` every instance of this model has (`conversation.assigned`)."""
+        default = cls.model_fields["type"].default
+        if not isinstance(default, str):  # pragma: no cover - a declaration mistake, caught by the unit tests
+            raise TypeError(f"{cls.__name__} declares no literal type")
+        return default
+
+    @property
+    def hotel(self) -> str:
+        """The subject's last token: the event's hotel, or `_chain` for what concerns the whole chain."""
+        return CHAIN
+
+    @property
+    def bus_subject(self) -> str:
+        aggregate, _, name = self.type.partition(".")
+        return Subjects.event(aggregate, name, self.hotel)
+
+    def dedup_key(self) -> str:
+        raise NotImplementedError(type(self).__name__)
+
+
+class HotelEvent(Event):
     location_id: LocationId
+
+    @property
+    def hotel(self) -> str:
+        return self.location_id
+
+
+class UnknownEvent(Event):
+    """An event of a type this code does not know yet (a newer producer's): kept with all its fields,
+    never an error, so a consumer deployed before its producer does not dead-letter what it skips."""
+
+    type: str
+
+    @property
+    def hotel(self) -> str:
+        location = (self.model_extra or {}).get("location_id")
+        return location if isinstance(location, str) and is_location_id(location) else CHAIN
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.occurred_at.isoformat()}"
+
+
+class AgentRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    name: str = ""
+    initials: str = ""
+
+
+class ConversationEventBase(HotelEvent):
+    """Something changed on a conversation (`hub.events.conversation.<event>.<hotel>`)."""
+
+    conversation_id: str
+    actor_id: str | None = None  # None: the guest or the system (e.g. a snooze that expired)
+    entry_id: str | None = None  # the timeline entry the change added, if any
+    version: int | None = None  # the conversation's version the change was decided on
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.conversation_id}:{self.version or 0}:{self.entry_id}"
+
+
+class StatusEvent(ConversationEventBase):
+    """A conversation event that leaves the request in a new status."""
+
+    status: str
+
+
+class ConversationCreated(ConversationEventBase):
+    """A new guest request was opened."""
+
+    type: Literal["conversation.created"] = "conversation.created"
     channel: Channel
     contact_id: str | None
     subject: str = ""
     status: str = "open"
-    occurred_at: datetime = Field(default_factory=utcnow)
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.conversation_id}"
 
 
-class MessageReceived(BusMessage):
+class MessageReceived(ConversationEventBase):
+    """A guest's message was stored in its conversation."""
+
     type: Literal["conversation.message_received"] = "conversation.message_received"
-    conversation_id: str
-    location_id: LocationId
     channel: Channel
     message_key: str
-    occurred_at: datetime = Field(default_factory=utcnow)
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.message_key}"
 
 
-class ConversationUpdated(BusMessage):
-    """Something changed on a conversation (`hub.events.conversation.{event}`): status, assignee, a note…"""
+class ConversationReopened(StatusEvent):
+    """The guest wrote again on a request on hold or closed: it is open again."""
+
+    type: Literal["conversation.reopened"] = "conversation.reopened"
+
+
+class ConversationStatusChanged(StatusEvent):
+    """An agent set the request's status (on hold until a time, closed, open again)."""
+
+    type: Literal["conversation.status_changed"] = "conversation.status_changed"
+    snoozed_until: datetime | None = None
+
+
+class SnoozeExpired(StatusEvent):
+    """A request's hold time passed: it is open again."""
+
+    type: Literal["conversation.snooze_expired"] = "conversation.snooze_expired"
+
+
+class MarkedSpam(StatusEvent):
+    """An agent put the request in the spam view."""
+
+    type: Literal["conversation.marked_spam"] = "conversation.marked_spam"
+
+
+class MarkedNotSpam(StatusEvent):
+    """An agent took the request out of the spam view."""
+
+    type: Literal["conversation.marked_not_spam"] = "conversation.marked_not_spam"
+
+
+class ConversationReplied(StatusEvent):
+    """An agent answered the guest (the message is on its way through notify)."""
+
+    type: Literal["conversation.replied"] = "conversation.replied"
+
+
+class ChatClosed(StatusEvent):
+    """An agent ended a chat; the guest's widget is told."""
+
+    type: Literal["conversation.chat_closed"] = "conversation.chat_closed"
+
+
+class HandedOver(StatusEvent):
+    """The chatbot handed the chat to a person: it enters the inbox, open."""
+
+    type: Literal["conversation.handed_over"] = "conversation.handed_over"
+    bot_active: bool = False
+
+
+class ConversationRead(ConversationEventBase):
+    """An agent opened an unread request."""
+
+    type: Literal["conversation.read"] = "conversation.read"
+    unread: bool = False
+
+
+class ConversationAssigned(ConversationEventBase):
+    """The request was given to an agent."""
+
+    type: Literal["conversation.assigned"] = "conversation.assigned"
+    assignee: AgentRef
+
+
+class ConversationUnassigned(ConversationEventBase):
+    """The request has no assignee any more."""
+
+    type: Literal["conversation.unassigned"] = "conversation.unassigned"
+
+
+class ConversationUpdated(ConversationEventBase):
+    """The request's subject, qualification (priority, contact reason) or labels changed; None: unchanged."""
 
     type: Literal["conversation.updated"] = "conversation.updated"
-    event: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
-    conversation_id: str
-    location_id: LocationId
-    actor_id: str | None = None  # None: the guest or the system (e.g. a snooze that expired)
-    changes: dict[str, Any] = {}
-    entry_id: str | None = None
-    occurred_at: datetime = Field(default_factory=utcnow)
+    subject: str | None = None
+    priority: str | None = None
+    contact_reason: str | None = None
+    labels: list[str] | None = None
 
 
-ConversationEvent = Annotated[ConversationCreated | MessageReceived | ConversationUpdated, Field(discriminator="type")]
-conversation_event_adapter: TypeAdapter[ConversationCreated | MessageReceived | ConversationUpdated] = TypeAdapter(
-    ConversationEvent
+class NoteAdded(ConversationEventBase):
+    """An agent wrote an internal note."""
+
+    type: Literal["conversation.note_added"] = "conversation.note_added"
+
+
+class CallLogged(ConversationEventBase):
+    """An agent logged a phone call with the guest."""
+
+    type: Literal["conversation.call_logged"] = "conversation.call_logged"
+    outcome: str
+
+
+class ReservationRecorded(ConversationEventBase):
+    """An agent recorded a reservation (room, table, spa…) made for the guest."""
+
+    type: Literal["conversation.reservation_recorded"] = "conversation.reservation_recorded"
+    category: str
+
+
+class Handover(ConversationEventBase):
+    """The request was sent by email to someone outside the inbox."""
+
+    to: list[str]
+
+
+class ConversationForwarded(Handover):
+    """An agent forwarded the request to an address."""
+
+    type: Literal["conversation.forwarded"] = "conversation.forwarded"
+
+
+class ConversationDelegated(Handover):
+    """An agent delegated the request to the chain's customer service."""
+
+    type: Literal["conversation.delegated"] = "conversation.delegated"
+
+
+class ConversationShared(Handover):
+    """An agent shared the request with colleagues, for information."""
+
+    type: Literal["conversation.shared"] = "conversation.shared"
+
+
+class ContactLinked(ConversationEventBase):
+    """The request was linked to a contact (by an agent, the guest identifying themselves, or a merge)."""
+
+    type: Literal["conversation.contact_linked"] = "conversation.contact_linked"
+    contact_id: str
+
+
+class DeliveryUpdated(ConversationEventBase):
+    """notify reported on a message of the request (queued, sent, failed): consoles show it."""
+
+    type: Literal["conversation.delivery_updated"] = "conversation.delivery_updated"
+    key: str
+    state: str
+
+    def dedup_key(self) -> str:
+        # One per state of an entry: "sent" after "queued" on the same version is news, not a repeat.
+        return f"{self.type}:{self.conversation_id}:{self.entry_id}:{self.state}"
+
+
+class SolicitationShown(ConversationEventBase):
+    """A solicitation's message to an external person joined the request's timeline."""
+
+    type: Literal["conversation.solicitation_sent"] = "conversation.solicitation_sent"
+    key: str
+
+
+class SolicitationAnswered(ConversationEventBase):
+    """An external person answered a solicitation: the request is unread again."""
+
+    type: Literal["conversation.solicitation_reply"] = "conversation.solicitation_reply"
+    unread: bool = True
+
+
+class ConversationErased(ConversationEventBase):
+    """The request's guest was erased (GDPR): its personal data is gone, the request forgets the contact."""
+
+    type: Literal["conversation.erased"] = "conversation.erased"
+    erasure_id: str
+
+
+ConversationEvent = (
+    ConversationCreated
+    | MessageReceived
+    | ConversationReopened
+    | ConversationStatusChanged
+    | SnoozeExpired
+    | MarkedSpam
+    | MarkedNotSpam
+    | ConversationReplied
+    | ChatClosed
+    | HandedOver
+    | ConversationRead
+    | ConversationAssigned
+    | ConversationUnassigned
+    | ConversationUpdated
+    | NoteAdded
+    | CallLogged
+    | ReservationRecorded
+    | ConversationForwarded
+    | ConversationDelegated
+    | ConversationShared
+    | ContactLinked
+    | DeliveryUpdated
+    | SolicitationShown
+    | SolicitationAnswered
+    | ConversationErased
 )
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DeliveryStatus(HotelEvent):
+    """notify's report on an outbound message (`hub.events.delivery.<state>.<hotel>`)."""
+
+    key: str
+    conversation_id: str
+    state: DeliveryState
+    reason: str | None = None
+    message_id: str | None = None  # the email's Message-ID, so replies to it thread back
+    attempt: int | None = None  # a retried email's attempt: each "queued, will retry" is news
+
+    def dedup_key(self) -> str:
+        key = f"delivery:{self.key}:{self.state.value}"
+        return key if self.attempt is None else f"{key}:{self.attempt}"
+
+
+class DeliveryQueued(DeliveryStatus):
+    """The message is handed to the mail server's queue (a transient refusal: it will be tried again)."""
+
+    type: Literal["delivery.queued"] = "delivery.queued"
+    state: DeliveryState = DeliveryState.QUEUED
+
+
+class DeliverySent(DeliveryStatus):
+    """The message was accepted by the mail server, or pushed to the guest's chat."""
+
+    type: Literal["delivery.sent"] = "delivery.sent"
+    state: DeliveryState = DeliveryState.SENT
+
+
+class DeliveryFailed(DeliveryStatus):
+    """The message could not be delivered; the reason says why."""
+
+    type: Literal["delivery.failed"] = "delivery.failed"
+    state: DeliveryState = DeliveryState.FAILED
+
+
+DeliveryEvent = DeliveryQueued | DeliverySent | DeliveryFailed
+_DELIVERY_OF_STATE: dict[DeliveryState, type[DeliveryEvent]] = {
+    DeliveryState.QUEUED: DeliveryQueued,
+    DeliveryState.SENT: DeliverySent,
+    DeliveryState.FAILED: DeliveryFailed,
+}
+
+
+def delivery_status(
+    state: DeliveryState,
+    *,
+    key: str,
+    conversation_id: str,
+    location_id: str,
+    reason: str | None = None,
+    message_id: str | None = None,
+    attempt: int | None = None,
+) -> DeliveryStatus:
+    """notify's report in the model of its state."""
+    return _DELIVERY_OF_STATE[state](
+        key=key,
+        conversation_id=conversation_id,
+        location_id=location_id,
+        reason=reason,
+        message_id=message_id,
+        attempt=attempt,
+    )
+
+
+class SolicitationEventBase(HotelEvent):
+    """Something happened in a solicitation's thread (`hub.events.solicitation.<event>.<hotel>`)."""
+
+    solicitation_id: str
+    conversation_id: str
+    key: str  # the thread message's key: the inbox's timeline entry key, and the outbound command's
+    recipient: str
+    subject: str = ""
+    text: str = ""
+    formatted: bool = False  # the text's light formatting (**bold**, *italic*, "- " lists) is to be shown
+    html: str | None = None
+    author: dict[str, Any] = {}
+    attachments: list[AttachmentRef] = []
+    reason: str | None = None
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.key}"
+
+
+class SolicitationSent(SolicitationEventBase):
+    """A solicitation's message went out to its external recipient."""
+
+    type: Literal["solicitation.sent"] = "solicitation.sent"
+
+
+class SolicitationReplyReceived(SolicitationEventBase):
+    """The external person answered a solicitation."""
+
+    type: Literal["solicitation.reply_received"] = "solicitation.reply_received"
+
+
+class SolicitationFailed(SolicitationEventBase):
+    """A solicitation's message could not be delivered."""
+
+    type: Literal["solicitation.failed"] = "solicitation.failed"
+
+
+SolicitationEvent = SolicitationSent | SolicitationReplyReceived | SolicitationFailed
+
+
+class ContactMerged(Event):
+    """Two contacts became one: the merged-away id now resolves to the survivor; the inbox re-points."""
+
+    type: Literal["contact.merged"] = "contact.merged"
+    survivor_id: str
+    merged_id: str
+    actor_id: str | None = None
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.merged_id}:{self.survivor_id}"
+
+
+class ContactErased(Event):
+    """A guest's personal data must go (GDPR): every service redacts what it holds and reports back."""
+
+    type: Literal["contact.erased"] = "contact.erased"
+    contact_id: str
+    erasure_id: str
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.erasure_id}:{self.contact_id}"
+
+
+ContactEvent = ContactMerged | ContactErased
+
+
+class ErasureApplied(Event):
+    """A service's report that it carried out an erasure; contacts records it."""
+
+    type: Literal["erasure.applied"] = "erasure.applied"
+    erasure_id: str
+    contact_id: str
+    service: str
+    conversations: int = 0
+    entries: int = 0
+    attachments: int = 0
+
+    def dedup_key(self) -> str:
+        return f"erasure:{self.service}:{self.erasure_id}"
+
+
+class LocationChanged(HotelEvent):
+    """A hotel was created or edited; contacts keeps its phone region to read national numbers."""
+
+    type: Literal["location.changed"] = "location.changed"
+    default_phone_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
+
+    def dedup_key(self) -> str:
+        return f"location:{self.location_id}:{self.occurred_at.isoformat()}"
+
+
+BusEvent = ConversationEvent | DeliveryEvent | SolicitationEvent | ContactEvent | ErasureApplied | LocationChanged
+
+_UNKNOWN_TAG = "unknown"
+
+
+def _tolerant_union(union: Any) -> Any:
+    """A discriminated union on `type` whose unknown types decode to UnknownEvent instead of failing.
+
+    A known type with invalid fields still fails (the message is broken, the DLQ keeps it); only a type
+    this code has never heard of is passed on as it came (schema_version rules: newer producers first).
+    """
+    members: tuple[type[Event], ...] = get_args(union)
+    known = {member.type_name(): member for member in members}
+
+    def tag(value: Any) -> str:
+        kind = value.get("type") if isinstance(value, Mapping) else getattr(value, "type", None)
+        return kind if isinstance(kind, str) and kind in known else _UNKNOWN_TAG
+
+    choices = tuple(Annotated[member, Tag(name)] for name, member in known.items())
+    return Annotated[Union[(*choices, Annotated[UnknownEvent, Tag(_UNKNOWN_TAG)])], Discriminator(tag)]
+
+
+# Handlers annotate their message with these (FastStream validates it from the annotation); code that
+# decodes by hand uses the adapters or `decode_event`.
+if TYPE_CHECKING:
+    ConversationEventIn = ConversationEvent | UnknownEvent
+    DeliveryStatusIn = DeliveryEvent | UnknownEvent
+    SolicitationEventIn = SolicitationEvent | UnknownEvent
+    ContactEventIn = ContactEvent | UnknownEvent
+    BusEventIn = BusEvent | UnknownEvent
+else:
+    ConversationEventIn = _tolerant_union(ConversationEvent)
+    DeliveryStatusIn = _tolerant_union(DeliveryEvent)
+    SolicitationEventIn = _tolerant_union(SolicitationEvent)
+    ContactEventIn = _tolerant_union(ContactEvent)
+    BusEventIn = _tolerant_union(BusEvent)
+
+conversation_events: TypeAdapter[ConversationEvent | UnknownEvent] = TypeAdapter(ConversationEventIn)
+delivery_statuses: TypeAdapter[DeliveryEvent | UnknownEvent] = TypeAdapter(DeliveryStatusIn)
+solicitation_events: TypeAdapter[SolicitationEvent | UnknownEvent] = TypeAdapter(SolicitationEventIn)
+contact_events: TypeAdapter[ContactEvent | UnknownEvent] = TypeAdapter(ContactEventIn)
+bus_events: TypeAdapter[BusEvent | UnknownEvent] = TypeAdapter(BusEventIn)
+
+
+def decode_event(data: bytes | str | Mapping[str, Any]) -> BusEvent | UnknownEvent:
+    """Any event of the EVENTS stream as its model; an unknown type as UnknownEvent, never an error."""
+    if isinstance(data, bytes | str):
+        return bus_events.validate_json(data)
+    return bus_events.validate_python(data)
 
 
 class OutboundKind(StrEnum):
@@ -331,25 +944,6 @@ class OutboundMessage(BusMessage):
     author_name: str | None = None
     attachments: list[AttachmentRef] = []
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class DeliveryState(StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class DeliveryStatus(BusMessage):
-    """notify's report on an outbound message (`hub.events.delivery.{state}`)."""
-
-    type: Literal["delivery.status"] = "delivery.status"
-    key: str
-    conversation_id: str
-    location_id: LocationId
-    state: DeliveryState
-    reason: str | None = None
-    message_id: str | None = None  # the email's Message-ID, so replies to it thread back
-    occurred_at: datetime = Field(default_factory=utcnow)
 
 
 class ResolveContact(BusMessage):
@@ -393,72 +987,6 @@ class ConversationBrief(BusMessage):
     found: bool
     location_id: str | None = None
     subject: str = ""
-
-
-class SolicitationEvent(BusMessage):
-    """Something happened in a solicitation's thread (`hub.events.solicitation.{event}`): a message went
-    out (`sent`), the external person answered (`reply_received`), or it could not be delivered (`failed`)."""
-
-    type: Literal["solicitation.event"] = "solicitation.event"
-    event: Literal["sent", "reply_received", "failed"]
-    solicitation_id: str
-    conversation_id: str
-    location_id: LocationId
-    key: str  # the thread message's key: the inbox's timeline entry key, and the outbound command's
-    recipient: str
-    subject: str = ""
-    text: str = ""
-    formatted: bool = False  # the text's light formatting (**bold**, *italic*, "- " lists) is to be shown
-    html: str | None = None
-    author: dict[str, Any] = {}
-    attachments: list[AttachmentRef] = []
-    reason: str | None = None
-    occurred_at: datetime = Field(default_factory=utcnow)
-
-
-class ContactMerged(BusMessage):
-    """Two contacts became one (`hub.events.contact.merged`): the inbox re-points the merged one's requests."""
-
-    type: Literal["contact.merged"] = "contact.merged"
-    survivor_id: str
-    merged_id: str
-    actor_id: str | None = None
-    occurred_at: datetime = Field(default_factory=utcnow)
-
-
-class ContactErased(BusMessage):
-    """A guest's personal data must go (`hub.events.contact.erased`): every service redacts what it holds."""
-
-    type: Literal["contact.erased"] = "contact.erased"
-    contact_id: str
-    erasure_id: str
-    occurred_at: datetime = Field(default_factory=utcnow)
-
-
-class ErasureApplied(BusMessage):
-    """A service's report that it carried out an erasure (`hub.events.erasure.applied`)."""
-
-    type: Literal["erasure.applied"] = "erasure.applied"
-    erasure_id: str
-    contact_id: str
-    service: str
-    conversations: int = 0
-    entries: int = 0
-    attachments: int = 0
-    occurred_at: datetime = Field(default_factory=utcnow)
-
-
-ContactEvent = Annotated[ContactMerged | ContactErased, Field(discriminator="type")]
-contact_event_adapter: TypeAdapter[ContactMerged | ContactErased] = TypeAdapter(ContactEvent)
-
-
-class LocationChanged(BusMessage):
-    """A hotel was created or edited (`hub.events.location.changed`): what other services need of it."""
-
-    type: Literal["location.changed"] = "location.changed"
-    location_id: LocationId
-    default_phone_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
-    occurred_at: datetime = Field(default_factory=utcnow)
 
 
 class ContactExportRequest(BusMessage):
@@ -548,6 +1076,34 @@ class Publication:
         return re.fullmatch(pattern, subject) is not None
 
 
+RequestT = TypeVar("RequestT", bound=BusMessage)
+ReplyT = TypeVar("ReplyT", bound=BusMessage)
+
+
+@dataclass(frozen=True)
+class Rpc(Generic[RequestT, ReplyT]):
+    """A request/reply on core NATS, typed once: `await rpc(broker, CONTACT_HOTELS, request)` answers
+    a ContactHotels (shared/messaging.rpc). Its responder subscribes to `subject` in a queue group."""
+
+    subject: str
+    request: type[RequestT]
+    reply: type[ReplyT]
+    asker: str
+    responder: str
+    description: str
+
+    @property
+    def publication(self) -> Publication:
+        return Publication(self.subject, None, self.request, self.asker, self.description)
+
+
+def _event_publication(model: type[Event], producer: str) -> Publication:
+    aggregate, _, name = model.type_name().partition(".")
+    hotel = "{hotel}" if issubclass(model, HotelEvent) else CHAIN
+    description = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    return Publication(Subjects.event(aggregate, name, hotel), EVENTS, model, producer, description)
+
+
 INBOUND_GUEST_MESSAGE = Publication(
     subject="hub.inbound.guest.{channel}.{location}",
     stream=INBOUND,
@@ -561,27 +1117,6 @@ INBOUND_SOLICITATION_REPLY = Publication(
     schema=InboundMessage,
     producer="ingest",
     description="An external person's answer to a solicitation (sent to solicit+<token>@…); consumed by solicit.",
-)
-CONVERSATION_CREATED = Publication(
-    subject="hub.events.conversation.created",
-    stream=EVENTS,
-    schema=ConversationCreated,
-    producer="inbox",
-    description="A new guest request was opened.",
-)
-MESSAGE_RECEIVED = Publication(
-    subject="hub.events.conversation.message_received",
-    stream=EVENTS,
-    schema=MessageReceived,
-    producer="inbox",
-    description="A guest's message was stored in its conversation.",
-)
-CONVERSATION_UPDATED = Publication(
-    subject="hub.events.conversation.{event}",
-    stream=EVENTS,
-    schema=ConversationUpdated,
-    producer="inbox",
-    description="A conversation changed: status, snooze, assignee, qualification, note, reply, read…",
 )
 OUTBOUND_EMAIL = Publication(
     subject="hub.outbound.email",
@@ -597,18 +1132,37 @@ OUTBOUND_CHAT = Publication(
     producer="inbox",
     description="Push an agent's reply to the guest's chat widget; consumed by notify.",
 )
-DELIVERY_STATUS = Publication(
-    subject="hub.events.delivery.{state}",
-    stream=EVENTS,
-    schema=DeliveryStatus,
-    producer="notify",
-    description="How an outbound message went (queued, sent, failed with the reason); the inbox shows it.",
+OUTBOUND_SOLICITATION = Publication(
+    subject="hub.outbound.email",
+    stream=OUTBOUND,
+    schema=OutboundMessage,
+    producer="solicit",
+    description="Send a solicitation's email to its external recipient (Reply-To solicit+<token>@…); to notify.",
 )
+CONVERSATION_EVENTS = tuple(_event_publication(model, "inbox") for model in get_args(ConversationEvent))
+DELIVERY_STATUSES = tuple(_event_publication(model, "notify") for model in get_args(DeliveryEvent))
+SOLICITATION_EVENTS = tuple(_event_publication(model, "solicit") for model in get_args(SolicitationEvent))
+CONTACT_MERGED = _event_publication(ContactMerged, "contacts")
+CONTACT_ERASED = _event_publication(ContactErased, "contacts")
+ERASURE_APPLIED = _event_publication(ErasureApplied, "inbox")
+LOCATION_CHANGED = _event_publication(LocationChanged, "inbox")
+EVENT_PUBLICATIONS: dict[type[BusMessage], Publication] = {
+    publication.schema: publication
+    for publication in (
+        *CONVERSATION_EVENTS,
+        *DELIVERY_STATUSES,
+        *SOLICITATION_EVENTS,
+        CONTACT_MERGED,
+        CONTACT_ERASED,
+        ERASURE_APPLIED,
+        LOCATION_CHANGED,
+    )
+}
 CHAT_TO_GUEST = Publication(
     subject="hub.chat.to_guest.{session}",
     stream=None,
     schema=ChatToGuest,
-    producer="notify",
+    producer="notify, inbox",
     description="An agent's chat message (or, from the inbox, the chat's end), pushed live to the guest's widget.",
 )
 CONVERSATION_VIEWING = Publication(
@@ -618,21 +1172,6 @@ CONVERSATION_VIEWING = Publication(
     producer="inbox",
     description="An agent has a request open in the console; other agents' live streams show a collision notice.",
 )
-RESOLVE_CONTACT = Publication(
-    subject=Subjects.RESOLVE_CONTACT,
-    stream=None,
-    schema=ResolveContact,
-    producer="inbox",
-    description="Request/reply: contacts answers with ContactResolved (the guest's contact, created if new).",
-)
-CONTACT_HOTELS = Publication(
-    subject=Subjects.CONTACT_HOTELS,
-    stream=None,
-    schema=ContactHotelsRequest,
-    producer="inbox",
-    description="Request/reply: contacts answers with ContactHotels; an agent links a request only to a contact "
-    "of their hotels.",
-)
 DEAD_LETTER = Publication(
     subject="hub.dlq.{stream}",
     stream=DLQ,
@@ -640,61 +1179,106 @@ DEAD_LETTER = Publication(
     producer="any consumer",
     description="A message a consumer gave up on, with its error, payload and headers, for inspection and replay.",
 )
-CONTACT_MERGED = Publication(
-    subject="hub.events.contact.merged",
-    stream=EVENTS,
-    schema=ContactMerged,
-    producer="contacts",
-    description="Two contacts were merged; the merged-away id now resolves to the survivor. The inbox re-points.",
+RESOLVE_CONTACT: Rpc[ResolveContact, ContactResolved] = Rpc(
+    subject=Subjects.RESOLVE_CONTACT,
+    request=ResolveContact,
+    reply=ContactResolved,
+    asker="inbox, ingest",
+    responder="contacts",
+    description="Request/reply: contacts answers with ContactResolved (the guest's contact, created if new).",
 )
-CONTACT_ERASED = Publication(
-    subject="hub.events.contact.erased",
-    stream=EVENTS,
-    schema=ContactErased,
-    producer="contacts",
-    description="A contact was erased (GDPR); services holding their data redact it and report back.",
+CONTACT_HOTELS: Rpc[ContactHotelsRequest, ContactHotels] = Rpc(
+    subject=Subjects.CONTACT_HOTELS,
+    request=ContactHotelsRequest,
+    reply=ContactHotels,
+    asker="inbox",
+    responder="contacts",
+    description="Request/reply: contacts answers with ContactHotels; an agent links a request only to a contact "
+    "of their hotels.",
 )
-ERASURE_APPLIED = Publication(
-    subject="hub.events.erasure.applied",
-    stream=EVENTS,
-    schema=ErasureApplied,
-    producer="inbox",
-    description="The inbox redacted an erased contact's requests, timeline and attachments; contacts records it.",
-)
-LOCATION_CHANGED = Publication(
-    subject="hub.events.location.changed",
-    stream=EVENTS,
-    schema=LocationChanged,
-    producer="inbox",
-    description="A hotel was created or edited; contacts keeps its phone region to read national numbers.",
-)
-CONTACT_EXPORT = Publication(
+CONTACT_EXPORT: Rpc[ContactExportRequest, ContactExportPage] = Rpc(
     subject=Subjects.CONTACT_EXPORT,
-    stream=None,
-    schema=ContactExportRequest,
-    producer="contacts",
+    request=ContactExportRequest,
+    reply=ContactExportPage,
+    asker="contacts",
+    responder="inbox",
     description="Request/reply: the inbox answers with a ContactExportPage of a contact's requests (GDPR export).",
 )
-# notify sends every outbound command once (email over SMTP, chat pushes) and reports on `hub.events.delivery.*`.
-NOTIFY_OUTBOUND = ConsumerSpec(durable="notify-outbound", stream=OUTBOUND, filter_subject=Subjects.OUTBOUND_ALL)
-CONVERSATION_BRIEF = Publication(
+CONVERSATION_BRIEF: Rpc[ConversationBriefRequest, ConversationBrief] = Rpc(
     subject=Subjects.CONVERSATION_BRIEF,
-    stream=None,
-    schema=ConversationBriefRequest,
-    producer="solicit",
+    request=ConversationBriefRequest,
+    reply=ConversationBrief,
+    asker="solicit",
+    responder="inbox",
     description="Request/reply: the inbox answers with a ConversationBrief (hotel and subject of a request).",
 )
-SOLICITATION_EVENT = Publication(
-    subject="hub.events.solicitation.{event}",
-    stream=EVENTS,
-    schema=SolicitationEvent,
-    producer="solicit",
-    description="A solicitation's message went out, or its external recipient answered; the inbox shows it.",
+# What a service declares it publishes (its `PUBLICATIONS`, registered for the AsyncAPI document).
+Declared = Publication | Rpc[Any, Any]
+RPCS: tuple[Rpc[Any, Any], ...] = (RESOLVE_CONTACT, CONTACT_HOTELS, CONTACT_EXPORT, CONVERSATION_BRIEF)
+PUBLICATIONS: tuple[Publication, ...] = (
+    INBOUND_GUEST_MESSAGE,
+    INBOUND_SOLICITATION_REPLY,
+    OUTBOUND_EMAIL,
+    OUTBOUND_CHAT,
+    OUTBOUND_SOLICITATION,
+    *EVENT_PUBLICATIONS.values(),
+    CHAT_TO_GUEST,
+    CONVERSATION_VIEWING,
+    DEAD_LETTER,
 )
-OUTBOUND_SOLICITATION = Publication(
-    subject="hub.outbound.email",
-    stream=OUTBOUND,
-    schema=OutboundMessage,
-    producer="solicit",
-    description="Send a solicitation's email to its external recipient (Reply-To solicit+<token>@…); to notify.",
-)
+
+
+# --- the table: who publishes what, who consumes it -----------------------------------------------
+
+
+def _wild(part: str) -> bool:
+    return part == "*" or (part.startswith("{") and part.endswith("}"))
+
+
+def subjects_overlap(first: str, second: str) -> bool:
+    """Whether some subject fits both patterns (NATS `*` and `>`, or a publication's `{placeholder}`)."""
+    left, right = first.split("."), second.split(".")
+    for a, b in zip(left, right, strict=False):
+        if ">" in (a, b):
+            return True
+        if CHAIN in (a, b) and "{hotel}" in (a, b):
+            return False  # a hotel's placeholder never stands for the chain
+        if a != b and not _wild(a) and not _wild(b):
+            return False
+    return len(left) == len(right)
+
+
+def _consumers_of(subject: str) -> str:
+    durable = [c.durable for c in DURABLE_CONSUMERS if subjects_overlap(subject, c.filter_subject)]
+    live = [s.consumer for s in CORE_SUBSCRIBERS if subjects_overlap(subject, s.subject)]
+    return ", ".join(dict.fromkeys([*durable, *live])) or "nobody"
+
+
+def render_table() -> str:
+    """Who publishes what and who consumes it, from the declarations: a subject, its stream and schema
+    on one line; under it `producer -> consumers` (durable consumers are named `<service>-…`)."""
+    rows: list[tuple[str, str, str, str]] = []
+    for publication in PUBLICATIONS:
+        stream = publication.stream.name if publication.stream else "core"
+        consumers = "operators (scripts/dlq.py)" if publication is DEAD_LETTER else _consumers_of(publication.subject)
+        rows.append(
+            (publication.subject, stream, publication.schema.__name__, f"{publication.producer} -> {consumers}")
+        )
+    for call in RPCS:
+        schema = f"{call.request.__name__} -> {call.reply.__name__}"
+        rows.append((call.subject, "reply", schema, f"{call.asker} -> {call.responder}"))
+    subject_width = max(len(row[0]) for row in rows)
+    stream_width = max(len(row[1]) for row in rows)
+    lines = []
+    for subject, stream, schema, flow in rows:
+        lines.append(f"{subject.ljust(subject_width)}  {stream.ljust(stream_width)}  {schema}")
+        lines.append(f"    {flow}")
+    return "\n".join(lines)
+
+
+def with_table(source: str) -> str:
+    """This module's source with its docstring's table brought up to date."""
+    begin, end = "BEGIN GENERATED TABLE\n", "END GENERATED TABLE\n"
+    head, _, rest = source.partition(begin)
+    _, _, tail = rest.partition(end)
+    return f"{head}{begin}{render_table()}\n{end}{tail}"

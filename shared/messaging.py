@@ -9,10 +9,11 @@ import asyncio
 import base64
 import contextlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from faststream import AckPolicy
 from faststream._internal.middlewares import BaseMiddleware
@@ -23,15 +24,16 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import PubAck, StreamConfig
+from nats.js.api import ConsumerConfig, PubAck, StreamConfig
 from nats.js.client import JetStreamContext
-from nats.js.errors import NoStreamResponseError, NotFoundError
+from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
 from pydantic import BaseModel, ConfigDict
 from pymongo.errors import ConnectionFailure
 
 from shared.bus import (
     DEAD_LETTER,
     DLQ,
+    EVENT_PUBLICATIONS,
     EVENTS,
     INBOUND,
     OUTBOUND,
@@ -39,8 +41,11 @@ from shared.bus import (
     BusMessage,
     ConsumerSpec,
     DeadLetter,
+    Declared,
+    Event,
     Header,
     Publication,
+    Rpc,
     StreamSpec,
     Subjects,
 )
@@ -59,6 +64,8 @@ if TYPE_CHECKING:
     from faststream.nats.subscriber.usecases import PullStreamSubscriber
 
 log = logging.getLogger(__name__)
+ReplyT = TypeVar("ReplyT", bound=BusMessage)
+RequestT = TypeVar("RequestT", bound=BusMessage)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
 MAX_DELIVERIES_ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>"
@@ -294,8 +301,20 @@ def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker,
     return broker, policy
 
 
+# The durable consumers each broker's subscribers use, declared (created or updated) before they start.
+_durables: "weakref.WeakKeyDictionary[NatsBroker, list[ConsumerConfigOf]]" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class ConsumerConfigOf:
+    stream: str
+    config: ConsumerConfig
+
+
 def durable_subscriber(broker: NatsBroker, consumer: ConsumerSpec, policy: RetryPolicy) -> "PullStreamSubscriber":
     """Register a durable pull consumer with manual acks: `@durable_subscriber(broker, SPEC, policy)`."""
+    config = consumer.config(max_deliver=policy.max_deliver, ack_wait_seconds=policy.ack_wait_seconds)
+    _durables.setdefault(broker, []).append(ConsumerConfigOf(consumer.stream.name, config))
     return broker.subscriber(
         consumer.filter_subject,
         stream=JStream(consumer.stream.name, declare=False),
@@ -334,10 +353,28 @@ async def declare_streams(
             await js.update_stream(config)
 
 
+async def declare_consumers(js: JetStreamContext, consumers: Iterable[ConsumerConfigOf]) -> None:
+    """Create the durable consumers, or bring an existing one up to date (its filter subject among others).
+
+    nats-py binds to an existing durable consumer as it is, so a consumer created by an older release
+    would keep its old filter and silently miss the subjects that replaced it. A create request for an
+    existing consumer updates it (NATS >= 2.10 lets a filter subject change); the server refuses only an
+    unchangeable field (e.g. the deliver policy), which is a deployment decision, not one taken here.
+    """
+    for consumer in consumers:
+        try:
+            await js.add_consumer(consumer.stream, config=consumer.config)
+        except BadRequestError as exc:
+            log.exception("durable consumer not updated", extra={"consumer": consumer.config.durable_name})
+            raise RuntimeError(f"consumer {consumer.config.durable_name} cannot be brought up to date: {exc}") from exc
+
+
 async def connect_and_start(broker: NatsBroker, *, stream_replicas: int = 1) -> None:
-    """Connect, make sure the streams exist, then start the subscribers."""
+    """Connect, make sure the streams and durable consumers are as declared, then start the subscribers."""
     await broker.connect()
-    await declare_streams(broker.connection.jetstream(), replicas=stream_replicas)
+    js = broker.connection.jetstream()
+    await declare_streams(js, replicas=stream_replicas)
+    await declare_consumers(js, _durables.get(broker, []))
     await broker.start()
 
 
@@ -378,9 +415,44 @@ async def publish_durably(
     return ack
 
 
-def register_publications(broker: NatsBroker, publications: Iterable[Publication]) -> None:
+async def publish_event(broker: NatsBroker, event: Event, *, timeout: float = 5.0) -> PubAck:
+    """Publish an event durably on the subject its model names (`hub.events.<aggregate>.<event>.<hotel>`),
+    with its own stable key as Nats-Msg-Id: a republished event inside the window is dropped by JetStream."""
+    publication = EVENT_PUBLICATIONS.get(type(event))
+    if publication is None:
+        raise TypeError(f"{type(event).__name__} is not a declared event (shared.bus.EVENT_PUBLICATIONS)")
+    return await publish_durably(
+        broker, publication, event, subject=event.bus_subject, msg_id=event.dedup_key(), timeout=timeout
+    )
+
+
+async def publish_core(broker: NatsBroker, publication: Publication, message: BusMessage, *, subject: str) -> None:
+    """Publish on core NATS (no stream, nothing kept: live pushes, presence), checked against its declaration."""
+    if (
+        publication.stream is not None
+        or not isinstance(message, publication.schema)
+        or not publication.matches(subject)
+    ):
+        msg = f"{type(message).__name__} on {subject} does not fit the core publication {publication.subject}"
+        raise TypeError(msg)
+    await broker.publish(message, subject)
+
+
+async def rpc(broker: NatsBroker, call: Rpc[RequestT, ReplyT], request: RequestT, *, timeout: float) -> ReplyT:
+    """Ask over core NATS request/reply and read the answer as its declared model.
+
+    Raises what the transport raises (no responder, timeout) and ValidationError for a malformed answer:
+    each caller decides what an unanswered question means for it."""
+    if not isinstance(request, call.request):
+        raise TypeError(f"{type(request).__name__} is not the request of {call.subject}")
+    response = await broker.request(request, call.subject, timeout=timeout)
+    return call.reply.model_validate(await response.decode())
+
+
+def register_publications(broker: NatsBroker, publications: Iterable[Declared]) -> None:
     """Declare what this process publishes, so the generated AsyncAPI document tells the truth."""
-    for publication in publications:
+    for declared in publications:
+        publication = declared.publication if isinstance(declared, Rpc) else declared
         broker.publisher(
             publication.subject,
             schema=publication.schema,

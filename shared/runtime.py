@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import HTTPConnection
 
-from shared.bus import Publication
+from shared.bus import Declared
 from shared.db import Document, IndexSpec, ensure_indexes, make_client, ping
 from shared.http import media_type, nul_fields, refuse_nul
 from shared.logging import configure_logging
@@ -57,7 +57,7 @@ class Runtime:
         service: str,
         settings: HubSettings,
         indexes: Mapping[str, Sequence[IndexSpec]] | None = None,
-        publications: Sequence[Publication] = (),
+        publications: Sequence[Declared] = (),
     ) -> "Runtime":
         broker, policy = make_broker(settings, client_name=f"hub-{service}")
         register_publications(broker, publications)

@@ -2,9 +2,16 @@
 
 import asyncio
 import logging
-from typing import Any
 
-from shared.bus import CONTACTS_EVENTS, ContactHotels, ContactHotelsRequest, ContactResolved, ResolveContact, Subjects
+from shared.bus import (
+    CONTACTS_EVENTS,
+    BusEventIn,
+    ContactHotels,
+    ContactHotelsRequest,
+    ContactResolved,
+    ResolveContact,
+    Subjects,
+)
 from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
@@ -24,7 +31,7 @@ def register(runtime: Runtime) -> None:
         return await service.hotels_of(service.repository_of(runtime), request.contact_id)
 
     @durable_subscriber(runtime.broker, CONTACTS_EVENTS, runtime.policy)
-    async def on_event(event: dict[str, Any]) -> None:
+    async def on_event(event: BusEventIn) -> None:
         await history.project(service.repository_of(runtime), event)
 
 

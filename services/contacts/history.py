@@ -7,14 +7,17 @@ Each field carries the time of the event that set it, so redelivered or late eve
 request back.
 """
 
-from typing import Any
-
 from shared.bus import (
+    BusEvent,
+    ContactLinked,
     ConversationCreated,
+    ConversationErased,
     ConversationUpdated,
     ErasureApplied,
     LocationChanged,
     MessageReceived,
+    StatusEvent,
+    UnknownEvent,
 )
 
 from .repository import ContactRepository
@@ -23,43 +26,39 @@ from .repository import ContactRepository
 TRACKED = ("contact_id", "status", "subject")
 
 
-async def project(repository: ContactRepository, event: dict[str, Any]) -> None:
-    """Apply one event of the EVENTS stream; other kinds of event are not this projection's."""
-    kind = event.get("type")
-    if kind == "conversation.created":
-        created = ConversationCreated.model_validate(event)
-        await repository.open_request(
-            {
-                "_id": created.conversation_id,
-                "contact_id": created.contact_id,
-                "location_id": created.location_id,
-                "channel": created.channel.value,
-                "subject": created.subject,
-                "status": created.status,
-                "created_at": created.occurred_at,
-                "last_activity_at": created.occurred_at,
-                "as_of": dict.fromkeys(TRACKED, created.occurred_at),
-            }
-        )
-    elif kind == "conversation.message_received":
-        received = MessageReceived.model_validate(event)
-        await repository.set_if_newer(
-            received.conversation_id, "last_activity_at", received.occurred_at, received.occurred_at
-        )
-    elif kind == "conversation.updated":
-        updated = ConversationUpdated.model_validate(event)
-        if updated.event == "erased":
-            await repository.forget_request(updated.conversation_id)
-            return
-        for field in TRACKED:
-            if field in updated.changes:
-                await repository.set_if_newer(
-                    updated.conversation_id, field, updated.changes[field], updated.occurred_at
-                )
-    elif kind == "location.changed":
-        changed = LocationChanged.model_validate(event)
-        await repository.set_region(changed.location_id, changed.default_phone_region, changed.occurred_at)
-    elif kind == "erasure.applied":
-        applied = ErasureApplied.model_validate(event)
-        report = applied.model_dump(exclude={"type", "schema_version", "erasure_id", "contact_id", "service"})
-        await repository.erasure_applied(applied.erasure_id, applied.service, report)
+async def project(repository: ContactRepository, event: BusEvent | UnknownEvent) -> None:
+    """Apply one event of the EVENTS stream; other kinds of event (and unknown ones) are not this projection's."""
+    match event:
+        case ConversationCreated():
+            await repository.open_request(
+                {
+                    "_id": event.conversation_id,
+                    "contact_id": event.contact_id,
+                    "location_id": event.location_id,
+                    "channel": event.channel.value,
+                    "subject": event.subject,
+                    "status": event.status,
+                    "created_at": event.occurred_at,
+                    "last_activity_at": event.occurred_at,
+                    "as_of": dict.fromkeys(TRACKED, event.occurred_at),
+                }
+            )
+        case MessageReceived():
+            await repository.set_if_newer(
+                event.conversation_id, "last_activity_at", event.occurred_at, event.occurred_at
+            )
+        case ConversationErased():
+            await repository.forget_request(event.conversation_id)
+        case StatusEvent():
+            await repository.set_if_newer(event.conversation_id, "status", event.status, event.occurred_at)
+        case ContactLinked():
+            await repository.set_if_newer(event.conversation_id, "contact_id", event.contact_id, event.occurred_at)
+        case ConversationUpdated(subject=str() as subject):
+            await repository.set_if_newer(event.conversation_id, "subject", subject, event.occurred_at)
+        case LocationChanged():
+            await repository.set_region(event.location_id, event.default_phone_region, event.occurred_at)
+        case ErasureApplied():
+            report = event.model_dump(exclude={"type", "schema_version", "erasure_id", "contact_id", "service"})
+            await repository.erasure_applied(event.erasure_id, event.service, report)
+        case _:
+            pass

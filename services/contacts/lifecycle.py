@@ -10,17 +10,8 @@ from typing import Any
 from faststream.nats import NatsBroker
 
 from shared.auth import Actor
-from shared.bus import (
-    CONTACT_ERASED,
-    CONTACT_MERGED,
-    ContactErased,
-    ContactExportPage,
-    ContactExportRequest,
-    ContactMerged,
-    Subjects,
-    utcnow,
-)
-from shared.messaging import publish_durably
+from shared.bus import CONTACT_EXPORT, ContactErased, ContactExportRequest, ContactMerged, utcnow
+from shared.messaging import publish_event, rpc
 
 from .repository import ContactRepository
 from .service import public_contact, reindex
@@ -60,7 +51,7 @@ async def merge(
     await repository.move_identities(other_id, survivor_id)
     await repository.move_history(other_id, survivor_id)
     event = ContactMerged(survivor_id=survivor_id, merged_id=other_id, actor_id=actor.agent_id, occurred_at=now)
-    await publish_durably(broker, CONTACT_MERGED, event, msg_id=f"contact.merged:{other_id}:{survivor_id}")
+    await publish_event(broker, event)
     await repository.replace(other_id, {"_id": other_id, "merged_into": survivor_id, "merged_at": now})
     return merged or survivor
 
@@ -88,7 +79,7 @@ async def erase(
     await repository.record_erasure(record)
     for erased_id in [contact_id, *merged_ids]:
         event = ContactErased(contact_id=erased_id, erasure_id=record["_id"], occurred_at=now)
-        await publish_durably(broker, CONTACT_ERASED, event, msg_id=f"contact.erased:{record['_id']}:{erased_id}")
+        await publish_event(broker, event)
     identities = await repository.forget_identities(contact_id)
     await repository.unindex_search(contact_id)
     requests = await repository.forget_history(contact_id)
@@ -112,8 +103,7 @@ async def export(
     for _ in range(MAX_EXPORT_PAGES):
         request = ContactExportRequest(contact_id=contact_id, cursor=cursor)
         try:
-            response = await broker.request(request, Subjects.CONTACT_EXPORT, timeout=timeout)
-            page = ContactExportPage.model_validate(await response.decode())
+            page = await rpc(broker, CONTACT_EXPORT, request, timeout=timeout)
         except Exception as exc:
             raise InboxUnavailableError(repr(exc)) from exc
         if page.conversation is not None:

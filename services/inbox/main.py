@@ -5,15 +5,14 @@ from fastapi import FastAPI
 from shared.bus import (
     CHAT_TO_GUEST,
     CONTACT_HOTELS,
-    CONVERSATION_CREATED,
-    CONVERSATION_UPDATED,
+    CONVERSATION_EVENTS,
     CONVERSATION_VIEWING,
     ERASURE_APPLIED,
     LOCATION_CHANGED,
-    MESSAGE_RECEIVED,
     OUTBOUND_CHAT,
     OUTBOUND_EMAIL,
     RESOLVE_CONTACT,
+    Declared,
 )
 from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, create_app, serve
@@ -33,10 +32,8 @@ from .privacy import handlers as privacy_handlers
 from .settings import InboxSettings
 from .solicitations import handlers as solicitations_handlers
 
-PUBLICATIONS = [
-    CONVERSATION_CREATED,
-    MESSAGE_RECEIVED,
-    CONVERSATION_UPDATED,
+PUBLICATIONS: list[Declared] = [
+    *CONVERSATION_EVENTS,
     CONVERSATION_VIEWING,
     OUTBOUND_EMAIL,
     OUTBOUND_CHAT,

@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.attachments import AttachmentStore
 from shared.bus import (
     INBOUND_GUEST_MESSAGE,
+    RESOLVE_CONTACT,
     AttachmentRef,
     Channel,
     ChatToGuest,
@@ -32,7 +33,7 @@ from shared.bus import (
 )
 from shared.db import Document, IndexSpec
 from shared.http import UploadedFile
-from shared.messaging import publish_durably
+from shared.messaging import publish_durably, rpc
 from shared.runtime import Runtime
 
 from . import spam
@@ -195,6 +196,6 @@ async def introduce_to_contacts(runtime: Runtime, session: ChatSession, guest: G
     inbox links the conversation with their next message. Best effort: the chat goes on without it."""
     request = ResolveContact(location_id=session.location_id, channel=Channel.CHAT, guest=guest)
     try:
-        await runtime.broker.request(request, Subjects.RESOLVE_CONTACT, timeout=2.0)
+        await rpc(runtime.broker, RESOLVE_CONTACT, request, timeout=2.0)
     except Exception as exc:  # noqa: BLE001 - contacts being away must not break the chat
         log.warning("contacts did not answer for a chat guest", extra={"error": repr(exc)})

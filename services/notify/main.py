@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from shared.bus import CHAT_TO_GUEST, DELIVERY_STATUS
+from shared.bus import CHAT_TO_GUEST, DELIVERY_STATUSES
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
@@ -10,7 +10,7 @@ from . import handlers
 from .repository import INDEXES
 from .settings import NotifySettings
 
-PUBLICATIONS = [DELIVERY_STATUS, CHAT_TO_GUEST]
+PUBLICATIONS = [*DELIVERY_STATUSES, CHAT_TO_GUEST]
 
 
 def build_app(settings: HubSettings | None = None, notify: NotifySettings | None = None) -> FastAPI:

@@ -30,19 +30,21 @@ from pydantic import ValidationError
 
 from shared.attachments import AttachmentStore
 from shared.bus import (
-    DELIVERY_STATUS,
+    CHAT_TO_GUEST,
     Channel,
     ChatToGuest,
+    DeliveryFailed,
     DeliveryState,
-    DeliveryStatus,
     OutboundMessage,
     Subjects,
+    delivery_status,
     is_location_id,
     utcnow,
 )
 from shared.db import Document
-from shared.messaging import PermanentError, publish_durably
+from shared.messaging import PermanentError, publish_core, publish_event
 from shared.ratelimit import RateLimiter
+from shared.runtime import Runtime
 
 from . import composer, smtp
 from .commits import CommitMarks, Mark
@@ -120,7 +122,7 @@ class Notifier:
             author_name=message.author_name,
             attachments=message.attachments,
         )
-        await self.broker.publish(push, Subjects.chat_to_guest(message.chat_session_id))
+        await publish_core(self.broker, CHAT_TO_GUEST, push, subject=Subjects.chat_to_guest(message.chat_session_id))
         delivery, _ = await self.repository.start(self._new_delivery(message, state=DeliveryState.SENT))
         if delivery["state"] != DeliveryState.SENT:
             delivery = await self.repository.update(message.key, {"state": DeliveryState.SENT.value}) or delivery
@@ -194,7 +196,7 @@ class Notifier:
             message,
             DeliveryState.QUEUED,
             f"will retry in {delay:g} s: {failure.reason}",
-            msg_id=f"delivery:{message.key}:queued:{attempt}",
+            attempt=attempt,
         )
         return RetryLater(delay=delay, reason=failure.reason)
 
@@ -266,24 +268,22 @@ class Notifier:
         await self._report(message, delivery)
 
     async def _report(self, message: OutboundMessage, delivery: Document) -> None:
-        state = DeliveryState(delivery["state"])
-        await self._publish_status(message, state, delivery.get("reason"), msg_id=f"delivery:{message.key}:{state}")
+        await self._publish_status(message, DeliveryState(delivery["state"]), delivery.get("reason"))
 
     async def _publish_status(
-        self, message: OutboundMessage, state: DeliveryState, reason: str | None, *, msg_id: str
+        self, message: OutboundMessage, state: DeliveryState, reason: str | None, *, attempt: int | None = None
     ) -> None:
         sent_email = state == DeliveryState.SENT and message.channel == Channel.EMAIL
-        status = DeliveryStatus(
+        status = delivery_status(
+            state,
             key=message.key,
             conversation_id=message.conversation_id,
             location_id=message.location_id,
-            state=state,
             reason=reason,
             message_id=composer.message_id(message.key, self.settings.reply_domain) if sent_email else None,
+            attempt=attempt,
         )
-        await publish_durably(
-            self.broker, DELIVERY_STATUS, status, subject=Subjects.event("delivery", state.value), msg_id=msg_id
-        )
+        await publish_event(self.broker, status)
 
     async def _report_unreadable(self, body: Mapping[str, Any], error: ValidationError) -> None:
         """Tell the request's timeline why its message was not sent, when the command says which one it is."""
@@ -295,17 +295,17 @@ class Notifier:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors(include_url=False)
         )
-        status = DeliveryStatus(
+        status = DeliveryFailed(
             key=key,
             conversation_id=conversation_id,
             location_id=location_id,
-            state=DeliveryState.FAILED,
             reason=f"not sent, the message is invalid: {problems}"[:1000],
         )
-        await publish_durably(
-            self.broker,
-            DELIVERY_STATUS,
-            status,
-            subject=Subjects.event("delivery", "failed"),
-            msg_id=f"delivery:{key}:failed",
-        )
+        await publish_event(self.broker, status)
+
+
+def notifier_for(runtime: Runtime, settings: NotifySettings, limiter: RateLimiter, commits: CommitMarks) -> Notifier:
+    """The notifier with the process's connections, for the OUTBOUND handler."""
+    return Notifier(
+        DeliveryRepository(runtime.db), AttachmentStore(runtime.db), runtime.broker, settings, limiter, commits
+    )

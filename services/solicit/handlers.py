@@ -1,7 +1,7 @@
 """Bus handlers of solicit: external people's answers, and failed deliveries of solicitations."""
 
 from shared.attachments import AttachmentStore
-from shared.bus import SOLICIT_DELIVERY_FAILURES, SOLICIT_INBOUND, DeliveryStatus, InboundMessage
+from shared.bus import SOLICIT_DELIVERY_FAILURES, SOLICIT_INBOUND, DeliveryStatus, DeliveryStatusIn, InboundMessage
 from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
@@ -24,5 +24,6 @@ def register(runtime: Runtime) -> None:
         await solicit_for(runtime).receive(message)
 
     @durable_subscriber(runtime.broker, SOLICIT_DELIVERY_FAILURES, runtime.policy)
-    async def on_failure(status: DeliveryStatus) -> None:
-        await solicit_for(runtime).delivery_failed(status)
+    async def on_failure(status: DeliveryStatusIn) -> None:
+        if isinstance(status, DeliveryStatus):
+            await solicit_for(runtime).delivery_failed(status)

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from shared.bus import CONVERSATION_BRIEF, OUTBOUND_SOLICITATION, SOLICITATION_EVENT
+from shared.bus import CONVERSATION_BRIEF, OUTBOUND_SOLICITATION, SOLICITATION_EVENTS, Declared
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
@@ -11,7 +11,7 @@ from .api import router
 from .repository import INDEXES
 from .settings import SolicitSettings
 
-PUBLICATIONS = [OUTBOUND_SOLICITATION, SOLICITATION_EVENT, CONVERSATION_BRIEF]
+PUBLICATIONS: list[Declared] = [OUTBOUND_SOLICITATION, *SOLICITATION_EVENTS, CONVERSATION_BRIEF]
 
 
 def build_app(settings: HubSettings | None = None, http: SolicitSettings | None = None) -> FastAPI:

@@ -18,8 +18,8 @@ from shared import tokens
 from shared.attachments import AttachmentStore
 from shared.auth import Actor
 from shared.bus import (
+    CONVERSATION_BRIEF,
     OUTBOUND_SOLICITATION,
-    SOLICITATION_EVENT,
     AttachmentRef,
     Channel,
     ConversationBrief,
@@ -28,12 +28,13 @@ from shared.bus import (
     InboundMessage,
     OutboundKind,
     OutboundMessage,
-    SolicitationEvent,
-    Subjects,
+    SolicitationFailed,
+    SolicitationReplyReceived,
+    SolicitationSent,
     utcnow,
 )
 from shared.db import Document
-from shared.messaging import publish_durably
+from shared.messaging import publish_durably, publish_event, rpc
 from shared.problems import Problem
 
 from .metrics import ANSWERED, SENT, TIME_TO_ANSWER, UNMATCHED
@@ -74,8 +75,7 @@ class Solicit:
         """The request's hotel and subject, from the inbox; 404 if the agent may not see it."""
         request = ConversationBriefRequest(conversation_id=conversation_id)
         try:
-            response = await self.broker.request(request, Subjects.CONVERSATION_BRIEF, timeout=self.inbox_timeout)
-            brief = ConversationBrief.model_validate(await response.decode())
+            brief: ConversationBrief = await rpc(self.broker, CONVERSATION_BRIEF, request, timeout=self.inbox_timeout)
         except Exception as exc:
             raise Problem(503, "Try again", "The inbox did not answer; nothing was sent.") from exc
         if not brief.found or brief.location_id is None or not actor.can_see(brief.location_id):
@@ -195,7 +195,9 @@ class Solicit:
             created_at=now,
         )
         await publish_durably(self.broker, OUTBOUND_SOLICITATION, outbound, msg_id=key)
-        await self._announce(solicitation, "sent", key, subject, text, actor.author(), files, now, formatted=formatted)
+        await self._announce(
+            solicitation, SolicitationSent, key, subject, text, actor.author(), files, now, formatted=formatted
+        )
         await self.repository.record_use(
             key,
             str(solicitation["location_id"]),
@@ -208,7 +210,7 @@ class Solicit:
     async def _announce(
         self,
         solicitation: Document,
-        event: str,
+        event: type[SolicitationSent | SolicitationReplyReceived],
         key: str,
         subject: str,
         text: str,
@@ -218,8 +220,7 @@ class Solicit:
         html: str | None = None,
         formatted: bool = False,
     ) -> None:
-        announcement = SolicitationEvent(
-            event=event,
+        announcement = event(
             solicitation_id=str(solicitation["_id"]),
             conversation_id=str(solicitation["conversation_id"]),
             location_id=str(solicitation["location_id"]),
@@ -233,13 +234,7 @@ class Solicit:
             attachments=files,
             occurred_at=at,
         )
-        await publish_durably(
-            self.broker,
-            SOLICITATION_EVENT,
-            announcement,
-            subject=Subjects.event("solicitation", event),
-            msg_id=f"solicitation.{event}:{key}",
-        )
+        await publish_event(self.broker, announcement)
 
     async def visible(self, solicitation_id: str, actor: Actor) -> Document:
         solicitation = await self.repository.get(solicitation_id)
@@ -288,8 +283,7 @@ class Solicit:
         solicitation = await self.repository.get(rest.partition(":")[0]) if rest else None
         if solicitation is None:
             return  # not a solicitation's message
-        announcement = SolicitationEvent(
-            event="failed",
+        announcement = SolicitationFailed(
             solicitation_id=str(solicitation["_id"]),
             conversation_id=str(solicitation["conversation_id"]),
             location_id=str(solicitation["location_id"]),
@@ -298,13 +292,7 @@ class Solicit:
             reason=status.reason,
             occurred_at=status.occurred_at,
         )
-        await publish_durably(
-            self.broker,
-            SOLICITATION_EVENT,
-            announcement,
-            subject=Subjects.event("solicitation", "failed"),
-            msg_id=f"solicitation.failed:{status.key}",
-        )
+        await publish_event(self.broker, announcement)
 
     # --- from the external person -----------------------------------------------------------------
 
@@ -348,7 +336,7 @@ class Solicit:
         author = {"type": "external", **message.guest.model_dump(exclude_none=True)}
         await self._announce(
             solicitation,
-            "reply_received",
+            SolicitationReplyReceived,
             message.key,
             message.subject,
             message.text,

@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from services.notify.composer import message_id
 from shared import tokens
-from shared.bus import Channel, DeliveryState, DeliveryStatus
+from shared.bus import Channel, DeliveryFailed
 from tests.integration.conftest import ADMIN, REPLY_DOMAIN, TEST_SECRET, Stack, agent_headers
 from tests.integration.inbox_helpers import AgentApi, publish_inbound
 from tests.support import servers
@@ -163,7 +163,7 @@ class TestSnooze:
         async def collect(msg: Any) -> None:
             woken.append(json.loads(msg.data))
 
-        subscription = await nc.subscribe("hub.events.conversation.snooze_expired", cb=collect)
+        subscription = await nc.subscribe("hub.events.conversation.snooze_expired.*", cb=collect)
         # A second replica, so both sweep at once.
         replica = servers.service("inbox", stack.env, stack.root).start()
         try:
@@ -339,14 +339,8 @@ class TestActions:
             return found
 
         await eventually(delivery, lambda d: d["state"] == "sent")  # notify's own report first
-        report = DeliveryStatus(
-            key=key,
-            conversation_id=cid,
-            location_id=location,
-            state=DeliveryState.FAILED,
-            reason="550 mailbox unavailable",
-        )
-        await nc.jetstream().publish("hub.events.delivery.failed", report.model_dump_json().encode())
+        report = DeliveryFailed(key=key, conversation_id=cid, location_id=location, reason="550 mailbox unavailable")
+        await nc.jetstream().publish(report.bus_subject, report.model_dump_json().encode())
         state = await eventually(delivery, lambda d: d["state"] == "failed")
         assert state["reason"] == "550 mailbox unavailable"
 

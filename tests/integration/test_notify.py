@@ -266,7 +266,7 @@ async def test_bad_commands_are_failed_with_a_reason_and_never_block_the_stream(
     async def on_dead(msg: Any) -> None:
         dead.append(json.loads(msg.data))
 
-    await nc.subscribe("hub.events.delivery.failed", cb=on_failed)
+    await nc.subscribe("hub.events.delivery.failed.*", cb=on_failed)
     await nc.subscribe("hub.dlq.outbound", cb=on_dead)
     base = {
         "kind": "reply",
@@ -342,7 +342,7 @@ async def test_a_command_whose_end_of_data_may_have_gone_out_is_never_sent_again
     async def on_report(msg: Any) -> None:
         reports.append(json.loads(msg.data))
 
-    await nc.subscribe("hub.events.delivery.sent", cb=on_report)
+    await nc.subscribe("hub.events.delivery.sent.*", cb=on_report)
     await publish_outbound(nc, command)
     sent = await eventually(_async(lambda: [r for r in reports if r["key"] == key]), lambda found: len(found) == 1)
     assert sent[0]["reason"].startswith("an earlier attempt stopped after handing the message to the SMTP server")

@@ -68,7 +68,7 @@ async def test_solicitations_thread_their_answers_back_into_the_request(
     async def announce(msg: Msg) -> None:
         announced.append(json.loads(msg.data))
 
-    subscription = await nc.subscribe("hub.events.conversation.solicitation_sent", cb=announce)
+    subscription = await nc.subscribe("hub.events.conversation.solicitation_sent.*", cb=announce)
 
     created = await http.post(
         base(stack), json={"conversation_id": cid, "to": caterer, "text": "Can you serve 40 on June 3?"}, headers=me

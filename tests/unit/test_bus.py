@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from shared import bus
 from shared.bus import (
     INBOUND,
     INBOX_INBOUND,
@@ -12,7 +13,6 @@ from shared.bus import (
     Guest,
     InboundMessage,
     Subjects,
-    conversation_event_adapter,
     is_location_id,
 )
 
@@ -46,14 +46,15 @@ class TestInboundMessage:
 
 def test_events_are_a_discriminated_union() -> None:
     event = ConversationCreated(conversation_id="c1", location_id="paris", channel=Channel.FORM, contact_id=None)
-    parsed = conversation_event_adapter.validate_json(event.model_dump_json())
+    parsed = bus.conversation_events.validate_json(event.model_dump_json())
     assert isinstance(parsed, ConversationCreated)
 
 
 def test_subjects() -> None:
     assert Subjects.inbound_guest(Channel.EMAIL, "paris") == "hub.inbound.guest.email.paris"
     assert Subjects.inbound_solicitation("paris") == "hub.inbound.solicitation.paris"
-    assert Subjects.event("conversation", "assigned") == "hub.events.conversation.assigned"
+    assert Subjects.event("conversation", "assigned", "paris") == "hub.events.conversation.assigned.paris"
+    assert Subjects.events_of_hotel("paris") == "hub.events.*.*.paris"
     assert Subjects.dlq("INBOUND") == "hub.dlq.inbound"
 
 

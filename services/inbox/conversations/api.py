@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from shared.attachments import Attachment, AttachmentStore
 from shared.auth import ActorDep
-from shared.bus import LOCATION_ID_PATTERN, Channel, ChatToGuest, Subjects
+from shared.bus import LOCATION_ID_PATTERN, Channel
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
@@ -269,8 +269,7 @@ async def close_chat(
     session = result["conversation"].get("chat_session_id")
     if session and result["entries"]:
         # Core NATS, like notify's chat pushes: whichever ingest replica holds the guest's socket tells it.
-        ending = ChatToGuest(key=f"entry:{result['entries'][0]['id']}", session_id=str(session), kind="closed")
-        await inbox.broker.publish(ending, Subjects.chat_to_guest(str(session)))
+        await inbox.tell_chat_closed(str(session), f"entry:{result['entries'][0]['id']}")
     return result
 
 

@@ -11,12 +11,36 @@ from typing import Any
 
 from shared.attachments import Attachment
 from shared.auth import Actor
-from shared.bus import AttachmentRef, Channel, OutboundKind, OutboundMessage, utcnow
+from shared.bus import (
+    AgentRef,
+    AttachmentRef,
+    CallLogged,
+    Channel,
+    ChatClosed,
+    ContactLinked,
+    ConversationAssigned,
+    ConversationDelegated,
+    ConversationForwarded,
+    ConversationRead,
+    ConversationReplied,
+    ConversationShared,
+    ConversationStatusChanged,
+    ConversationUnassigned,
+    ConversationUpdated,
+    HandedOver,
+    MarkedNotSpam,
+    MarkedSpam,
+    NoteAdded,
+    OutboundKind,
+    OutboundMessage,
+    ReservationRecorded,
+    utcnow,
+)
 from shared.db import Document
 from shared.problems import Problem
 
 from . import schemas, states
-from .service import Change
+from .service import Change, about
 from .states import Status
 
 Decide = Callable[[Document], Change]
@@ -50,7 +74,7 @@ def set_status(request: schemas.SetStatus) -> Decide:
         before = _status(document)
         after = states.agent_sets_status(before, target)
         if after == before and document.get("snoozed_until") == until:
-            return Change(event="nothing")
+            return Change()
         changes: dict[str, Any] = {
             "status": after.value,
             "snoozed_until": until,
@@ -59,10 +83,9 @@ def set_status(request: schemas.SetStatus) -> Decide:
             ),
         }
         return Change(
-            event="status_changed",
+            event=ConversationStatusChanged(**about(document), status=after.value, snoozed_until=until),
             set=changes,
             entries=[_status_entry(before, after, snoozed_until=until)],
-            event_changes={"status": after.value, "snoozed_until": until.isoformat() if until else None},
         )
 
     return decide
@@ -76,10 +99,9 @@ def mark_spam(document: Document) -> Change:
     before = _status(document)
     after = states.mark_spam(before)
     return Change(
-        event="marked_spam",
+        event=MarkedSpam(**about(document), status=after.value),
         set={"status": after.value, "snoozed_until": None},
         entries=[_status_entry(before, after)],
-        event_changes={"status": after.value},
     )
 
 
@@ -87,17 +109,16 @@ def mark_not_spam(document: Document) -> Change:
     before = _status(document)
     after = states.mark_not_spam(before)
     return Change(
-        event="marked_not_spam",
+        event=MarkedNotSpam(**about(document), status=after.value),
         set={"status": after.value},
         entries=[_status_entry(before, after)],
-        event_changes={"status": after.value},
     )
 
 
 def read(document: Document) -> Change:
     if not document.get("unread"):
-        return Change(event="nothing")
-    return Change(event="read", set={"unread": False}, event_changes={"unread": False})
+        return Change()
+    return Change(event=ConversationRead(**about(document)), set={"unread": False})
 
 
 def assign(assignee: Document | None, actor: Actor | None = None) -> Decide:
@@ -112,7 +133,7 @@ def assign(assignee: Document | None, actor: Actor | None = None) -> Decide:
     def decide(document: Document) -> Change:
         current = document.get("assignee")
         if (current or {}).get("id") == (shown or {}).get("id"):
-            return Change(event="nothing")
+            return Change()
         notice = None
         if (
             assignee
@@ -122,11 +143,15 @@ def assign(assignee: Document | None, actor: Actor | None = None) -> Decide:
             and assignee.get("notify_on_assignment", True)
         ):
             notice = _assignment_notice(document, assignee, actor)
+        event = (
+            ConversationAssigned(**about(document), assignee=AgentRef.model_validate(shown))
+            if shown
+            else ConversationUnassigned(**about(document))
+        )
         return Change(
-            event="assigned" if shown else "unassigned",
+            event=event,
             set={"assignee": shown, "assignee_id": shown["id"] if shown else None},
             entries=[{"kind": "assignment", "from": current, "to": shown}],
-            event_changes={"assignee": shown},
             outbound=notice,
         )
 
@@ -183,8 +208,15 @@ def update(request: schemas.Update, contact_reasons: set[str] | None) -> Decide:
                 changes["labels"] = labels
                 entries.append({"kind": "labels", "from": document.get("labels", []), "to": labels})
         if not changes:
-            return Change(event="nothing")
-        return Change(event="updated", set=changes, entries=entries, event_changes=changes)
+            return Change()
+        event = ConversationUpdated(
+            **about(document),
+            subject=changes.get("subject"),
+            priority=changes.get("priority"),
+            contact_reason=changes.get("contact_reason"),
+            labels=changes.get("labels"),
+        )
+        return Change(event=event, set=changes, entries=entries)
 
     return decide
 
@@ -212,26 +244,26 @@ def _inline_images(images: list[Attachment], document: Document) -> list[dict[st
 def note(request: schemas.Note, attachments: list[Attachment]) -> Decide:
     def decide(document: Document) -> Change:
         entry = {"kind": "note", "text": request.text, "attachments": _attached(attachments, document)}
-        return Change(event="note_added", entries=[entry])
+        return Change(event=NoteAdded(**about(document)), entries=[entry])
 
     return decide
 
 
 def call(request: schemas.Call) -> Decide:
-    def decide(_: Document) -> Change:
+    def decide(document: Document) -> Change:
         entry = {
             "kind": "call",
             "outcome": request.outcome.value,
             "duration_seconds": request.duration_seconds,
             "notes": request.notes,
         }
-        return Change(event="call_logged", entries=[entry], event_changes={"outcome": request.outcome.value})
+        return Change(event=CallLogged(**about(document), outcome=request.outcome.value), entries=[entry])
 
     return decide
 
 
 def reservation(request: schemas.Reservation) -> Decide:
-    def decide(_: Document) -> Change:
+    def decide(document: Document) -> Change:
         entry = {
             "kind": "reservation",
             "category": request.kind.value,
@@ -240,7 +272,8 @@ def reservation(request: schemas.Reservation) -> Decide:
             "reference": request.reference,
             "notes": request.notes,
         }
-        return Change(event="reservation_recorded", entries=[entry], event_changes={"category": request.kind.value})
+        recorded = ReservationRecorded(**about(document), category=request.kind.value)
+        return Change(event=recorded, entries=[entry])
 
     return decide
 
@@ -299,13 +332,26 @@ def reply(
             "delivery": {"state": "pending"},
         }
         return Change(
-            event="replied", set=changes, entries=[entry], event_changes={"status": after.value}, outbound=outbound
+            event=ConversationReplied(**about(document), status=after.value),
+            set=changes,
+            entries=[entry],
+            outbound=outbound,
         )
 
     return decide
 
 
+# Each way of handing a request to someone outside the inbox, and the event that says it happened.
+HANDOVER_EVENTS: dict[OutboundKind, type[ConversationForwarded | ConversationDelegated | ConversationShared]] = {
+    OutboundKind.FORWARD: ConversationForwarded,
+    OutboundKind.DELEGATE: ConversationDelegated,
+    OutboundKind.SHARE: ConversationShared,
+}
+
+
 def _handover(kind: OutboundKind, to: list[str], note_text: str, actor: Actor, console_url: str) -> Decide:
+    happened = HANDOVER_EVENTS[kind]
+
     def decide(document: Document) -> Change:
         guest = document.get("guest") or {}
         who = guest.get("name") or guest.get("email") or "a guest"
@@ -326,12 +372,7 @@ def _handover(kind: OutboundKind, to: list[str], note_text: str, actor: Actor, c
             author_name=actor.name,
         )
         entry = {"kind": kind.value, "to": to, "note": note_text, "delivery": {"state": "pending"}}
-        return Change(
-            event=f"{kind.value}ed" if kind != OutboundKind.SHARE else "shared",
-            entries=[entry],
-            event_changes={"to": to},
-            outbound=outbound,
-        )
+        return Change(event=happened(**about(document), to=to), entries=[entry], outbound=outbound)
 
     return decide
 
@@ -362,7 +403,7 @@ def close_chat(request: schemas.CloseChat) -> Decide:
         before = _status(document)
         after = states.close_chat(before, Status(request.resulting_status))
         return Change(
-            event="chat_closed",
+            event=ChatClosed(**about(document), status=after.value),
             set={
                 "status": after.value,
                 "chat_open": False,
@@ -371,7 +412,6 @@ def close_chat(request: schemas.CloseChat) -> Decide:
                 ),
             },
             entries=[_status_entry(before, after, reason="chat_closed")],
-            event_changes={"status": after.value},
         )
 
     return decide
@@ -383,22 +423,20 @@ def hand_over(document: Document) -> Change:
         raise states.IllegalTransitionError("This conversation is not handled by the chatbot.")
     before = _status(document)
     return Change(
-        event="handed_over",
+        event=HandedOver(**about(document), status=Status.OPEN.value),
         set={"bot_active": False, "status": Status.OPEN.value},
         entries=[_status_entry(before, Status.OPEN, reason="handed_over")],
-        event_changes={"bot_active": False},
     )
 
 
 def link_contact(request: schemas.LinkContact) -> Decide:
     def decide(document: Document) -> Change:
         if document.get("contact_id") == request.contact_id:
-            return Change(event="nothing")
+            return Change()
         return Change(
-            event="contact_linked",
+            event=ContactLinked(**about(document), contact_id=request.contact_id),
             set={"contact_id": request.contact_id},
             entries=[{"kind": "contact_link", "from": document.get("contact_id"), "to": request.contact_id}],
-            event_changes={"contact_id": request.contact_id},
         )
 
     return decide

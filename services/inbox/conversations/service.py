@@ -10,34 +10,39 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from faststream.nats import NatsBroker
 
 from shared import tokens
 from shared.auth import Actor
 from shared.bus import (
-    CONVERSATION_CREATED,
-    CONVERSATION_UPDATED,
-    MESSAGE_RECEIVED,
+    CHAT_TO_GUEST,
+    CONTACT_HOTELS,
     OUTBOUND_CHAT,
     OUTBOUND_EMAIL,
+    RESOLVE_CONTACT,
     Channel,
-    ContactHotels,
+    ChatToGuest,
     ContactHotelsRequest,
+    ContactLinked,
     ContactResolved,
     ConversationCreated,
-    ConversationUpdated,
+    ConversationEvent,
+    ConversationReopened,
     DeliveryStatus,
+    DeliveryUpdated,
     InboundMessage,
     MessageReceived,
     OutboundMessage,
     ResolveContact,
+    SnoozeExpired,
+    SolicitationShown,
     Subjects,
     utcnow,
 )
 from shared.db import Document
-from shared.messaging import PublishFailedError, publish_durably
+from shared.messaging import PublishFailedError, publish_core, publish_durably, publish_event, rpc
 from shared.problems import Problem
 from shared.runtime import Runtime
 
@@ -74,13 +79,30 @@ def reply_token(conversation_id: str, secret: str) -> str:
 
 @dataclass
 class Change:
-    """What an action decided: fields to set, timeline entries to add, an event, maybe a message to send."""
+    """What an action decided: fields to set, timeline entries to add, its event (the service adds
+    who acted and the first entry's id), maybe a message to send. No event: nothing changed."""
 
-    event: str
+    event: ConversationEvent | None = None
     set: dict[str, Any] = field(default_factory=dict)
     entries: list[dict[str, Any]] = field(default_factory=list)
-    event_changes: dict[str, Any] = field(default_factory=dict)
     outbound: OutboundMessage | None = None
+
+
+class About(TypedDict):
+    """What every conversation event says of its conversation: which one, whose hotel, which version."""
+
+    conversation_id: str
+    location_id: str
+    version: int
+
+
+def about(document: Document) -> About:
+    """The conversation part of an event decided on `document`: `NoteAdded(**about(document))`."""
+    return About(
+        conversation_id=str(document["_id"]),
+        location_id=str(document["location_id"]),
+        version=int(document.get("version", 0)),
+    )
 
 
 @dataclass
@@ -139,9 +161,8 @@ class Inbox:
             PIPELINE_LATENCY.labels(channel=message.channel.value).observe(max(age, 0.0))
         if created:
             CONVERSATIONS_CREATED.labels(channel=message.channel.value).inc()
-            await publish_durably(
+            await publish_event(
                 self.broker,
-                CONVERSATION_CREATED,
                 ConversationCreated(
                     conversation_id=conversation_id,
                     location_id=message.location_id,
@@ -151,18 +172,15 @@ class Inbox:
                     status=str(document["status"]),
                     occurred_at=message.received_at,
                 ),
-                msg_id=f"conversation.created:{conversation_id}",
             )
-        await publish_durably(
+        await publish_event(
             self.broker,
-            MESSAGE_RECEIVED,
             MessageReceived(
                 conversation_id=conversation_id,
                 location_id=message.location_id,
                 channel=message.channel,
                 message_key=message.key,
             ),
-            msg_id=f"conversation.message_received:{message.key}",
         )
         return Received(conversation_id=conversation_id, created=created, stored=stored)
 
@@ -237,15 +255,14 @@ class Inbox:
         guest = {**(document.get("guest") or {}), **message.guest.model_dump(exclude_none=True)}
 
         def decide(current: Document) -> Change:
-            if current.get("contact_id"):
-                return Change(event="nothing")
+            if current.get("contact_id") or contact.contact_id is None:
+                return Change()
             return Change(
-                event="contact_linked",
+                event=ContactLinked(**about(current), contact_id=contact.contact_id),
                 set={"contact_id": contact.contact_id, "guest": guest},
                 entries=[
                     {"kind": "contact_link", "from": None, "to": contact.contact_id, "reason": "guest_identified"}
                 ],
-                event_changes={"contact_id": contact.contact_id},
             )
 
         await self.act(conversation_id, None, decide)
@@ -254,8 +271,7 @@ class Inbox:
         """Ask contacts who the guest is; None when it does not answer in time (the message is stored anyway)."""
         request = ResolveContact(location_id=message.location_id, channel=message.channel, guest=message.guest)
         try:
-            response = await self.broker.request(request, Subjects.RESOLVE_CONTACT, timeout=self.contacts_timeout)
-            return ContactResolved.model_validate(await response.decode())
+            return await rpc(self.broker, RESOLVE_CONTACT, request, timeout=self.contacts_timeout)
         except Exception as exc:  # noqa: BLE001 - a missing contact link must not hold the guest's message back
             log.warning("contact resolution failed; storing without a contact", extra={"error": repr(exc)})
             return None
@@ -287,7 +303,6 @@ class Inbox:
             if await self.repository.update_if_version(
                 conversation_id, int(document["version"]), changes, applied_key=message.key
             ):
-                after = {**document, **changes}
                 if status != Status(document["status"]):
                     entry = {
                         "_id": uuid.uuid4().hex,
@@ -301,7 +316,8 @@ class Inbox:
                         "at": message.received_at,
                     }
                     await self.repository.add_entry(entry)
-                    await self._publish_update(after, "reopened", None, {"status": status.value}, str(entry["_id"]))
+                    reopened = ConversationReopened(**about(document), status=status.value, entry_id=str(entry["_id"]))
+                    await publish_event(self.broker, reopened)
                 return
         raise RuntimeError(f"conversation {conversation_id} kept changing; the message will be retried")
 
@@ -339,8 +355,7 @@ class Inbox:
             return
         request = ContactHotelsRequest(contact_id=contact_id)
         try:
-            response = await self.broker.request(request, Subjects.CONTACT_HOTELS, timeout=self.contacts_timeout)
-            hotels = ContactHotels.model_validate(await response.decode())
+            hotels = await rpc(self.broker, CONTACT_HOTELS, request, timeout=self.contacts_timeout)
         except Exception as exc:
             raise Problem(503, "Try again", "Contacts did not answer; the contact was not linked.") from exc
         if not hotels.found or not any(actor.can_see(hotel) for hotel in hotels.location_ids):
@@ -373,8 +388,9 @@ class Inbox:
                 await self.repository.remember_labels(str(document["location_id"]), sorted(added))
             entries = [await self._add_entry(conversation_id, actor, entry) for entry in change.entries]
             _observe(document, change.set)
-            first_entry = str(entries[0]["_id"]) if entries else None
-            await self._publish_update(after, change.event, actor, change.event_changes, first_entry)
+            if change.event is not None:
+                first_entry = str(entries[0]["_id"]) if entries else None
+                await self._announce(change.event, actor, first_entry)
             if change.outbound is not None and entries:
                 await self._send(change.outbound, entries[0])
             return after, entries
@@ -405,24 +421,15 @@ class Inbox:
             raise Problem(503, "Not sent", "The message is saved but could not be queued; send it again.") from None
         await self.repository.update_entry(outbound.key, {"delivery": {"state": "queued", "at": utcnow()}})
 
-    async def _publish_update(
-        self, document: Document, event: str, actor: Actor | None, changes: dict[str, Any], entry_id: str | None
-    ) -> None:
-        update = ConversationUpdated(
-            event=event,
-            conversation_id=str(document["_id"]),
-            location_id=document["location_id"],
-            actor_id=actor.agent_id if actor else None,
-            changes=changes,
-            entry_id=entry_id,
-        )
-        await publish_durably(
-            self.broker,
-            CONVERSATION_UPDATED,
-            update,
-            subject=Subjects.event("conversation", event),
-            msg_id=f"conversation.{event}:{document['_id']}:{document.get('version', 0)}:{entry_id}",
-        )
+    async def _announce(self, event: ConversationEvent, actor: Actor | None, entry_id: str | None) -> None:
+        """Publish a decided change's event, saying who made it and which timeline entry it added."""
+        done = event.model_copy(update={"actor_id": actor.agent_id if actor else None, "entry_id": entry_id})
+        await publish_event(self.broker, done)
+
+    async def tell_chat_closed(self, session_id: str, entry_key: str) -> None:
+        """Tell the guest's widget, live, that the agent ended the chat (core NATS: nothing is kept)."""
+        ending = ChatToGuest(key=entry_key, session_id=session_id, kind="closed")
+        await publish_core(self.broker, CHAT_TO_GUEST, ending, subject=Subjects.chat_to_guest(session_id))
 
     # --- reports from notify, and the snooze sweep ------------------------------------------------
 
@@ -444,16 +451,17 @@ class Inbox:
         await self.repository.update_entry(status.key, changes)
         document = await self.repository.get(status.conversation_id)
         if document is not None:
-            await self._publish_update(
-                document, "delivery", None, {"key": status.key, "state": status.state.value}, str(entry["_id"])
+            shown = DeliveryUpdated(
+                **about(document), key=status.key, state=status.state.value, entry_id=str(entry["_id"])
             )
+            await publish_event(self.broker, shown)
 
-    async def announce_entry(self, conversation_id: str, key: str, event: str) -> None:
-        """Tell the consoles that an entry (found by its key) joined the conversation's timeline."""
+    async def announce_solicitation(self, conversation_id: str, key: str) -> None:
+        """Tell the consoles that a solicitation's message (found by its key) joined the conversation's timeline."""
         entry = await self.repository.entry_by_key(key)
         document = await self.repository.get(conversation_id)
         if entry is not None and document is not None:
-            await self._publish_update(document, event, None, {"key": key}, str(entry["_id"]))
+            await publish_event(self.broker, SolicitationShown(**about(document), key=key, entry_id=str(entry["_id"])))
 
     async def wake_snoozed(self, now: datetime, *, thorough: bool = False) -> int:
         """Reopen requests whose hold time has passed; safe with several replicas sweeping at once.
@@ -466,12 +474,11 @@ class Inbox:
             def decide(document: Document) -> Change:
                 until = document.get("snoozed_until")
                 if document["status"] != Status.ON_HOLD.value or until is None or until > now:
-                    return Change(event="nothing")
+                    return Change()
                 return Change(
-                    event="snooze_expired",
+                    event=SnoozeExpired(**about(document), status=Status.OPEN.value),
                     set={"status": Status.OPEN.value, "snoozed_until": None},
                     entries=[{"kind": "status", "from": "on_hold", "to": "open", "reason": "snooze_expired"}],
-                    event_changes={"status": "open"},
                 )
 
             _, entries = await self.act(str(due["_id"]), None, decide)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 
 from shared.auth import Actor, ActorDep
-from shared.bus import LOCATION_CHANGED, LocationChanged, utcnow
-from shared.messaging import PublishFailedError, publish_durably
+from shared.bus import LocationChanged
+from shared.messaging import PublishFailedError, publish_event
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
@@ -61,9 +61,7 @@ async def _announce(runtime: RuntimeDep, document: dict[str, Any]) -> None:
     """Tell other services what they need of a hotel (contacts reads national phone numbers by its region)."""
     changed = LocationChanged(location_id=document["_id"], default_phone_region=document["default_phone_region"])
     try:
-        await publish_durably(
-            runtime.broker, LOCATION_CHANGED, changed, msg_id=f"location:{changed.location_id}:{utcnow().isoformat()}"
-        )
+        await publish_event(runtime.broker, changed)
     except PublishFailedError:
         # The hotel is saved; until its next edit, contacts reads its numbers in the default region.
         log.warning("could not announce a hotel change", extra={"location": changed.location_id})

@@ -4,15 +4,16 @@ import logging
 
 from shared.attachments import AttachmentStore
 from shared.bus import (
-    ERASURE_APPLIED,
     INBOX_CONTACTS,
     ContactErased,
+    ContactEventIn,
     ContactExportPage,
     ContactExportRequest,
     ContactMerged,
     Subjects,
+    UnknownEvent,
 )
-from shared.messaging import durable_subscriber, publish_durably
+from shared.messaging import durable_subscriber, publish_event
 from shared.runtime import Runtime
 
 from ..conversations.service import inbox_for
@@ -24,14 +25,17 @@ log = logging.getLogger(__name__)
 
 def register(runtime: Runtime, settings: InboxSettings) -> None:
     @durable_subscriber(runtime.broker, INBOX_CONTACTS, runtime.policy)
-    async def on_contact_event(event: ContactMerged | ContactErased) -> None:
+    async def on_contact_event(event: ContactEventIn) -> None:
         inbox = inbox_for(runtime, settings)
-        if isinstance(event, ContactMerged):
-            moved = await privacy.follow_merge(inbox, event)
-            log.info("followed a contact merge", extra={"moved": moved})
-            return
-        report = await privacy.erase(inbox, AttachmentStore(runtime.db), event)
-        await publish_durably(runtime.broker, ERASURE_APPLIED, report, msg_id=f"erasure:inbox:{event.erasure_id}")
+        match event:
+            case ContactMerged():
+                moved = await privacy.follow_merge(inbox, event)
+                log.info("followed a contact merge", extra={"moved": moved})
+            case ContactErased():
+                report = await privacy.erase(inbox, AttachmentStore(runtime.db), event)
+                await publish_event(runtime.broker, report)
+            case UnknownEvent():
+                log.info("contact event of an unknown type skipped", extra={"type": event.type})
 
     # A queue group: replicas of the inbox share the export requests.
     @runtime.broker.subscriber(Subjects.CONTACT_EXPORT, queue="inbox")

@@ -10,10 +10,18 @@ from datetime import datetime
 from typing import Any
 
 from shared.attachments import AttachmentStore
-from shared.bus import ContactErased, ContactExportPage, ContactExportRequest, ContactMerged, ErasureApplied
+from shared.bus import (
+    ContactErased,
+    ContactExportPage,
+    ContactExportRequest,
+    ContactLinked,
+    ContactMerged,
+    ConversationErased,
+    ErasureApplied,
+)
 from shared.db import Document
 
-from ..conversations.service import Change, Inbox, public_conversation, public_entry
+from ..conversations.service import Change, Inbox, about, public_conversation, public_entry
 
 ERASED = "[erased]"
 BATCH = 100
@@ -53,9 +61,9 @@ async def follow_merge(inbox: Inbox, merged: ContactMerged) -> int:
 
     def decide(document: Document) -> Change:
         if document.get("contact_id") != merged.merged_id:
-            return Change(event="nothing")
+            return Change()
         return Change(
-            event="contact_linked",
+            event=ContactLinked(**about(document), contact_id=merged.survivor_id),
             set={"contact_id": merged.survivor_id},
             entries=[
                 {
@@ -65,7 +73,6 @@ async def follow_merge(inbox: Inbox, merged: ContactMerged) -> int:
                     "reason": "merged",
                 }
             ],
-            event_changes={"contact_id": merged.survivor_id},
         )
 
     while batch := await inbox.repository.of_contact(merged.merged_id, limit=BATCH):
@@ -85,12 +92,11 @@ async def erase(inbox: Inbox, store: AttachmentStore, erased: ContactErased) -> 
 
     def decide(document: Document) -> Change:
         if document.get("contact_id") != erased.contact_id:
-            return Change(event="nothing")
+            return Change()
         return Change(
-            event="erased",
+            event=ConversationErased(**about(document), erasure_id=erased.erasure_id),
             set={"contact_id": None, "guest": {}, "subject": ERASED, "snippet": "", "erasure_id": erased.erasure_id},
             entries=[{"kind": "erased", "erasure_id": erased.erasure_id}],
-            event_changes={"contact_id": None, "erasure_id": erased.erasure_id},
         )
 
     while batch := await inbox.repository.of_contact(erased.contact_id, limit=BATCH):

@@ -4,7 +4,7 @@ from shared.bus import (
     INBOX_SOLICITATIONS,
     ConversationBrief,
     ConversationBriefRequest,
-    SolicitationEvent,
+    SolicitationEventIn,
     Subjects,
 )
 from shared.messaging import durable_subscriber
@@ -17,7 +17,7 @@ from . import service as solicitations
 
 def register(runtime: Runtime, settings: InboxSettings) -> None:
     @durable_subscriber(runtime.broker, INBOX_SOLICITATIONS, runtime.policy)
-    async def on_solicitation(event: SolicitationEvent) -> None:
+    async def on_solicitation(event: SolicitationEventIn) -> None:
         await solicitations.show(inbox_for(runtime, settings), event)
 
     # A queue group: replicas of the inbox share the requests.

@@ -183,7 +183,7 @@ function onLiveEvent(name, event) {
   inbox.refreshSoon();
   if (name === "conversation.created") toast(t("toast.new", { subject: event.subject || t("list.no_subject") }));
   if (event.conversation_id === state.openId && event.actor_id !== state.me.id) conversation.reloadIfOpen(event.conversation_id);
-  else if (event.conversation_id === state.openId && ["delivery", "solicitation_reply"].includes(event.event)) {
+  else if (event.conversation_id === state.openId && ["conversation.delivery_updated", "conversation.solicitation_reply"].includes(name)) {
     conversation.reloadIfOpen(event.conversation_id);
   }
 }
