@@ -36,6 +36,8 @@ from shared.settings import HubSettings
 log = logging.getLogger(__name__)
 
 Role = Literal["agent", "manager", "admin"]
+# Each role may do what the roles before it may: the one rule behind every role check.
+ROLES: tuple[Role, ...] = ("agent", "manager", "admin")
 Scope = Literal["contacts:import", "reviews:write", "calls:write", "email:write"]
 TOKEN_TTL_SECONDS = 8 * 3600  # one working shift
 SESSION_COOKIE = "hub_session"
@@ -61,9 +63,20 @@ class Actor(BaseModel):
     scopes: list[Scope] = []
     token_id: str = ""  # what logout or revocation names; empty on tokens that cannot be revoked
 
+    def has_role(self, role: Role) -> bool:
+        """Whether the actor is at least `role` (a manager may do what an agent may, an admin anything)."""
+        return at_least(self.role, role)
+
+    def require(self, role: Role) -> None:
+        """Refuse (403) an actor below `role`."""
+        if not self.has_role(role):
+            allowed = " or ".join(f"{r}s" for r in ROLES[ROLES.index(role) :])
+            raise Problem(403, "Forbidden", f"Only {allowed} may do this.")
+
     @property
     def sees_everything(self) -> bool:
-        return self.role == "admin"
+        """Admins see every hotel of the chain; everyone else the hotels in their token."""
+        return self.has_role("admin")
 
     def can_see(self, location_id: str) -> bool:
         return self.sees_everything or location_id in self.location_ids
@@ -71,6 +84,12 @@ class Actor(BaseModel):
     def author(self) -> dict[str, str]:
         """How the agent is recorded on timeline entries."""
         return {"type": "agent", "id": self.agent_id, "name": self.name, "initials": self.initials}
+
+
+def at_least(role: str, needed: Role) -> bool:
+    """Whether `role` (an actor's, or an agent document's) ranks at least `needed`; an unknown role ranks lowest."""
+    rank = ROLES.index(role) if role in ROLES else -1
+    return rank >= ROLES.index(needed)
 
 
 def _b64(data: bytes) -> str:
