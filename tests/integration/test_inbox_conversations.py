@@ -245,6 +245,24 @@ class TestActions:
         assert unknown.status_code == 422
         assert "agent_id" in unknown.json()["detail"]
 
+    async def test_assignees_are_the_colleagues_working_on_the_hotel(
+        self, api: AgentApi, nc: NatsClient, mongo: Mongo, location: str
+    ) -> None:
+        """The console offers these (one rule, the server's); assigning anyone else is refused."""
+        here, elsewhere = f"here-{location}", f"elsewhere-{location}"
+        agents = mongo["hub"]["agents"]
+        for agent_id, hotels in ((here, [location]), (elsewhere, [f"{location}-x"])):
+            fields = {"name": agent_id, "initials": "XY", "email": f"{agent_id}@test.hotel", "location_ids": hotels}
+            await agents.update_one({"_id": agent_id}, {"$set": fields}, upsert=True)
+        cid = (await new_conversation(api, nc, location))["id"]
+        offered = (await api.ok("GET", cid, "assignees"))["items"]
+        ids = {agent["id"] for agent in offered}
+        assert here in ids
+        assert elsewhere not in ids
+        assert {"id": here, "name": here, "initials": "XY"} in offered
+        refused = await api.call("PUT", cid, "assignee", {"agent_id": elsewhere})
+        assert refused.status_code == 422
+
     async def test_qualify_edit_subject_and_labels(
         self, api: AgentApi, nc: NatsClient, mongo: Mongo, location: str
     ) -> None:

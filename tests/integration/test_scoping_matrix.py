@@ -112,6 +112,7 @@ CASES = [
     Case("inbox", "GET", "/api/v1/conversations/counts", NOTHING, params={"group": "{group}"}, why="group"),
     Case("inbox", "GET", "/api/v1/conversations/counts", NOTHING, params={"q": "{secret}"}, why="search"),
     Case("inbox", "GET", CONVERSATION, DENIED),
+    Case("inbox", "GET", f"{CONVERSATION}/assignees", DENIED),
     Case("inbox", "PATCH", CONVERSATION, DENIED, body={"subject": "Mine now"}),
     Case("inbox", "POST", f"{CONVERSATION}/messages", DENIED, body={"text": "Hello"}),
     Case(

@@ -4,7 +4,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter
+
+from shared.bus import LOCATION_ID_PATTERN, Channel
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -37,15 +39,18 @@ class Priority(StrEnum):
     HIGH = "high"
 
 
-class ConversationPage(BaseModel):
-    items: list[dict[str, Any]]
-    next_cursor: str | None
+class ListFilters(BaseModel):
+    """What narrows a list, its counts and its labels (query parameters)."""
 
-
-class ConversationDetail(BaseModel):
-    conversation: dict[str, Any]
-    timeline: list[dict[str, Any]]
-    next_timeline_cursor: str | None
+    view: View = View.INBOX
+    bucket: Bucket | None = None
+    location: str | None = Field(default=None, pattern=LOCATION_ID_PATTERN)
+    group: str | None = Field(default=None, max_length=64)
+    channel: Channel | None = None
+    assignee: str | None = Field(default=None, max_length=64, description="me, nobody, someone or an agent id")
+    label: str | None = Field(default=None, max_length=50)
+    priority: Priority | None = None
+    q: str | None = Field(default=None, max_length=200, description="Text in subject, message, guest name or email")
 
 
 class LabelInUse(BaseModel):
@@ -169,3 +174,250 @@ class Viewing(Strict):
 
 class Snoozed(BaseModel):
     until: datetime
+
+
+# --- what the API answers -------------------------------------------------------------------------
+# Built from stored documents: the fields listed are the ones clients may rely on (an absent optional
+# field stays absent in the JSON); a document written by an older or newer version may carry more,
+# which pass through (`extra="allow"`).
+
+
+class Stored(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class GuestOut(Stored):
+    """Who wrote in, as far as they said (empty once the guest's data is erased)."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class AgentRef(Stored):
+    """An agent as a conversation or an entry shows them."""
+
+    id: str
+    name: str = ""
+    initials: str = ""
+
+
+class ConversationOut(Stored):
+    """A guest's request as the lists and the detail show it."""
+
+    id: str
+    location_id: str
+    channel: str = Field(description="email, chat, review, phone, form…: where the guest wrote from.")
+    status: Literal["open", "on_hold", "closed", "spam"]
+    subject: str | None = None
+    snippet: str = Field(default="", description="The start of the latest guest message.")
+    guest: GuestOut = GuestOut()
+    contact_id: str | None = None
+    assignee: AgentRef | None = None
+    assignee_id: str | None = None
+    priority: Priority | None = None
+    contact_reason: str | None = None
+    labels: list[str] = []
+    unread: bool = False
+    alert: bool = Field(default=False, description="A low rating that nobody has answered yet.")
+    rating: int | None = None
+    spam_reason: str | None = Field(default=None, description="Why ingest's rules thought a new request spam.")
+    snoozed_until: datetime | None = Field(default=None, description="When a request on hold comes back by itself.")
+    bot_active: bool = Field(default=False, description="The chatbot is handling it (shown only under `all`).")
+    has_bot: bool = False
+    chat_session_id: str | None = None
+    chat_open: bool | None = Field(default=None, description="False once an agent closed the live chat.")
+    last_message_id: str | None = None
+    message_count: int = 0
+    version: int = 0
+    created_at: datetime | None = None
+    last_activity_at: datetime
+    last_agent_activity_at: datetime | None = None
+    first_response_at: datetime | None = None
+    erasure_id: str | None = None
+
+
+class Author(Stored):
+    """Who an entry is from: a guest (their name, email…), an agent (id, name, initials) or the system."""
+
+    type: str = Field(description="guest, agent or system.")
+    id: str | None = None
+    name: str | None = None
+    initials: str | None = None
+
+
+class AttachmentOut(Stored):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    content_id: str | None = Field(default=None, description="An inline image's cid, as the message's HTML uses it.")
+
+
+class Delivery(Stored):
+    """Where an outgoing message is: pending, queued, sent or failed (with notify's reason)."""
+
+    state: str
+    reason: str | None = None
+    at: datetime | None = None
+
+
+class EntryBase(Stored):
+    """What every timeline entry has: its id, its conversation, who made it and when."""
+
+    id: str
+    conversation_id: str
+    author: Author | None = None
+    at: datetime
+
+
+class ChangeEntry(EntryBase):
+    from_: Any = Field(default=None, alias="from")
+    to: Any = None
+    reason: str | None = None
+
+
+class MessageEntry(EntryBase):
+    """A message from the guest (inbound) or an agent's reply (outbound)."""
+
+    kind: Literal["message"]
+    direction: Literal["inbound", "outbound"]
+    channel: str
+    subject: str | None = None
+    text: str = ""
+    html: str | None = Field(default=None, description="A guest's HTML version; see .../entries/{id}/html.")
+    rating: int | None = None
+    review: dict[str, Any] | None = None
+    message_id: str | None = None
+    to: list[str] = []
+    attachments: list[AttachmentOut] = []
+    delivery: Delivery | None = None
+
+
+class StatusEntry(ChangeEntry):
+    kind: Literal["status"]
+    snoozed_until: datetime | None = None
+
+
+class AssignmentEntry(ChangeEntry):
+    kind: Literal["assignment"]
+
+
+class SubjectEntry(ChangeEntry):
+    kind: Literal["subject"]
+
+
+class LabelsEntry(ChangeEntry):
+    kind: Literal["labels"]
+
+
+class ContactLinkEntry(ChangeEntry):
+    kind: Literal["contact_link"]
+
+
+class QualificationEntry(EntryBase):
+    kind: Literal["qualification"]
+    priority: Priority | None = None
+    contact_reason: str | None = None
+
+
+class NoteEntry(EntryBase):
+    kind: Literal["note"]
+    text: str
+    attachments: list[AttachmentOut] = []
+
+
+class CallEntry(EntryBase):
+    kind: Literal["call"]
+    outcome: CallOutcome
+    duration_seconds: int = 0
+    notes: str = ""
+
+
+class ReservationEntry(EntryBase):
+    kind: Literal["reservation"]
+    category: ReservationKind
+    date: str
+    party_size: int = 1
+    reference: str = ""
+    notes: str = ""
+
+
+class HandoverEntry(EntryBase):
+    """The request sent by email to a colleague (forward), to customer service (delegate) or to departments (share)."""
+
+    kind: Literal["forward", "delegate", "share"]
+    to: list[str] = []
+    note: str = ""
+    delivery: Delivery | None = None
+
+
+class SolicitationEntry(EntryBase):
+    """A message to or from someone outside the hotel, asked on the guest's behalf."""
+
+    kind: Literal["solicitation"]
+    solicitation_id: str
+    direction: Literal["inbound", "outbound"]
+    recipient: str | None = None
+    subject: str | None = None
+    text: str = ""
+    formatted: bool = False
+    html: str | None = None
+    attachments: list[AttachmentOut] = []
+    delivery: Delivery | None = None
+
+
+class ErasedEntry(EntryBase):
+    """The guest's personal data was erased from the request (their texts show as [erased])."""
+
+    kind: Literal["erased"]
+    erasure_id: str
+
+
+TimelineEntry = Annotated[
+    MessageEntry
+    | StatusEntry
+    | AssignmentEntry
+    | SubjectEntry
+    | LabelsEntry
+    | ContactLinkEntry
+    | QualificationEntry
+    | NoteEntry
+    | CallEntry
+    | ReservationEntry
+    | HandoverEntry
+    | SolicitationEntry
+    | ErasedEntry,
+    Field(discriminator="kind"),
+]
+TIMELINE_ENTRY: TypeAdapter[TimelineEntry] = TypeAdapter(TimelineEntry)
+
+
+class AgentOption(BaseModel):
+    """A colleague the request can be assigned to."""
+
+    id: str
+    name: str
+    initials: str
+
+
+class AgentOptions(BaseModel):
+    items: list[AgentOption]
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class ConversationDetail(BaseModel):
+    conversation: ConversationOut
+    timeline: list[TimelineEntry] = Field(description="Oldest first.")
+    next_timeline_cursor: str | None
+
+
+class ActionResult(BaseModel):
+    """The conversation after an action, and the entries the action added (none if it changed nothing)."""
+
+    conversation: ConversationOut
+    entries: list[TimelineEntry]

@@ -1,0 +1,160 @@
+"""What agents read: a tab's page of conversations, one conversation with its timeline, the tabs'
+counts, the labels in use, the colleagues a request can go to, and a guest's HTML message.
+
+Each function answers one route: it applies the actor's scope and returns the HTTP model.
+"""
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.auth import Actor, at_least
+from shared.db import Document
+from shared.problems import Problem
+
+from ..directory import service as directory
+from . import guest_html as guest_html_page
+from . import schemas, views
+from .service import Inbox, public_conversation, public_entry
+
+
+def encode_cursor(at: datetime, last_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{last_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(at), last_id
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise Problem(
+            400, "Invalid cursor", "The cursor is not one this API returned; start from the first page."
+        ) from exc
+
+
+def filters_of(query: schemas.ListFilters) -> views.Filters:
+    return views.Filters(
+        view=query.view,
+        bucket=query.bucket,
+        location=query.location,
+        group=query.group,
+        channel=query.channel.value if query.channel else None,
+        assignee=views.check_assignee_filter(query.assignee),
+        label=query.label,
+        priority=query.priority,
+        text=query.q.strip() or None if query.q else None,
+    )
+
+
+def conversation_out(document: Document) -> schemas.ConversationOut:
+    return schemas.ConversationOut.model_validate(public_conversation(document))
+
+
+def entry_out(document: Document) -> schemas.TimelineEntry:
+    return schemas.TIMELINE_ENTRY.validate_python(public_entry(document))
+
+
+async def page(
+    inbox: Inbox, actor: Actor, query: schemas.ListFilters, limit: int, cursor: str | None
+) -> schemas.ConversationPage:
+    """A tab of the inbox, most recent guest activity first; `cursor` continues where the last page ended."""
+    filters = filters_of(query)
+    before = decode_cursor(cursor) if cursor else None
+    found = await views.page(inbox.repository, actor, filters, before=before, limit=limit + 1)
+    shown, has_more = found[:limit], len(found) > limit
+    next_cursor = encode_cursor(shown[-1]["last_activity_at"], str(shown[-1]["_id"])) if has_more and shown else None
+    return schemas.ConversationPage(items=[conversation_out(d) for d in shown], next_cursor=next_cursor)
+
+
+async def counts(inbox: Inbox, actor: Actor, query: schemas.ListFilters) -> schemas.Counts:
+    return await views.counts(inbox.repository, actor, filters_of(query))
+
+
+async def labels(inbox: Inbox, actor: Actor, query: schemas.ListFilters) -> schemas.LabelList:
+    return schemas.LabelList(items=await views.labels_in_use(inbox.repository, actor, filters_of(query)))
+
+
+async def detail(
+    inbox: Inbox, conversation_id: str, actor: Actor, limit: int, cursor: str | None
+) -> schemas.ConversationDetail:
+    """One conversation with a page of its timeline, oldest first."""
+    document = await inbox.visible(conversation_id, actor)
+    after = decode_cursor(cursor) if cursor else None
+    entries = await inbox.repository.entries(str(document["_id"]), after=after, limit=limit + 1)
+    shown, has_more = entries[:limit], len(entries) > limit
+    next_cursor = encode_cursor(shown[-1]["at"], str(shown[-1]["_id"])) if has_more and shown else None
+    return schemas.ConversationDetail(
+        conversation=conversation_out(document),
+        timeline=[entry_out(e) for e in shown],
+        next_timeline_cursor=next_cursor,
+    )
+
+
+# --- who a request can go to ------------------------------------------------------------------------
+
+
+def can_take(agent: Mapping[str, object], location_id: str, groups_of_hotel: set[str]) -> bool:
+    """Whether an agent works on a hotel's requests: an admin, or the hotel is theirs or one of their groups'."""
+    own = agent.get("location_ids") or []
+    groups = agent.get("group_ids") or []
+    return (
+        at_least(str(agent.get("role") or "agent"), "admin")
+        or (isinstance(own, list) and location_id in own)
+        or (isinstance(groups, list) and bool(groups_of_hotel.intersection(groups)))
+    )
+
+
+async def assignees(inbox: Inbox, conversation_id: str, actor: Actor) -> schemas.AgentOptions:
+    """The agents the actor may assign this request to: colleagues of theirs who work on its hotel.
+
+    The one definition of the rule: the console offers these, and `commands.assign` accepts only these.
+    """
+    document = await inbox.visible(conversation_id, actor)
+    location_id = str(document["location_id"])
+    groups_of_hotel = set(await inbox.repository.groups_with(location_id))
+    return schemas.AgentOptions(
+        items=[
+            schemas.AgentOption(
+                id=str(agent["_id"]), name=str(agent.get("name") or ""), initials=str(agent.get("initials") or "")
+            )
+            for agent in await inbox.repository.all_agents()
+            if directory.is_colleague(actor, agent) and can_take(agent, location_id, groups_of_hotel)
+        ]
+    )
+
+
+# --- a guest's HTML message ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuestPage:
+    html: str
+    headers: dict[str, str]
+
+
+async def guest_html(
+    inbox: Inbox, conversation_id: str, entry_id: str, actor: Actor, *, remote_images: bool
+) -> GuestPage:
+    """A guest's HTML message as a sandboxed page: its inline images from the store, no script, remote
+    images only when asked (`X-Remote-Images` says how many there are)."""
+    await inbox.visible(conversation_id, actor)
+    entry = await inbox.repository.entry(conversation_id, entry_id)
+    if entry is None or not entry.get("html"):
+        raise Problem(404, "Not found", "This entry has no HTML version.")
+    inline = {str(a["content_id"]): str(a["id"]) for a in entry.get("attachments") or [] if a.get("content_id")}
+
+    async def read_image(attachment_id: str) -> tuple[str, bytes] | None:
+        found = await inbox.attachments.read(attachment_id)
+        return (found[0].content_type, found[1]) if found else None
+
+    body = str(entry["html"])
+    document = await guest_html_page.page(body, inline, read_image, remote_images)
+    headers = {
+        "Content-Security-Policy": guest_html_page.policy(remote_images),
+        "X-Frame-Options": "SAMEORIGIN",
+        "X-Remote-Images": str(guest_html_page.remote_image_count(body)),
+        "Cache-Control": "private, no-store",
+    }
+    return GuestPage(html=document, headers=headers)
