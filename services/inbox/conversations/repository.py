@@ -412,6 +412,13 @@ class ConversationRepository(ABC):
     async def agent(self, agent_id: str) -> Document | None:
         return await self.agents.find_one({"_id": agent_id}, {"password_hash": 0})
 
+    async def all_agents(self, limit: int = 5000) -> list[Document]:
+        return [agent async for agent in self.agents.find({}, {"password_hash": 0}).limit(limit)]
+
+    async def groups_with(self, location_id: str) -> list[str]:
+        """The ids of the groups a hotel belongs to."""
+        return [str(group["_id"]) async for group in self.groups.find({"location_ids": location_id}, {"_id": 1})]
+
     async def chain_settings(self) -> Document:
         return await self.settings.find_one({"_id": "chain"}) or {}
 

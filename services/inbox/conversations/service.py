@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 from faststream.nats import NatsBroker
 
 from shared import tokens
+from shared.attachments import AttachmentStore
 from shared.auth import Actor
 from shared.bus import (
     CHAT_TO_GUEST,
@@ -121,6 +122,7 @@ class Inbox:
     repository: ConversationRepository
     broker: NatsBroker
     secret: str
+    attachments: AttachmentStore  # the files agents attach, and the images of guests' HTML messages
     contacts_timeout: float = 2.0
 
     # --- inbound ----------------------------------------------------------------------------------
@@ -516,5 +518,6 @@ def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
         repository=conversation_repository(runtime.db, runtime.settings.mongo_flavour),
         broker=runtime.broker,
         secret=runtime.settings.secret_key.get_secret_value(),
+        attachments=AttachmentStore(runtime.db),
         contacts_timeout=settings.contacts_timeout_seconds,
     )
