@@ -8,17 +8,25 @@ oldest of them leaves the window, even with the right password. A success clears
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from shared.auth import Actor, issue_token
+from fastapi import Depends, Request
+
+from shared.auth import Actor, Revocations, csrf_token, issue_token, revocations_of
 from shared.db import Document
 from shared.problems import Problem
+from shared.ratelimit import RateLimiter
+from shared.runtime import RuntimeDep
 
 from ..directory import service as directory
 from ..directory.repository import DirectoryRepository
 from ..settings import InboxSettings
+from .audit import audit_entry
 from .schemas import ApiTokenIn
+
+__all__ = ["Access", "AccessDep", "audit_entry", "sign_in"]
 
 
 def now() -> datetime:
@@ -84,17 +92,103 @@ def public_token(record: Document) -> dict[str, Any]:
     return directory.public(record)
 
 
-def audit_entry(actor: Actor, action: str, target: str, fields: list[str] | None = None) -> Document:
-    """What an admin (or manager) changed: who, when, which object, and the names of the fields set.
+def admins_only(actor: Actor) -> None:
+    actor.require("admin")
 
-    Field values are not kept: a password or a secret must never land in the trail. The id starts with
-    the time in nanoseconds, so the trail reads newest first by id alone.
-    """
-    return {
-        "_id": f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}",
-        "at": now(),
-        "actor": {"id": actor.agent_id, "name": actor.name, "role": actor.role},
-        "action": action,
-        "target": target,
-        "fields": sorted(fields or []),
-    }
+
+@dataclass
+class SignedIn:
+    """A session just opened: the token (sent back as a cookie too), its CSRF companion and who it is."""
+
+    token: str
+    csrf: str
+    actor: Actor
+
+
+@dataclass
+class Access:
+    """Sign-in, passwords, API tokens and the audit trail as the HTTP surface serves them."""
+
+    repository: DirectoryRepository
+    settings: InboxSettings
+    secret: str
+    revocations: Revocations
+
+    async def sign_in(self, limiter: RateLimiter, client: str, email: str, password: str) -> SignedIn:
+        """Exchange an agent's email and password for a signed token, unless the address asks too often."""
+        wait = limiter.allow(client)
+        if wait:
+            raise Problem(
+                429,
+                "Too many requests",
+                f"Too many sign-in attempts from your address; try again in {wait:.0f} s.",
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
+        actor = await sign_in(self.repository, self.settings, email, password)
+        token = issue_token(actor, self.secret)
+        return SignedIn(token=token, csrf=csrf_token(token, self.secret), actor=actor)
+
+    async def sign_out(self, actor: Actor) -> None:
+        """End this session everywhere: its token is revoked (every service refuses it within seconds)."""
+        if actor.token_id:
+            await self.revocations.revoke(actor.token_id)
+
+    async def change_password(self, actor: Actor, current: str, new: str) -> None:
+        """The current password must be given (a borrowed session cannot change it); wrong ones count
+        towards the account's lock-out like failed sign-ins."""
+        try:
+            await sign_in(self.repository, self.settings, actor.email, current)
+        except Problem as problem:
+            if problem.status != 401:
+                raise
+            message = "the current password is wrong."
+            raise Problem(
+                422,
+                "Invalid request",
+                f"current_password: {message}",
+                errors=[{"field": "current_password", "message": message}],
+            ) from None
+        await self.repository.set("agents", actor.agent_id, {"password_hash": directory.hash_password(new)})
+        await self.repository.insert("audit", audit_entry(actor, "agent.password_changed", f"agent:{actor.agent_id}"))
+
+    async def create_api_token(self, actor: Actor, body: ApiTokenIn) -> dict[str, Any]:
+        """A token for an integration; the token itself is shown only in this answer."""
+        admins_only(actor)
+        record, token = new_api_token(body, actor, self.secret)
+        await self.repository.insert("api_tokens", record)
+        await self.repository.insert("audit", audit_entry(actor, "api_token.create", f"api_token:{record['_id']}"))
+        return {**public_token(record), "token": token}
+
+    async def api_tokens(self, actor: Actor) -> list[dict[str, Any]]:
+        admins_only(actor)
+        return [public_token(record) for record in await self.repository.all("api_tokens")]
+
+    async def revoke_api_token(self, actor: Actor, token_id: str) -> None:
+        admins_only(actor)
+        if await self.repository.get("api_tokens", token_id) is None:
+            raise Problem(404, "Not found", f"No API token has the id {token_id!r}.")
+        await self.revocations.revoke(token_id)
+        await self.repository.set("api_tokens", token_id, {"revoked_at": now()})
+        await self.repository.insert("audit", audit_entry(actor, "api_token.revoke", f"api_token:{token_id}"))
+
+    async def audit_trail(self, actor: Actor, before: str | None, limit: int) -> dict[str, Any]:
+        """Admin actions, newest first; `next` is the `before` of the following page."""
+        admins_only(actor)
+        entries = await self.repository.audit_page(before, limit)
+        return {
+            "items": [directory.public(entry) for entry in entries],
+            "next": str(entries[-1]["_id"]) if len(entries) == limit else None,
+        }
+
+
+def access_of(request: Request, runtime: RuntimeDep) -> Access:
+    settings: InboxSettings = request.app.state.inbox_settings
+    return Access(
+        DirectoryRepository(runtime.db),
+        settings,
+        runtime.settings.secret_key.get_secret_value(),
+        revocations_of(request),
+    )
+
+
+AccessDep = Annotated[Access, Depends(access_of)]

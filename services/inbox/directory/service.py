@@ -3,20 +3,39 @@
 import logging
 import re
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Depends
 from pydantic import ValidationError
 
 from shared.auth import Actor
+from shared.bus import LocationChanged
 from shared.db import Document
+from shared.messaging import PublishFailedError, publish_event
 from shared.problems import Problem
+from shared.runtime import Runtime, RuntimeDep
 
-from .repository import AlreadyExistsError, DirectoryRepository
-from .schemas import ChainSettings, ContactReason
+from ..access.audit import audit_entry
+from ..conversations.repository import conversation_repository
+from .repository import CHAIN_SETTINGS_ID, AlreadyExistsError, DirectoryRepository
+from .schemas import (
+    AgentIn,
+    AgentPatch,
+    ChainSettings,
+    ContactReason,
+    GroupIn,
+    GroupPatch,
+    LocationIn,
+    LocationPatch,
+    TemplateIn,
+    TemplatePatch,
+)
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
@@ -148,3 +167,244 @@ def readable_settings(stored: Document) -> ChainSettings:
         except ValidationError:
             continue
     return salvaged
+
+
+# --- the directory as the HTTP surface serves it: each change checked, audited and, for hotels, announced ---
+
+
+def not_found(kind: str, object_id: str) -> Problem:
+    return Problem(404, "Not found", f"No {kind} has the id {object_id!r}.")
+
+
+def check_time_zone(value: str | None) -> None:
+    if value is not None and not is_time_zone(value):
+        message = f"{value!r} is not an IANA time zone (e.g. Europe/Paris)."
+        # Shaped like a request validation error, so clients read every invalid field the same way.
+        raise Problem(
+            422, "Invalid request", f"timezone: {message}", errors=[{"field": "timezone", "message": message}]
+        )
+
+
+def template_visible(actor: Actor, template: Document) -> bool:
+    hotels = template.get("location_ids") or []
+    return actor.sees_everything or not hotels or any(actor.can_see(h) for h in hotels)
+
+
+def may_edit_template(actor: Actor, location_ids: list[str]) -> None:
+    """Managers edit the templates of their own hotels (and must name them); admins any template."""
+    actor.require("manager")
+    if not actor.sees_everything and (not location_ids or not all(actor.can_see(h) for h in location_ids)):
+        raise Problem(403, "Forbidden", "Managers edit templates of their own hotels; name them in location_ids.")
+
+
+SELF_SERVICE_FIELDS = frozenset({"password", "language", "notify_on_assignment"})
+
+
+@dataclass
+class Directory:
+    """What an agent may read and change of the directory; built per request by `directory_of`."""
+
+    repository: DirectoryRepository
+    runtime: Runtime
+
+    async def _audit(self, actor: Actor, action: str, target: str, fields: Iterable[str] = ()) -> None:
+        await self.repository.insert("audit", audit_entry(actor, action, target, list(fields)))
+
+    # --- hotels and groups ------------------------------------------------------------------------
+
+    async def _announce(self, document: Document) -> None:
+        """Tell other services what they need of a hotel (contacts reads national phone numbers by its region)."""
+        changed = LocationChanged(location_id=document["_id"], default_phone_region=document["default_phone_region"])
+        try:
+            await publish_event(self.runtime.broker, changed)
+        except PublishFailedError:
+            # The hotel is saved; until its next edit, contacts reads its numbers in the default region.
+            log.warning("could not announce a hotel change", extra={"location": changed.location_id})
+
+    async def _hotel(self, document: Document) -> Document:
+        return {**public(document), "group_ids": await self.repository.groups_of(str(document["_id"]))}
+
+    async def locations(self, actor: Actor) -> list[Document]:
+        locations = await self.repository.all("locations")
+        groups = await self.repository.groups_by_location()
+        return [
+            {**public(loc), "group_ids": groups.get(str(loc["_id"]), [])}
+            for loc in locations
+            if actor.can_see(str(loc["_id"]))
+        ]
+
+    async def create_location(self, actor: Actor, body: LocationIn) -> Document:
+        actor.require("admin")
+        check_time_zone(body.timezone)
+        fields = body.model_dump(exclude={"id"})
+        try:
+            document = await self.repository.insert("locations", {"_id": body.id, **fields})
+        except AlreadyExistsError:
+            raise Problem(409, "Already exists", f"A hotel with the id {body.id!r} exists already.") from None
+        await self._audit(actor, "location.create", f"location:{body.id}", fields)
+        await self._announce(document)
+        return await self._hotel(document)
+
+    async def location(self, actor: Actor, location_id: str) -> Document:
+        document = await self.repository.get("locations", location_id)
+        if document is None or not actor.can_see(location_id):
+            raise not_found("hotel", location_id)
+        return await self._hotel(document)
+
+    async def update_location(self, actor: Actor, location_id: str, body: LocationPatch) -> Document:
+        actor.require("admin")
+        check_time_zone(body.timezone)
+        changes = body.model_dump(exclude_unset=True, exclude_none=True)
+        document = await self.repository.set("locations", location_id, changes)
+        if document is None:
+            raise not_found("hotel", location_id)
+        await self._audit(actor, "location.update", f"location:{location_id}", changes)
+        await self._announce(document)
+        return await self._hotel(document)
+
+    async def groups(self, actor: Actor) -> list[Document]:
+        groups = await self.repository.all("location_groups")
+        return [public(g) for g in groups if actor.sees_everything or g["_id"] in actor.group_ids]
+
+    async def create_group(self, actor: Actor, body: GroupIn) -> Document:
+        actor.require("admin")
+        try:
+            document = await self.repository.insert(
+                "location_groups", {"_id": body.id, **body.model_dump(exclude={"id"})}
+            )
+        except AlreadyExistsError:
+            raise Problem(409, "Already exists", f"A group with the id {body.id!r} exists already.") from None
+        await self._audit(actor, "location_group.create", f"location_group:{body.id}", body.model_fields_set)
+        return public(document)
+
+    async def group(self, actor: Actor, group_id: str) -> Document:
+        document = await self.repository.get("location_groups", group_id)
+        if document is None or not (actor.sees_everything or group_id in actor.group_ids):
+            raise not_found("group", group_id)
+        return public(document)
+
+    async def update_group(self, actor: Actor, group_id: str, body: GroupPatch) -> Document:
+        actor.require("admin")
+        changes = body.model_dump(exclude_unset=True, exclude_none=True)
+        document = await self.repository.set("location_groups", group_id, changes)
+        if document is None:
+            raise not_found("group", group_id)
+        await self._audit(actor, "location_group.update", f"location_group:{group_id}", changes)
+        return public(document)
+
+    # --- agents -----------------------------------------------------------------------------------
+
+    async def agents(self, actor: Actor) -> list[Document]:
+        """Colleagues an agent can assign requests to: those sharing one of their hotels (everyone, for admins)."""
+        agents = await self.repository.all("agents", limit=5000)
+        return [public_agent(a) for a in agents if is_colleague(actor, a)]
+
+    async def me(self, actor: Actor) -> Document:
+        document = await self.repository.get("agents", actor.agent_id)
+        if document is None:
+            raise not_found("agent", actor.agent_id)
+        return {**public_agent(document), "visible_location_ids": actor.location_ids}
+
+    async def create_agent(self, actor: Actor, body: AgentIn) -> Document:
+        actor.require("admin")
+        try:
+            document = await self.repository.insert("agents", new_agent(body.model_dump()))
+        except AlreadyExistsError:
+            raise Problem(409, "Already exists", f"An agent with the email {body.email} exists already.") from None
+        await self._audit(actor, "agent.create", f"agent:{document['_id']}", body.model_fields_set)
+        return public_agent(document)
+
+    async def agent(self, actor: Actor, agent_id: str) -> Document:
+        document = await self.repository.get("agents", agent_id)
+        if document is None or not is_colleague(actor, document):
+            raise not_found("agent", agent_id)
+        return public_agent(document)
+
+    async def update_agent(self, actor: Actor, agent_id: str, body: AgentPatch) -> Document:
+        """Admins change any agent; an agent changes only their own password, language and notifications."""
+        if agent_id != actor.agent_id:
+            actor.require("admin")
+        changes = body.model_dump(exclude_unset=True, exclude_none=True)
+        if agent_id == actor.agent_id and not actor.sees_everything and set(changes) - SELF_SERVICE_FIELDS:
+            raise Problem(403, "Forbidden", "Agents may change only their password, language and notifications.")
+        if "password" in changes:
+            changes["password_hash"] = hash_password(changes.pop("password"))
+        if changes.get("initials"):
+            changes["initials"] = changes["initials"].upper()
+        document = await self.repository.set("agents", agent_id, changes)
+        if document is None:
+            raise not_found("agent", agent_id)
+        await self._audit(actor, "agent.update", f"agent:{agent_id}", body.model_fields_set)
+        return public_agent(document)
+
+    # --- reply templates --------------------------------------------------------------------------
+
+    async def templates(self, actor: Actor) -> list[Document]:
+        return [public(t) for t in await self.repository.all("templates") if template_visible(actor, t)]
+
+    async def create_template(self, actor: Actor, body: TemplateIn) -> Document:
+        may_edit_template(actor, body.location_ids)
+        document = await self.repository.insert("templates", {"_id": uuid.uuid4().hex[:12], **body.model_dump()})
+        await self._audit(actor, "template.create", f"template:{document['_id']}", body.model_fields_set)
+        return public(document)
+
+    async def _visible_template(self, actor: Actor, template_id: str) -> Document:
+        document = await self.repository.get("templates", template_id)
+        if document is None or not template_visible(actor, document):
+            raise not_found("template", template_id)
+        return document
+
+    async def template(self, actor: Actor, template_id: str) -> Document:
+        return public(await self._visible_template(actor, template_id))
+
+    async def update_template(self, actor: Actor, template_id: str, body: TemplatePatch) -> Document:
+        current = await self._visible_template(actor, template_id)
+        changes = body.model_dump(exclude_unset=True, exclude_none=True)
+        hotels: list[str] = body.location_ids if body.location_ids is not None else current.get("location_ids") or []
+        may_edit_template(actor, hotels)
+        document = await self.repository.set("templates", template_id, changes)
+        await self._audit(actor, "template.update", f"template:{template_id}", changes)
+        return public(document or current)
+
+    async def delete_template(self, actor: Actor, template_id: str) -> None:
+        current = await self._visible_template(actor, template_id)
+        may_edit_template(actor, current.get("location_ids") or [])
+        await self.repository.delete("templates", template_id)
+        await self._audit(actor, "template.delete", f"template:{template_id}")
+
+    async def render_template(self, actor: Actor, template_id: str, conversation_id: str) -> str:
+        """The template filled for a conversation (guest's name, hotel, agent), for the agent to edit and send."""
+        template = await self._visible_template(actor, template_id)
+        conversations = conversation_repository(self.runtime.db, self.runtime.settings.mongo_flavour)
+        conversation = await conversations.get(conversation_id)
+        if conversation is None or not actor.can_see(str(conversation["location_id"])):
+            raise Problem(404, "Not found", f"No conversation has the id {conversation_id!r}.")
+        guest_name = str((conversation.get("guest") or {}).get("name") or "")
+        hotel = await self.repository.get("locations", str(conversation["location_id"])) or {}
+        values = {
+            "guest_name": guest_name,
+            "guest_first_name": guest_name.split()[0] if guest_name else "",
+            "hotel_name": str(hotel.get("name") or conversation["location_id"]),
+            "agent_name": actor.name,
+        }
+        return fill_template(str(template["body"]), values)
+
+    # --- chain settings ---------------------------------------------------------------------------
+
+    async def chain_settings(self) -> ChainSettings:
+        stored = {k: v for k, v in (await self.repository.chain_settings()).items() if k != "_id"}
+        return readable_settings(stored)
+
+    async def save_chain_settings(self, actor: Actor, body: ChainSettings) -> ChainSettings:
+        # Chain-wide (contact reasons, customer service, alert rule): a manager's change would reach other groups.
+        actor.require("admin")
+        await self.repository.save_chain_settings({"_id": CHAIN_SETTINGS_ID, **body.model_dump(mode="json")})
+        await self._audit(actor, "settings.update", "settings:chain", body.model_fields_set)
+        return body
+
+
+def directory_of(runtime: RuntimeDep) -> Directory:
+    return Directory(DirectoryRepository(runtime.db), runtime)
+
+
+DirectoryDep = Annotated[Directory, Depends(directory_of)]
