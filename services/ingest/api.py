@@ -1,29 +1,21 @@
 """HTTP surface of ingest: public endpoints that guests' websites and platforms call."""
 
-import asyncio
-import contextlib
 import csv
-import json
-import re
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
 
 from shared import signatures
-from shared.attachments import AttachmentStore
 from shared.auth import Actor, Scope, agent_or_scope
-from shared.bus import Channel, ChatToGuest, Guest, Subjects, is_location_id
+from shared.bus import Channel, is_location_id
 from shared.http import (
-    NUL_MESSAGE,
     UploadedFile,
     decode_json_or_form,
     decode_multipart,
     media_type,
-    nul_fields,
     read_body,
 )
 from shared.messaging import PublishFailedError
@@ -32,6 +24,7 @@ from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, RuntimeDep
 
 from . import chat, email_intake, service
+from . import chat_socket as live_chat
 from .metrics import INBOUND_REJECTED
 from .schemas import Accepted, Call, FormSubmission, Review
 from .settings import IngestSettings
@@ -240,7 +233,6 @@ async def submit_call(request: Request, runtime: RuntimeDep) -> JSONResponse:
 
 
 STATIC = Path(__file__).parent / "static"
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_FORM_FILES = 5
 
 
@@ -267,16 +259,14 @@ async def chat_file(location_id: str, request: Request, runtime: RuntimeDep) -> 
         raise Problem(415, "Unsupported media type", "Send the file as multipart/form-data with a session field.")
     body = await read_body(request, settings.form_with_files_max_bytes)
     fields, files = decode_multipart(request, body)
-    session_id = fields.get("session")
-    stored = await chat.ChatRepository(runtime.db).session(session_id) if chat.is_session_id(session_id) else None
-    if stored is None or stored["location_id"] != location_id:
+    session = await chat.session_of(runtime, location_id, fields.get("session"))
+    if session is None:
         raise Problem(404, "Unknown chat", "This chat session does not exist for this hotel; reload the page.")
     if len(files) != 1:
         raise Problem(422, "Invalid request", "file: send exactly one file.")
     limiter: RateLimiter = request.app.state.chat_limiter
-    if wait := limiter.allow(str(stored["_id"])):
+    if wait := limiter.allow(session.session_id):
         raise Problem(429, "Too many requests", f"Slow down: try again in {wait:.0f} s.")
-    session = chat.ChatSession(str(stored["_id"]), location_id, dict(stored.get("guest") or {}))
     try:
         key = await chat.guest_sends_file(runtime, session, files[0])
     except PublishFailedError:
@@ -287,15 +277,7 @@ async def chat_file(location_id: str, request: Request, runtime: RuntimeDep) -> 
 @router.get("/chat/{location_id}/files/{attachment_id}")
 async def chat_file_download(location_id: str, attachment_id: str, session: str, runtime: RuntimeDep) -> Response:
     """A file of the guest's own chat, for their widget; served as a download, never rendered."""
-    repository = chat.ChatRepository(runtime.db)
-    stored = await repository.session(session) if chat.is_session_id(session) else None
-    if (
-        stored is None
-        or stored["location_id"] != location_id
-        or not await repository.shares_file(session, attachment_id)
-    ):
-        raise Problem(404, "Not found", "No file of this chat has this id.")
-    found = await AttachmentStore(runtime.db).read(attachment_id)
+    found = await chat.guest_file(runtime, location_id, session, attachment_id)
     if found is None:
         raise Problem(404, "Not found", "No file of this chat has this id.")
     attachment, data = found
@@ -310,124 +292,7 @@ async def chat_file_download(location_id: str, attachment_id: str, session: str,
 
 @router.websocket("/chat/{location_id}")
 async def chat_socket(websocket: WebSocket, location_id: str) -> None:
-    """The widget's live channel. Frames are JSON: hello {session?} -> welcome {session, history};
-    message {id, text} -> ack {id}; identify {email, name}; the agent's messages and the chat's
-    closing arrive as message {from: "agent"} and closed."""
+    """The widget's live channel (the protocol: `chat_socket`)."""
     runtime: Runtime = websocket.app.state.runtime
-    if not is_location_id(location_id):
-        await websocket.close(code=4404, reason="unknown hotel")
-        return
-    await websocket.accept()
-    try:
-        hello = json.loads(await asyncio.wait_for(_receive_frame(websocket), timeout=15))
-    except (TimeoutError, ValueError, WebSocketDisconnect):
-        await websocket.close(code=4400, reason="say hello first")
-        return
-    repository = chat.ChatRepository(runtime.db)
-    requested = hello.get("session") if isinstance(hello, dict) else None
-    stored = await repository.session(requested) if chat.is_session_id(requested) else None
-    if stored is None or stored["location_id"] != location_id:
-        stored = await repository.open_session(location_id)
-    session = chat.ChatSession(str(stored["_id"]), location_id, dict(stored.get("guest") or {}))
-    history = [chat.transcript_event(m, location_id) for m in await repository.history(session.session_id)]
-    await websocket.send_json({"type": "welcome", "session": session.session_id, "history": history})
-    pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
-
-    async def on_push(msg: Msg) -> None:
-        with contextlib.suppress(ValueError, asyncio.QueueFull):
-            pushes.put_nowait(chat.to_guest_event(ChatToGuest.model_validate_json(msg.data), location_id))
-
-    subscription = await runtime.broker.connection.subscribe(Subjects.chat_to_guest(session.session_id), cb=on_push)
-
-    async def push_to_guest() -> None:
-        while True:
-            await websocket.send_json(await pushes.get())
-
-    pusher = asyncio.create_task(push_to_guest())
     limiter: RateLimiter = websocket.app.state.chat_limiter
-    try:
-        while True:
-            await _chat_frame(websocket, runtime, repository, session, limiter)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        pusher.cancel()
-        await subscription.unsubscribe()
-
-
-LONE_SURROGATE_MESSAGE = "Text may not hold half a character (an unpaired \\ud800-\\udfff escape)."
-
-
-def _is_unicode(text: str) -> bool:
-    """False when JSON's escapes left a lone surrogate in the text: nothing can store or send it."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-async def _receive_frame(websocket: WebSocket) -> str:
-    """The next frame's text. A binary frame, which the widget never sends, reads as no text, so it is
-    refused like any frame that is not JSON (Starlette's `receive_text` raised KeyError, killing the socket)."""
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
-    return str(message.get("text") or "")
-
-
-async def _chat_frame(
-    websocket: WebSocket,
-    runtime: Runtime,
-    repository: chat.ChatRepository,
-    session: chat.ChatSession,
-    limiter: RateLimiter,
-) -> None:
-    raw = await _receive_frame(websocket)
-    try:
-        frame = json.loads(raw)
-        kind = frame["type"]
-    except (ValueError, TypeError, KeyError):
-        await websocket.send_json({"type": "error", "message": "Frames are JSON objects with a type."})
-        return
-    # Only an id the widget may have given is echoed: any other value may not even be sendable (a lone
-    # surrogate), and the socket would fail with it.
-    given_id = frame.get("id")
-    client_id = given_id if isinstance(given_id, str) and _CLIENT_ID.match(given_id) else None
-    if nul_fields(frame):  # it could not be stored: the socket would fail, and the guest's chat with it
-        await websocket.send_json({"type": "error", "id": client_id, "message": NUL_MESSAGE})
-        return
-    if kind == "message":
-        text = frame.get("text")
-        if client_id is None:
-            await websocket.send_json({"type": "error", "message": "A message needs an id (letters, digits, - or _)."})
-            return
-        if not isinstance(text, str) or not text.strip() or len(text) > chat.MAX_TEXT:
-            await websocket.send_json(
-                {"type": "error", "id": client_id, "message": f"A message has 1 to {chat.MAX_TEXT} characters."}
-            )
-            return
-        if not _is_unicode(text):
-            await websocket.send_json({"type": "error", "id": client_id, "message": LONE_SURROGATE_MESSAGE})
-            return
-        if wait := limiter.allow(session.session_id):
-            await websocket.send_json({"type": "error", "id": client_id, "message": f"Slow down: {wait:.0f} s."})
-            return
-        try:
-            await chat.guest_says(runtime, session, client_id, text.strip())
-        except PublishFailedError:
-            await websocket.send_json({"type": "error", "id": client_id, "message": "Not sent; send it again."})
-            return
-        await websocket.send_json({"type": "ack", "id": client_id})
-    elif kind == "identify":
-        try:
-            guest = Guest(name=frame.get("name"), email=frame.get("email"))
-        except ValidationError:
-            await websocket.send_json({"type": "error", "message": "Give a valid email address and a name."})
-            return
-        session.guest = {k: v for k, v in guest.model_dump(exclude_none=True).items() if isinstance(v, str)}
-        await repository.identify(session.session_id, session.guest)
-        await chat.introduce_to_contacts(runtime, session, guest)
-        await websocket.send_json({"type": "identified"})
-    else:
-        await websocket.send_json({"type": "error", "message": f"Unknown frame type {kind!r}."})
+    await live_chat.serve(websocket, runtime, location_id, limiter)

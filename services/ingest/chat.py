@@ -8,19 +8,12 @@ arrives on `hub.chat.to_guest.{session}` and is pushed by whichever replica hold
 
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeGuard
 
-from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
-
-from shared.attachments import AttachmentStore
+from shared.attachments import Attachment, AttachmentStore
 from shared.bus import (
     INBOUND_GUEST_MESSAGE,
-    RESOLVE_CONTACT,
     AttachmentRef,
     Channel,
     ChatToGuest,
@@ -29,67 +22,22 @@ from shared.bus import (
     ResolveContact,
     Subjects,
     ThreadHints,
-    utcnow,
 )
-from shared.db import Document, IndexSpec
+from shared.db import Document
 from shared.http import UploadedFile
-from shared.messaging import publish_durably, rpc
+from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
 from . import spam
 from .metrics import INBOUND_ACCEPTED
+from .repository import ChatRepository
 
 log = logging.getLogger(__name__)
-INDEXES = {
-    "chat_sessions": [IndexSpec(keys=[("location_id", 1)], name="location")],
-    "chat_messages": [IndexSpec(keys=[("session_id", ASCENDING), ("at", ASCENDING)], name="session_at")],
-}
 MAX_TEXT = 5000
-HISTORY = 200
-
-
-def new_session_id() -> str:
-    return "s" + secrets.token_hex(16)
 
 
 def is_session_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) == 33 and value.startswith("s") and value[1:].isalnum()
-
-
-class ChatRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.sessions = db["chat_sessions"]
-        self.messages = db["chat_messages"]
-
-    async def session(self, session_id: str) -> Document | None:
-        return await self.sessions.find_one({"_id": session_id})
-
-    async def open_session(self, location_id: str) -> Document:
-        document = {"_id": new_session_id(), "location_id": location_id, "guest": {}, "created_at": utcnow()}
-        await self.sessions.insert_one(document)
-        return document
-
-    async def identify(self, session_id: str, guest: dict[str, str]) -> None:
-        await self.sessions.update_one({"_id": session_id}, {"$set": {"guest": guest}})
-
-    async def remember(self, session_id: str, key: str, sender: str, text: str, at: datetime, **extra: Any) -> bool:
-        document = {"_id": key, "session_id": session_id, "from": sender, "text": text, "at": at, **extra}
-        try:
-            await self.messages.insert_one(document)
-        except DuplicateKeyError:
-            return False
-        return True
-
-    async def shares_file(self, session_id: str, attachment_id: str) -> bool:
-        """Whether a message of this chat carries the file (the only files its guest may download)."""
-        async for message in self.messages.find({"session_id": session_id}, {"attachments": 1}):
-            if any(a.get("id") == attachment_id for a in message.get("attachments") or []):
-                return True
-        return False
-
-    async def history(self, session_id: str) -> list[Document]:
-        cursor = self.messages.find({"session_id": session_id}).sort([("at", 1)]).limit(HISTORY)
-        return [message async for message in cursor]
 
 
 @dataclass
@@ -196,6 +144,46 @@ async def introduce_to_contacts(runtime: Runtime, session: ChatSession, guest: G
     inbox links the conversation with their next message. Best effort: the chat goes on without it."""
     request = ResolveContact(location_id=session.location_id, channel=Channel.CHAT, guest=guest)
     try:
-        await rpc(runtime.broker, RESOLVE_CONTACT, request, timeout=2.0)
+        await runtime.broker.request(request, Subjects.RESOLVE_CONTACT, timeout=2.0)
     except Exception as exc:  # noqa: BLE001 - contacts being away must not break the chat
         log.warning("contacts did not answer for a chat guest", extra={"error": repr(exc)})
+
+
+async def session_of(runtime: Runtime, location_id: str, session_id: object) -> ChatSession | None:
+    """The hotel's chat session with this id; None if there is none, or it is another hotel's."""
+    stored = await ChatRepository(runtime.db).session(session_id) if is_session_id(session_id) else None
+    if stored is None or stored["location_id"] != location_id:
+        return None
+    return ChatSession(str(stored["_id"]), location_id, dict(stored.get("guest") or {}))
+
+
+async def open_or_resume(runtime: Runtime, location_id: str, requested: object) -> ChatSession:
+    """The session the widget asks to resume, or a new one when it names none of this hotel's."""
+    session = await session_of(runtime, location_id, requested)
+    if session is not None:
+        return session
+    stored = await ChatRepository(runtime.db).open_session(location_id)
+    return ChatSession(str(stored["_id"]), location_id, {})
+
+
+async def transcript(runtime: Runtime, session: ChatSession) -> list[dict[str, Any]]:
+    """What a reloaded widget shows again, oldest first."""
+    messages = await ChatRepository(runtime.db).history(session.session_id)
+    return [transcript_event(m, session.location_id) for m in messages]
+
+
+async def guest_identifies(runtime: Runtime, session: ChatSession, guest: Guest) -> None:
+    """The guest gave their name and email: kept on the session, and told to contacts."""
+    session.guest = {k: v for k, v in guest.model_dump(exclude_none=True).items() if isinstance(v, str)}
+    await ChatRepository(runtime.db).identify(session.session_id, session.guest)
+    await introduce_to_contacts(runtime, session, guest)
+
+
+async def guest_file(
+    runtime: Runtime, location_id: str, session_id: object, attachment_id: str
+) -> tuple[Attachment, bytes] | None:
+    """A file of the guest's own chat; None unless a message of this session carries it."""
+    session = await session_of(runtime, location_id, session_id)
+    if session is None or not await ChatRepository(runtime.db).shares_file(session.session_id, attachment_id):
+        return None
+    return await AttachmentStore(runtime.db).read(attachment_id)

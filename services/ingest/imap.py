@@ -14,19 +14,16 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from shared.db import Document, IndexSpec
 from shared.messaging import PublishFailedError
 from shared.runtime import Runtime
 
 from .email_intake import UnreadableEmailError, accept_email
 from .metrics import INBOUND_REJECTED
+from .repository import MailboxStateRepository
 from .settings import ImapMailbox, IngestSettings
 
 log = logging.getLogger(__name__)
 
-INDEXES: dict[str, list[IndexSpec]] = {"mailbox_state": []}  # `_id` is the mailbox: equality look-ups only
 BATCH = 50
 
 
@@ -38,20 +35,6 @@ def mailbox_id(mailbox: ImapMailbox) -> str:
 class Fetched:
     uidvalidity: int
     messages: list[tuple[int, bytes]]
-
-
-class MailboxStateRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.states = db["mailbox_state"]
-
-    async def get(self, mailbox: str) -> tuple[int, int]:
-        state = await self.states.find_one({"_id": mailbox}) or {}
-        return int(state.get("uidvalidity", 0)), int(state.get("last_uid", 0))
-
-    async def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
-        # One poller per mailbox (mailboxes are sharded across replicas), so a plain replace is safe.
-        document = {"_id": mailbox, "uidvalidity": uidvalidity, "last_uid": last_uid}
-        await self.states.replace_one({"_id": mailbox}, document, upsert=True)
 
 
 def _connect(mailbox: ImapMailbox) -> imaplib.IMAP4:

@@ -10,8 +10,8 @@ from shared.settings import HubSettings, require_real_secrets
 from . import chat
 from .api import router
 from .backpressure import Budget, Overload
-from .imap import INDEXES as IMAP_INDEXES
 from .imap import imap_pollers
+from .repository import CHAT_INDEXES, MAILBOX_INDEXES
 from .settings import IngestSettings
 from .smtp import smtp_receiver
 
@@ -23,7 +23,7 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
     runtime = Runtime.build(
         "ingest",
         settings,
-        {**IMAP_INDEXES, **chat.INDEXES},
+        {**MAILBOX_INDEXES, **CHAT_INDEXES},
         publications=[INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY],
     )
     chat.register(runtime)

@@ -1,0 +1,74 @@
+"""Ingest's only access to MongoDB: the chat's sessions and transcript (`chat_sessions`, `chat_messages`)
+and what each IMAP mailbox was read up to (`mailbox_state`)."""
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.bus import utcnow
+from shared.db import Document, IndexSpec
+
+CHAT_INDEXES: dict[str, list[IndexSpec]] = {
+    "chat_sessions": [IndexSpec(keys=[("location_id", 1)], name="location")],
+    "chat_messages": [IndexSpec(keys=[("session_id", ASCENDING), ("at", ASCENDING)], name="session_at")],
+}
+MAILBOX_INDEXES: dict[str, list[IndexSpec]] = {"mailbox_state": []}  # `_id` is the mailbox: equality look-ups only
+HISTORY = 200  # messages a reloaded widget shows again
+
+
+def new_session_id() -> str:
+    return "s" + secrets.token_hex(16)
+
+
+class ChatRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.sessions = db["chat_sessions"]
+        self.messages = db["chat_messages"]
+
+    async def session(self, session_id: str) -> Document | None:
+        return await self.sessions.find_one({"_id": session_id})
+
+    async def open_session(self, location_id: str) -> Document:
+        document = {"_id": new_session_id(), "location_id": location_id, "guest": {}, "created_at": utcnow()}
+        await self.sessions.insert_one(document)
+        return document
+
+    async def identify(self, session_id: str, guest: dict[str, str]) -> None:
+        await self.sessions.update_one({"_id": session_id}, {"$set": {"guest": guest}})
+
+    async def remember(self, session_id: str, key: str, sender: str, text: str, at: datetime, **extra: Any) -> bool:
+        document = {"_id": key, "session_id": session_id, "from": sender, "text": text, "at": at, **extra}
+        try:
+            await self.messages.insert_one(document)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def shares_file(self, session_id: str, attachment_id: str) -> bool:
+        """Whether a message of this chat carries the file (the only files its guest may download)."""
+        async for message in self.messages.find({"session_id": session_id}, {"attachments": 1}):
+            if any(a.get("id") == attachment_id for a in message.get("attachments") or []):
+                return True
+        return False
+
+    async def history(self, session_id: str) -> list[Document]:
+        cursor = self.messages.find({"session_id": session_id}).sort([("at", 1)]).limit(HISTORY)
+        return [message async for message in cursor]
+
+
+class MailboxStateRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.states = db["mailbox_state"]
+
+    async def get(self, mailbox: str) -> tuple[int, int]:
+        state = await self.states.find_one({"_id": mailbox}) or {}
+        return int(state.get("uidvalidity", 0)), int(state.get("last_uid", 0))
+
+    async def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        # One poller per mailbox (mailboxes are sharded across replicas), so a plain replace is safe.
+        document = {"_id": mailbox, "uidvalidity": uidvalidity, "last_uid": last_uid}
+        await self.states.replace_one({"_id": mailbox}, document, upsert=True)
