@@ -84,11 +84,15 @@ export function bar(conversation) {
         { id: "close-button", "aria-keyshortcuts": "e" }));
 }
 
-function assign(conversation) {
+async function assign(conversation) {
   const choose = (agentId) => run(put(url(conversation, "assignee"), { agent_id: agentId }));
-  const colleagues = state.agents.filter((agent) => agent.id !== state.me.id &&
-    (agent.role === "admin" || (agent.location_ids || []).includes(conversation.location_id) ||
-     state.groups.some((g) => (agent.group_ids || []).includes(g.id) && (g.location_ids || []).includes(conversation.location_id))));
+  // Who may take this request is the server's rule (the colleagues working on its hotel), asked each time.
+  let colleagues = [];
+  try {
+    colleagues = (await get(url(conversation, "assignees"))).items.filter((agent) => agent.id !== state.me.id);
+  } catch (error) {
+    toast(t("toast.error", { detail: error.message }), { error: true });
+  }
   dialog(t("action.assign"), h("div.choices", {},
     h("button.choice.primary", { type: "button", id: "assign-me", onclick: () => choose(state.me.id) },
       `${t("action.assign_me")} (${state.me.initials})`),
