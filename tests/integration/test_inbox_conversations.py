@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -20,6 +21,15 @@ from tests.support import servers
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
+
+# Races (several replicas or agents writing one conversation at once) run the FerretDB variant of the
+# repository only: its claims are what makes FerretDB v1's non-atomic updates safe, so they need proof.
+# The MongoDB variant relies on MongoDB's documented single-document atomicity, which FerretDB, where
+# `make test` runs it (HUB_TEST_MONGO_FLAVOUR=mongodb), does not give.
+race = pytest.mark.skipif(
+    os.environ.get("HUB_TEST_MONGO_FLAVOUR", "ferretdb") == "mongodb",
+    reason="a race: proven for the FerretDB variant; MongoDB's atomic update is documented, not FerretDB's",
+)
 
 Mongo = AsyncMongoClient[dict[str, Any]]
 
@@ -154,6 +164,7 @@ class TestStateMachine:
 
 
 class TestSnooze:
+    @race
     async def test_on_hold_until_a_time_comes_back_by_itself_with_an_event(
         self, stack: Stack, api: AgentApi, nc: NatsClient, location: str
     ) -> None:
@@ -430,6 +441,7 @@ class TestThreading:
         counts = await api.counts(location=location)
         assert counts["buckets"] == {"on_hold": 0, "alerts": 1, "new": 3}
 
+    @race
     async def test_twenty_emails_of_one_thread_at_once_on_two_replicas_make_one_conversation(
         self, stack: Stack, api: AgentApi, nc: NatsClient, location: str
     ) -> None:
@@ -464,6 +476,7 @@ class TestThreading:
 
 
 class TestViewsAndCounts:
+    @race
     async def test_fifty_concurrent_updates_leave_counts_equal_to_a_recount(
         self, api: AgentApi, nc: NatsClient, mongo: Mongo, location: str
     ) -> None:
