@@ -18,8 +18,6 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 ConversationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 EntryId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 FiltersQuery = Annotated[schemas.ListFilters, Query()]
-# Answers are built from stored documents: `response_model_exclude_unset` leaves out an optional
-# field a document lacks, rather than inventing its default.
 
 
 def inbox_of(request: Request, runtime: RuntimeDep) -> Inbox:
@@ -35,6 +33,9 @@ def console_url(request: Request) -> str:
 
 
 ConsoleUrl = Annotated[str, Depends(console_url)]
+
+# Answers are built from stored documents: `response_model_exclude_unset` leaves out an optional
+# field a document lacks, rather than inventing its default.
 
 
 @router.get("", response_model=schemas.ConversationPage, response_model_exclude_unset=True)
