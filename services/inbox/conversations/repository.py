@@ -290,7 +290,7 @@ class ConversationRepository(ABC):
         cursor = cursor.sort([("last_activity_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
         return [doc async for doc in cursor]
 
-    async def _walk_for_labels(self, batch: int, fill_day: bool) -> int:
+    async def _complete_older(self, batch: int, fill_day: bool) -> int:
         """Note the labels of every conversation as in use and, `fill_day`, give those without one their
         activity day; returns how many got a day. Replicas may run it together. A conversation whose
         activity changes meanwhile gets its day from that change, which this never overwrites."""
@@ -533,7 +533,7 @@ class FerretDBConversationRepository(ConversationRepository):
         as in use; returns how many got a day. Runs in the background at start."""
         if await self.activity_days_ready():
             return 0
-        filled = await self._walk_for_labels(batch, fill_day=True)
+        filled = await self._complete_older(batch, fill_day=True)
         marker = {"_id": "derived", "v": DERIVED_VERSION, "days": True}
         await self.meta.replace_one({"_id": "derived"}, marker, upsert=True)
         _days_ready.add(self.meta.database.name)
@@ -595,7 +595,7 @@ class MongoDBConversationRepository(ConversationRepository):
         """Note the labels of older conversations as in use, once; mark that no activity days are kept."""
         marker = await self.meta.find_one({"_id": "derived"})
         if marker is None or marker.get("v") != DERIVED_VERSION:
-            await self._walk_for_labels(batch, fill_day=False)
+            await self._complete_older(batch, fill_day=False)
         if marker is None or marker.get("v") != DERIVED_VERSION or marker.get("days", True):
             await self.meta.replace_one(
                 {"_id": "derived"}, {"_id": "derived", "v": DERIVED_VERSION, "days": False}, upsert=True
