@@ -7,15 +7,13 @@ from typing import Any
 
 from faststream.nats.annotations import NatsMessage
 
-from shared.attachments import AttachmentStore
 from shared.bus import NOTIFY_OUTBOUND
 from shared.messaging import RetryPolicy, durable_subscriber
 from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime
 
 from .commits import CommitMarks
-from .repository import DeliveryRepository
-from .service import Notifier
+from .service import notifier_for
 from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -35,10 +33,9 @@ def register(runtime: Runtime, settings: NotifySettings) -> CommitMarks:
     # A dict, not an OutboundMessage: an invalid command must still be reported failed on its timeline.
     @durable_subscriber(runtime.broker, NOTIFY_OUTBOUND, policy)
     async def on_outbound(body: dict[str, Any], msg: NatsMessage) -> None:
-        notifier = Notifier(
-            DeliveryRepository(runtime.db), AttachmentStore(runtime.db), runtime.broker, settings, limiter, commits
+        retry = await notifier_for(runtime, settings, limiter, commits).deliver(
+            body, msg.raw_message.metadata.num_delivered
         )
-        retry = await notifier.deliver(body, msg.raw_message.metadata.num_delivered)
         if retry is not None:
             # Acknowledged as "try again later"; the retry middleware's ack after this is a no-op.
             await msg.nack(delay=retry.delay)

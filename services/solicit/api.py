@@ -5,14 +5,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from shared.attachments import AttachmentStore
 from shared.auth import ActorDep
 from shared.problems import Problem
 from shared.runtime import RuntimeDep
 
-from .repository import SolicitRepository
 from .schemas import NewSolicitation, ThreadAnswer
-from .service import Solicit
+from .service import Solicit, solicit_for
 from .settings import SolicitSettings
 
 router = APIRouter(prefix="/api/v1/solicitations", tags=["solicitations"])
@@ -21,13 +19,7 @@ SolicitationId = Annotated[str, Path(pattern=r"^[a-f0-9]{32}$")]
 
 def solicit_of(request: Request, runtime: RuntimeDep) -> Solicit:
     settings: SolicitSettings = request.app.state.solicit_settings
-    return Solicit(
-        repository=SolicitRepository(runtime.db),
-        broker=runtime.broker,
-        attachments=AttachmentStore(runtime.db),
-        secret=runtime.settings.secret_key.get_secret_value(),
-        inbox_timeout=settings.inbox_timeout_seconds,
-    )
+    return solicit_for(runtime, settings.inbox_timeout_seconds)
 
 
 SolicitDep = Annotated[Solicit, Depends(solicit_of)]

@@ -1,21 +1,10 @@
 """Bus handlers of solicit: external people's answers, and failed deliveries of solicitations."""
 
-from shared.attachments import AttachmentStore
 from shared.bus import SOLICIT_DELIVERY_FAILURES, SOLICIT_INBOUND, DeliveryStatus, DeliveryStatusIn, InboundMessage
 from shared.messaging import durable_subscriber
 from shared.runtime import Runtime
 
-from .repository import SolicitRepository
-from .service import Solicit
-
-
-def solicit_for(runtime: Runtime) -> Solicit:
-    return Solicit(
-        repository=SolicitRepository(runtime.db),
-        broker=runtime.broker,
-        attachments=AttachmentStore(runtime.db),
-        secret=runtime.settings.secret_key.get_secret_value(),
-    )
+from .service import solicit_for
 
 
 def register(runtime: Runtime) -> None:

@@ -36,6 +36,7 @@ from shared.bus import (
 from shared.db import Document
 from shared.messaging import publish_durably, publish_event, rpc
 from shared.problems import Problem
+from shared.runtime import Runtime
 
 from .metrics import ANSWERED, SENT, TIME_TO_ANSWER, UNMATCHED
 from .repository import SolicitRepository
@@ -362,3 +363,14 @@ class Solicit:
         )
         if kept:
             UNMATCHED.labels(reason=reason).inc()
+
+
+def solicit_for(runtime: Runtime, inbox_timeout: float = 5.0) -> Solicit:
+    """The service with the process's connections, for a route (with its inbox timeout) or a handler."""
+    return Solicit(
+        repository=SolicitRepository(runtime.db),
+        broker=runtime.broker,
+        attachments=AttachmentStore(runtime.db),
+        secret=runtime.settings.secret_key.get_secret_value(),
+        inbox_timeout=inbox_timeout,
+    )
