@@ -14,6 +14,7 @@ from typing import Any, TypeGuard
 from shared.attachments import Attachment, AttachmentStore
 from shared.bus import (
     INBOUND_GUEST_MESSAGE,
+    RESOLVE_CONTACT,
     AttachmentRef,
     Channel,
     ChatToGuest,
@@ -25,7 +26,7 @@ from shared.bus import (
 )
 from shared.db import Document
 from shared.http import UploadedFile
-from shared.messaging import publish_durably
+from shared.messaging import publish_durably, rpc
 from shared.runtime import Runtime
 
 from . import spam
@@ -144,7 +145,7 @@ async def introduce_to_contacts(runtime: Runtime, session: ChatSession, guest: G
     inbox links the conversation with their next message. Best effort: the chat goes on without it."""
     request = ResolveContact(location_id=session.location_id, channel=Channel.CHAT, guest=guest)
     try:
-        await runtime.broker.request(request, Subjects.RESOLVE_CONTACT, timeout=2.0)
+        await rpc(runtime.broker, RESOLVE_CONTACT, request, timeout=2.0)
     except Exception as exc:  # noqa: BLE001 - contacts being away must not break the chat
         log.warning("contacts did not answer for a chat guest", extra={"error": repr(exc)})
 
