@@ -219,16 +219,14 @@ class Notifier:
         )
 
     async def _files(self, message: OutboundMessage) -> list[composer.File] | str:
-        """The files' bytes, or why they cannot be sent (a missing file, or one of another hotel)."""
+        """The files' bytes, or why they cannot be sent: a file missing, or another hotel's, which is reported
+        as missing too (the reason is shown to agents, who must not learn that the id exists elsewhere)."""
         files = []
         for ref in message.attachments:
             found = await self.attachments.read(ref.id)
-            if found is None:
+            if found is None or found[0].location_id != message.location_id:
                 return f"attachment {ref.filename!r} ({ref.id}) is missing"
-            attachment, data = found
-            if attachment.location_id != message.location_id:
-                return f"attachment {ref.filename!r} ({ref.id}) belongs to another hotel"
-            files.append(composer.File(ref=ref, data=data))
+            files.append(composer.File(ref=ref, data=found[1]))
         return files
 
     # --- records and reports ----------------------------------------------------------------------

@@ -110,8 +110,10 @@ async def test_files_of_another_hotel_are_invisible_and_limits_hold(
     await publish_inbound(nc, f"{location}-x", text="other hotel")
     other_api = AgentApi(http, base, theirs)
     other = (await other_api.wait_for(f"{location}-x"))[0]["id"]
+    # Another hotel's file answers exactly as an unknown id does (issue 18, finding 12): no existence oracle.
+    unknown_id = "att_" + "A" * 30
     foreign = await other_api.call("POST", other, "notes", {"text": "x", "attachment_ids": [uploaded["id"]]})
-    assert foreign.status_code == 422
-    assert "another hotel" in foreign.json()["detail"]
-    unknown = await other_api.call("POST", other, "notes", {"text": "x", "attachment_ids": ["att_" + "A" * 30]})
-    assert unknown.status_code == 422
+    unknown = await other_api.call("POST", other, "notes", {"text": "x", "attachment_ids": [unknown_id]})
+    assert foreign.status_code == unknown.status_code == 422
+    assert foreign.json()["detail"].replace(uploaded["id"], "ID") == unknown.json()["detail"].replace(unknown_id, "ID")
+    assert "another hotel" not in foreign.json()["detail"]

@@ -20,12 +20,13 @@ async def _apply(inbox: Inbox, conversation_id: str, actor: Actor, decide: decis
 
 
 async def _uploaded(inbox: Inbox, ids: list[str], field: str) -> list[Attachment]:
-    """The uploaded files a message names; an unknown id is the client's mistake (422)."""
+    """The uploaded files a message names; an unknown id is the client's mistake (422), and so is another
+    hotel's, with the same answer (`decisions._attached` checks the hotel once the conversation is read)."""
     found = []
     for attachment_id in dict.fromkeys(ids):
         attachment = await inbox.attachments.describe(attachment_id)
         if attachment is None:
-            raise Problem(422, "Invalid request", f"{field}: no uploaded file has the id {attachment_id!r}.")
+            raise decisions.no_such_file(field, attachment_id)
         found.append(attachment)
     return found
 

@@ -221,11 +221,16 @@ def update(request: schemas.Update, contact_reasons: set[str] | None) -> Decide:
     return decide
 
 
+def no_such_file(field: str, attachment_id: str) -> Problem:
+    """The one answer for a file id that is unknown *or another hotel's*: which of the two is not said."""
+    return Problem(422, "Invalid request", f"{field}: no uploaded file has the id {attachment_id!r}.")
+
+
 def _attached(attachments: list[Attachment], document: Document, field: str = "attachment_ids") -> list[dict[str, Any]]:
     """The files an agent attaches, which must belong to the conversation's hotel."""
     for attachment in attachments:
         if attachment.location_id != document["location_id"]:
-            raise Problem(422, "Invalid request", f"{field}: {attachment.id} belongs to another hotel.")
+            raise no_such_file(field, attachment.id)
     return [attachment.public() for attachment in attachments]
 
 
