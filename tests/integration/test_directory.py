@@ -8,7 +8,7 @@ from nats.aio.client import Client as NatsClient
 
 from scripts.demo_chain import PASSWORD, load_chain
 from shared.auth import verify_token
-from tests.integration.conftest import BOOTSTRAP_PASSWORD, TEST_SECRET, Stack
+from tests.integration.conftest import BOOTSTRAP_PASSWORD, TEST_SECRET, Stack, agent_headers
 from tests.integration.inbox_helpers import publish_inbound
 from tests.support.polling import eventually
 
@@ -228,6 +228,41 @@ class TestTemplatesAndSettings:
         assert edit.status_code == 403
         hidden = await http.delete(f"{base}/templates/{theirs['id']}", headers=agent)
         assert hidden.status_code == 404, "a template outside the agent's hotels is not even acknowledged"
+
+    async def test_a_manager_cannot_retarget_templates_outside_his_hotels(
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
+    ) -> None:
+        """Issue 18, finding 4: naming his own hotel in `location_ids` must not open a chain-wide or a
+        shared template to a manager (that would take it away from the other hotels)."""
+        base = f"{stack.url('inbox')}/api/v1"
+        other = f"{location}-b"
+        chain_wide = await post(http, f"{base}/templates", {"name": "Chain", "body": "x"}, admin)
+        shared = await post(
+            http, f"{base}/templates", {"name": "Both", "body": "x", "location_ids": [location, other]}, admin
+        )
+        own = await post(http, f"{base}/templates", {"name": "Mine", "body": "x", "location_ids": [location]}, admin)
+        manager = agent_headers([location], role="manager", agent_id=f"mgr-{location}")
+        for template in (chain_wide, shared):
+            url = f"{base}/templates/{template['id']}"
+            assert (await http.patch(url, json={"body": "y"}, headers=manager)).status_code == 403
+            retarget = await http.patch(url, json={"body": "y", "location_ids": [location]}, headers=manager)
+            assert retarget.status_code == 403, retarget.text
+            assert (await http.delete(url, headers=manager)).status_code == 403
+            unchanged = (await http.get(url, headers=admin)).json()
+            assert unchanged["body"] == "x"
+            assert unchanged["location_ids"] == template["location_ids"]
+        own_url = f"{base}/templates/{own['id']}"
+        widened = await http.patch(own_url, json={"location_ids": [location, other]}, headers=manager)
+        assert widened.status_code == 403, "nor may he give his template to another hotel"
+        made_chain_wide = await http.patch(own_url, json={"location_ids": []}, headers=manager)
+        assert made_chain_wide.status_code == 403
+        assert (
+            await http.post(f"{base}/templates", json={"name": "C", "body": "x"}, headers=manager)
+        ).status_code == 403
+        assert (await http.patch(own_url, json={"body": "y"}, headers=manager)).status_code == 200
+        assert (await http.delete(own_url, headers=manager)).status_code == 204
+        admin_edit = await http.patch(f"{base}/templates/{chain_wide['id']}", json={"body": "z"}, headers=admin)
+        assert admin_edit.status_code == 200
 
     async def test_settings_round_trip_and_only_admins_change_them(
         self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str

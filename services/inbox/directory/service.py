@@ -190,14 +190,23 @@ def template_visible(actor: Actor, template: Document) -> bool:
     return actor.sees_everything or not hotels or any(actor.can_see(h) for h in hotels)
 
 
-def may_edit_template(actor: Actor, location_ids: list[str]) -> None:
-    """Managers edit the templates of their own hotels (and must name them); admins any template."""
+def may_edit_template(actor: Actor, *hotel_lists: list[str]) -> None:
+    """Managers edit templates every hotel of which is theirs; chain-wide templates (no hotels) and any
+    other template are for admins. An edit passes both the template's current hotels and the new ones,
+    so re-targeting never takes a template away from hotels the manager does not run."""
     actor.require("manager")
-    if not actor.sees_everything and (not location_ids or not all(actor.can_see(h) for h in location_ids)):
-        raise Problem(403, "Forbidden", "Managers edit templates of their own hotels; name them in location_ids.")
+    if actor.sees_everything:
+        return
+    for location_ids in hotel_lists:
+        if not location_ids:
+            raise Problem(403, "Forbidden", "Chain-wide templates (no hotels) are for admins.")
+        if not all(actor.can_see(h) for h in location_ids):
+            raise Problem(403, "Forbidden", "Managers edit templates of their own hotels only.")
 
 
-SELF_SERVICE_FIELDS = frozenset({"password", "language", "notify_on_assignment"})
+# What an agent changes of their own record. Not the password: that needs the current one, so only
+# `POST /auth/password` changes one's own (a borrowed session must not lock its owner out).
+SELF_SERVICE_FIELDS = frozenset({"language", "notify_on_assignment"})
 
 
 @dataclass
@@ -321,12 +330,19 @@ class Directory:
         return public_agent(document)
 
     async def update_agent(self, actor: Actor, agent_id: str, body: AgentPatch) -> Document:
-        """Admins change any agent; an agent changes only their own password, language and notifications."""
+        """Admins change any agent; an agent changes only their own language and notifications.
+
+        A password is set here only by an admin for another agent (a reset); nobody sets their own here,
+        since that needs the current one (`POST /auth/password`)."""
         if agent_id != actor.agent_id:
             actor.require("admin")
         changes = body.model_dump(exclude_unset=True, exclude_none=True)
+        if agent_id == actor.agent_id and "password" in changes:
+            raise Problem(
+                403, "Forbidden", "Change your own password with POST /api/v1/auth/password and the current one."
+            )
         if agent_id == actor.agent_id and not actor.sees_everything and set(changes) - SELF_SERVICE_FIELDS:
-            raise Problem(403, "Forbidden", "Agents may change only their password, language and notifications.")
+            raise Problem(403, "Forbidden", "Agents may change only their language and notifications here.")
         if "password" in changes:
             changes["password_hash"] = hash_password(changes.pop("password"))
         if changes.get("initials"):
@@ -360,8 +376,8 @@ class Directory:
     async def update_template(self, actor: Actor, template_id: str, body: TemplatePatch) -> Document:
         current = await self._visible_template(actor, template_id)
         changes = body.model_dump(exclude_unset=True, exclude_none=True)
-        hotels: list[str] = body.location_ids if body.location_ids is not None else current.get("location_ids") or []
-        may_edit_template(actor, hotels)
+        hotels: list[str] = current.get("location_ids") or []
+        may_edit_template(actor, hotels, hotels if body.location_ids is None else body.location_ids)
         document = await self.repository.set("templates", template_id, changes)
         await self._audit(actor, "template.update", f"template:{template_id}", changes)
         return public(document or current)
