@@ -1,7 +1,8 @@
 """The contacts service's projections of the bus's events.
 
 A guest's history (their requests across channels and hotels: channel, hotel, subject, status, last
-activity) is kept from the inbox's conversation events, one document per request; the hotels' phone
+activity) is kept from the inbox's conversation events, one document per request, and an agent's
+answer, link or request opened for the guest makes its hotel one that served the guest; the hotels' phone
 regions from the inbox's hotel events; erasure reports from the services that carried them out.
 Each field carries the time of the event that set it, so redelivered or late events never roll a
 request back.
@@ -12,6 +13,7 @@ from shared.bus import (
     ContactLinked,
     ConversationCreated,
     ConversationErased,
+    ConversationReplied,
     ConversationUpdated,
     ErasureApplied,
     LocationChanged,
@@ -21,6 +23,7 @@ from shared.bus import (
 )
 
 from .repository import ContactRepository
+from .service import served
 
 # What a request's history shows, as its events change it.
 TRACKED = ("contact_id", "status", "subject")
@@ -30,6 +33,8 @@ async def project(repository: ContactRepository, event: BusEvent | UnknownEvent)
     """Apply one event of the EVENTS stream; other kinds of event (and unknown ones) are not this projection's."""
     match event:
         case ConversationCreated():
+            if event.actor_id is not None and event.contact_id:  # an agent opened it for the guest
+                await served(repository, event.contact_id, event.location_id)
             await repository.open_request(
                 {
                     "_id": event.conversation_id,
@@ -49,10 +54,16 @@ async def project(repository: ContactRepository, event: BusEvent | UnknownEvent)
             )
         case ConversationErased():
             await repository.forget_request(event.conversation_id)
+        case ConversationReplied(actor_id=str()):
+            await repository.set_if_newer(event.conversation_id, "status", event.status, event.occurred_at)
+            if contact_id := await repository.contact_of_request(event.conversation_id):
+                await served(repository, contact_id, event.location_id)
         case StatusEvent():
             await repository.set_if_newer(event.conversation_id, "status", event.status, event.occurred_at)
         case ContactLinked():
             await repository.set_if_newer(event.conversation_id, "contact_id", event.contact_id, event.occurred_at)
+            if event.actor_id is not None:
+                await served(repository, event.contact_id, event.location_id)
         case ConversationUpdated(subject=str() as subject):
             await repository.set_if_newer(event.conversation_id, "subject", subject, event.occurred_at)
         case LocationChanged():

@@ -26,7 +26,7 @@ class SameContactError(ValueError):
 def merged_fields(survivor: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     """The survivor after absorbing `other`: lists united, its own names and attributes kept first."""
     fields: dict[str, Any] = {}
-    for name in ("emails", "phones", "location_ids"):
+    for name in ("emails", "phones", "location_ids", "served_location_ids"):
         fields[name] = list(dict.fromkeys([*(survivor.get(name) or []), *(other.get(name) or [])]))
     for name in ("first_name", "last_name", "display_name", "language"):
         fields[name] = survivor.get(name) or other.get(name)

@@ -368,6 +368,10 @@ class ContactRepository:
         cursor = self.history.find(query, {"as_of": 0}).sort([("last_activity_at", DESCENDING), ("_id", 1)])
         return [doc async for doc in cursor.limit(limit)]
 
+    async def contact_of_request(self, conversation_id: str) -> str | None:
+        document = await self.history.find_one({"_id": conversation_id}, {"contact_id": 1})
+        return str(document["contact_id"]) if document and document.get("contact_id") else None
+
     async def move_history(self, from_id: str, to_id: str) -> None:
         await self.history.update_many({"contact_id": from_id}, {"$set": {"contact_id": to_id}})
 

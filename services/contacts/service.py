@@ -1,10 +1,12 @@
 """Rules of contacts: who a guest is, whatever channel they write from, and finding them as you type."""
 
 import asyncio
+import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,12 +17,14 @@ from shared.bus import Channel, ContactHotels, ContactResolved, Guest, ResolveCo
 from shared.problems import Problem
 from shared.runtime import Runtime
 
+from . import access
 from .phones import to_e164
 from .repository import ContactRepository
 from .schemas import NewContact
 from .search_words import MIN_QUERY, query_key, query_words, sort_name
 from .settings import ContactsSettings
 
+log = logging.getLogger(__name__)
 DEFAULT_REGION = ContactsSettings().default_phone_region
 
 # Channels whose guest typed their own name: it names a new contact. An email's display name or a
@@ -80,7 +84,13 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
     contact_id = owner or await repository.claim_identity(keys[0], candidate, now)
     unowned = [key for key, found in owners.items() if found is None and (owner or key != keys[0])]
     name = request.guest.name if request.channel in NAMED_CHANNELS else None
-    fields: dict[str, Any] = {"display_name": name or None, **_fields_of(keys), "location_ids": [request.location_id]}
+    # Nobody vouched for a guest who only wrote: no hotel served them yet (see `access`).
+    fields: dict[str, Any] = {
+        "display_name": name or None,
+        **_fields_of(keys),
+        "location_ids": [request.location_id],
+        "served_location_ids": [],
+    }
     contact = await repository.ensure_contact(contact_id, fields, now)
     if contact_id == candidate:
         await reindex(repository, contact)
@@ -98,6 +108,24 @@ async def hotels_of(repository: ContactRepository, contact_id: str) -> ContactHo
     if contact is None:
         return ContactHotels(found=False)
     return ContactHotels(found=True, location_ids=list(contact.get("location_ids") or []))
+
+
+async def served(repository: ContactRepository, contact_id: str, location_id: str) -> None:
+    """An agent of the hotel answered the guest, linked a request to them or opened one for them there:
+    the hotel now served the guest (see `access`), and is in contact with them."""
+    contact = await repository.get(contact_id)
+    if contact is None:
+        return
+    hotels, serving = access.hotels_of(contact), access.served_by(contact)
+    if location_id in serving and location_id in hotels:
+        return
+    changes = {
+        "served_location_ids": list(dict.fromkeys([*serving, location_id])),
+        "location_ids": list(dict.fromkeys([*hotels, location_id])),
+    }
+    updated = await repository.update(str(contact["_id"]), changes)
+    if location_id not in hotels:
+        await reindex(repository, updated or {**contact, **changes})
 
 
 async def _learn(
@@ -183,21 +211,21 @@ class AlreadyKnownError(Exception):
         self.contact_id = contact_id
 
 
-async def create(repository: ContactRepository, new: NewContact) -> dict[str, Any]:
-    """A contact an agent creates; an address or number that is someone's already is refused."""
-    now = utcnow()
-    contact_id = uuid.uuid4().hex
-    phone = to_e164(new.phone, await region_for(repository, new.location_id)) if new.phone else None
-    if new.phone and phone is None:
-        raise InvalidPhoneError(new.phone)
-    identities = [f"email:{new.email.lower()}"] if new.email else []
-    identities += [f"phone:{phone}"] if phone else []
-    for identity in identities:
-        owner = await repository.claim_identity(identity, contact_id, now)
-        if owner != contact_id:
-            raise AlreadyKnownError(owner)
+@dataclass(frozen=True)
+class Created:
+    """What an agent's creation did: a new contact, or an existing guest their hotel is now in contact with.
+
+    `contact` is what the answer shows: for a guest the actor could not see before, exactly what a new
+    contact would be (their fields, the existing id), so the answer does not tell the guest was known.
+    """
+
+    contact: dict[str, Any]
+    linked: bool = False
+
+
+def _new_fields(new: NewContact, phone: str | None) -> dict[str, Any]:
     names = " ".join(n for n in (new.first_name, new.last_name) if n)
-    fields: dict[str, Any] = {
+    return {
         "first_name": new.first_name,
         "last_name": new.last_name,
         "display_name": names or None,
@@ -206,7 +234,37 @@ async def create(repository: ContactRepository, new: NewContact) -> dict[str, An
         "language": new.language,
         "location_ids": [new.location_id],
     }
-    return await reindex(repository, await repository.ensure_contact(contact_id, fields, now))
+
+
+async def create(repository: ContactRepository, new: NewContact, may_open: Callable[[dict[str, Any]], bool]) -> Created:
+    """A contact an agent creates in one of their hotels, without ever duplicating a guest's identity.
+
+    An address or number of a contact the agent may open is refused (AlreadyKnownError names it). One of
+    a guest the agent may not open puts the agent's hotel in contact with that guest (never served: an
+    agent typing an address vouches for nothing) and answers as a creation would.
+    """
+    now = utcnow()
+    phone = to_e164(new.phone, await region_for(repository, new.location_id)) if new.phone else None
+    if new.phone and phone is None:
+        raise InvalidPhoneError(new.phone)
+    identities = [f"email:{new.email.lower()}"] if new.email else []
+    identities += [f"phone:{phone}"] if phone else []
+    fields = _new_fields(new, phone)
+    contact_id = uuid.uuid4().hex
+    owners = [owner for identity in identities if (owner := await repository.owner_of(identity))]
+    if not owners:
+        for identity in identities:
+            if (claimed := await repository.claim_identity(identity, contact_id, now)) != contact_id:
+                owners.append(claimed)  # a resolve of the same guest came first
+                break
+    known = await repository.get(owners[0]) if owners else None
+    if known is not None:
+        if may_open(known):
+            raise AlreadyKnownError(str(known["_id"]))
+        await _learn(repository, known, [], None, new.location_id, now)
+        return Created({"_id": known["_id"], **fields, "created_at": now, "updated_at": now}, linked=True)
+    fields["served_location_ids"] = [new.location_id]
+    return Created(await reindex(repository, await repository.ensure_contact(contact_id, fields, now)))
 
 
 async def change(repository: ContactRepository, contact: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -226,8 +284,11 @@ def repository_of(runtime: Runtime) -> ContactRepository:
 # --- contacts as the HTTP surface serves them: every rule scoped to the one asking ---------------------
 
 
-def is_visible(actor: Actor, contact: dict[str, Any]) -> bool:
-    return actor.sees_everything or any(actor.can_see(loc) for loc in contact.get("location_ids") or [])
+# Said the same whatever the reason, so that a refusal does not tell which other hotel knows the guest.
+NOT_YOURS = (
+    "Only admins, or agents of the hotels that served this guest, may {what}: it is shared with hotels"
+    " you do not work for."
+)
 
 
 def admins_only(actor: Actor, what: str) -> None:
@@ -246,7 +307,7 @@ class Contacts:
     async def visible(self, actor: Actor, contact_id: str) -> dict[str, Any]:
         """The contact if the actor may see it; an erased one answers 410 to admins, else 404."""
         contact = await self.repository.get(contact_id)
-        if contact is None or not is_visible(actor, contact):
+        if contact is None or not access.may_open(actor, contact):
             stored = await self.repository.raw(contact_id) if actor.sees_everything else None
             if stored is not None and stored.get("erased_at"):
                 raise Problem(
@@ -260,7 +321,7 @@ class Contacts:
             found = await search(self.repository, text, None if actor.sees_everything else actor.location_ids, limit)
         except QueryTooShortError:
             raise Problem(422, "Invalid request", f"q: type at least {MIN_QUERY} characters.") from None
-        return [public_contact(c) for c in found]
+        return [access.view(actor, c) for c in found]
 
     async def create(self, actor: Actor, new: NewContact) -> dict[str, Any]:
         if not actor.can_see(new.location_id):
@@ -268,24 +329,25 @@ class Contacts:
         if not new.email and not new.phone and not (new.first_name or new.last_name):
             raise Problem(422, "Invalid request", "email: give at least a name, an email address or a phone number.")
         try:
-            contact = await create(self.repository, new)
+            created = await create(self.repository, new, partial(access.may_open, actor))
         except InvalidPhoneError:
             raise Problem(422, "Invalid request", f"phone: {new.phone!r} is not a phone number.") from None
         except AlreadyKnownError as exc:
-            # Its id only to those who may open it: another hotel's contact is not named to this agent.
-            known = await self.repository.get(exc.contact_id)
+            # Only a contact the actor may open already: another hotel's guest answers as a creation does.
             detail = "This email or phone belongs to a contact already."
-            if known is not None and is_visible(actor, known):
-                raise Problem(409, "Already a contact", detail, contact_id=exc.contact_id) from None
-            raise Problem(409, "Already a contact", detail) from None
-        return public_contact(contact)
+            raise Problem(409, "Already a contact", detail, contact_id=exc.contact_id) from None
+        if created.linked:
+            log.info("contact linked to a hotel by an agent's creation", extra={"location_id": new.location_id})
+        return access.view(actor, created.contact)
 
     async def read(self, actor: Actor, contact_id: str) -> dict[str, Any]:
-        return public_contact(await self.visible(actor, contact_id))
+        return access.view(actor, await self.visible(actor, contact_id))
 
     async def edit(self, actor: Actor, contact_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         contact = await self.visible(actor, contact_id)
-        return public_contact(await change(self.repository, contact, changes))
+        if not access.may_edit(actor, contact):
+            raise Problem(403, "Forbidden", NOT_YOURS.format(what="change this contact"))
+        return access.view(actor, await change(self.repository, contact, changes))
 
     async def history(self, actor: Actor, contact_id: str, limit: int) -> list[dict[str, Any]]:
         """The guest's requests in the hotels the actor works for, newest activity first."""
@@ -302,13 +364,15 @@ class Contacts:
 
         survivor = await self.visible(actor, contact_id)
         other = await self.visible(actor, other_id)
+        if not (access.may_merge(actor, survivor) and access.may_merge(actor, other)):
+            raise Problem(403, "Forbidden", NOT_YOURS.format(what="merge these contacts"))
         try:
             merged = await lifecycle.merge(self.repository, self.broker, survivor, other, actor)
         except lifecycle.SameContactError:
             raise Problem(
                 422, "Invalid request", "contact_id: this is the same contact (or merged into it already)."
             ) from None
-        return public_contact(merged)
+        return access.view(actor, merged)
 
     async def export(self, actor: Actor, contact_id: str) -> tuple[dict[str, Any], str]:
         """Everything held about the contact, and the id it is held under (a merged-away id's survivor)."""
