@@ -166,13 +166,15 @@ async def _signed_payload(request: Request, model: type[ModelT], channel: str, s
 )
 async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A raw RFC 822 message from a mail provider's inbound webhook (signed, or an `email:write` API token);
-    202 once it is stored. The recipients route it, so a token for this is best left chain-wide."""
+    202 once it is stored. The recipients route it; a token limited to some hotels gets 403 for any other."""
     settings: IngestSettings = request.app.state.ingest_settings
     body = await read_body(request, settings.email_max_bytes)
-    await _authorize(request, body, settings, "email", "email:write")
+    actor = await _authorize(request, body, settings, "email", "email:write")
     recipients = [r for r in request.query_params.getlist("to") if len(r) <= 320][:20]
     try:
-        outcome = await email_intake.accept_email(runtime, settings, body, recipients)
+        outcome = await email_intake.accept_email(runtime, settings, body, recipients, may_write=actor.can_see)
+    except email_intake.NotYoursError as exc:
+        raise Problem(403, "Forbidden", str(exc)) from None
     except email_intake.UnreadableEmailError as exc:
         INBOUND_REJECTED.labels(channel="email", reason="unreadable").inc()
         raise Problem(422, "Unreadable email", str(exc)) from None

@@ -3,6 +3,7 @@ for, whether a person wrote it, and the normalized message published for the inb
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -76,6 +77,14 @@ def email_key(location_id: str, parsed: ParsedEmail, raw: bytes) -> str:
     return f"email:{location_id}:{identity}"
 
 
+class NotYoursError(Exception):
+    """The email is for a hotel the caller (an API token limited to some hotels) may not write for."""
+
+    def __init__(self, location_id: str) -> None:
+        super().__init__(f"This API token may not write for the hotel {location_id!r}, which the email is for.")
+        self.location_id = location_id
+
+
 @dataclass
 class EmailOutcome:
     key: str | None
@@ -89,12 +98,14 @@ async def accept_email(
     envelope_recipients: list[str],
     *,
     mailbox_location: str | None = None,
+    may_write: Callable[[str], bool] = lambda _: True,
 ) -> EmailOutcome:
     """Store the email's files, publish it, and return once JetStream has it.
 
     `mailbox_location` is the hotel of the mailbox it was fetched from (IMAP); a reply address among
     the recipients still wins, since it names the conversation. Raises UnreadableEmailError
-    (permanent: tell the sender) or PublishFailedError (temporary).
+    (permanent: tell the sender), NotYoursError (the hotel the recipients resolve to is not one
+    `may_write` allows: nothing is stored) or PublishFailedError (temporary).
     """
     parsed = parse(raw)
     destination = next(
@@ -105,6 +116,10 @@ async def accept_email(
         destination = Destination(mailbox_location) if mailbox_location else None
     if destination is None:
         raise UnreadableEmailError("none of the recipients is a hotel mailbox of this hub")
+    if not may_write(destination.location_id):
+        # A hotel-limited token is checked against where the email goes, not where the caller says.
+        INBOUND_REJECTED.labels(channel=Channel.EMAIL.value, reason="forbidden_hotel").inc()
+        raise NotYoursError(destination.location_id)
     if parsed.automatic is not None:
         # Out-of-office answers and bounces are not guests writing; they must not reopen requests.
         INBOUND_REJECTED.labels(channel=Channel.EMAIL.value, reason=parsed.automatic).inc()
@@ -161,4 +176,4 @@ async def accept_email(
     return EmailOutcome(key=key)
 
 
-__all__ = ["EmailOutcome", "UnreadableEmailError", "accept_email", "destination_of"]
+__all__ = ["EmailOutcome", "NotYoursError", "UnreadableEmailError", "accept_email", "destination_of"]

@@ -77,7 +77,9 @@ async def accept_review(runtime: Runtime, review: Review) -> str:
     """Publish a review. The same review sent again is accepted once; an edited one (new text or
     rating) joins the same conversation as a new entry, since the inbox threads reviews by id."""
     content = hashlib.sha256(f"{review.rating}/{review.scale}\x1f{review.title}\x1f{review.text}".encode()).hexdigest()
-    key = f"review:{review.platform}:{review.review_id}:{content[:16]}"
+    # The hotel is part of the key: a review id is the platform's, and the same id sent for another
+    # hotel is that hotel's review (a key without it would be dropped as a repeat of the first).
+    key = f"review:{review.location}:{review.platform}:{review.review_id}:{content[:16]}"
     message = InboundMessage(
         key=key,
         channel=Channel.REVIEW,

@@ -37,7 +37,8 @@ COMMON_INDEXES: dict[str, list[IndexSpec]] = {
         IndexSpec(keys=[("key", 1)], name="key", unique=True),
         IndexSpec(keys=[("conversation_id", 1), ("at", 1)], name="conversation_at"),
     ],
-    # `_id` is a reference ("msgid:<id>", "chat:<session>", "review:<id>"): equality look-ups only.
+    # `_id` is a reference ("<hotel>|msgid:<id>", "<hotel>|chat:<session>", "<hotel>|review:<id>"; older
+    # ones lack the hotel, see threading.py): equality look-ups only.
     "thread_refs": [IndexSpec(keys=[("conversation_id", 1)], name="conversation")],
     # `_id` is "<hotel>|<label>": the labels a hotel's requests have used, which the label filter suggests.
     "labels_in_use": [IndexSpec(keys=[("location_id", 1)], name="location")],
@@ -226,10 +227,15 @@ class ConversationRepository(ABC):
 
     # --- threads ----------------------------------------------------------------------------------
 
-    async def find_thread(self, references: Iterable[str]) -> str | None:
+    async def find_thread(self, references: Iterable[str], location_id: str) -> str | None:
+        """The first conversation of this hotel that one of the references leads to. References name
+        their hotel, but those stored before they did do not: a conversation of another hotel is skipped."""
         for reference in references:
             found = await self.thread_refs.find_one({"_id": reference})
-            if found is not None:
+            if found is None:
+                continue
+            conversation = await self.conversations.find_one({"_id": found["conversation_id"]}, {"location_id": 1})
+            if conversation is not None and conversation["location_id"] == location_id:
                 return str(found["conversation_id"])
         return None
 

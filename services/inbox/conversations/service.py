@@ -59,7 +59,7 @@ from ..settings import InboxSettings
 from . import states
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
-from .threading import lookup_for
+from .threading import email_ref, lookup_for
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Inbox:
         message ids, so JetStream drops the repeats.
         """
         lookup = lookup_for(message)
-        conversation_id = await self.repository.find_thread(lookup.references)
+        conversation_id = await self.repository.find_thread(lookup.references, lookup.location_id)
         if conversation_id is None and message.thread.reply_token:
             conversation_id = await self._conversation_of_token(message.thread.reply_token, message.location_id)
         created = False
@@ -449,7 +449,8 @@ class Inbox:
         }
         if status.message_id:
             changes["message_id"] = status.message_id
-            await self.repository.remember_references([f"msgid:{status.message_id.lower()}"], status.conversation_id)
+            reference = email_ref(status.location_id, status.message_id)
+            await self.repository.remember_references([reference], status.conversation_id)
         await self.repository.update_entry(status.key, changes)
         document = await self.repository.get(status.conversation_id)
         if document is not None:
