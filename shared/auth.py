@@ -10,8 +10,14 @@ their groups, expanded at login), so no service needs another's data to scope a 
 - an integration's API token (review platforms, telephony, headquarters imports), created by an admin
   with scopes and optionally hotels; it opens only the endpoints that ask for one of its scopes.
 
-Logging out and revoking an API token put the token's id in a JetStream key-value bucket that every
-service consults (each answer kept a few seconds), so a revoked token stops working everywhere.
+Two JetStream key-value buckets end sessions before their expiry, consulted by every service for every
+request (each answer trusted for at most `SESSION_CHECK_SECONDS`) and by every open live stream:
+
+- `revoked_tokens`: signing out and revoking an API token put that one token's id there;
+- `agent_sessions`: each agent's session epoch. A token carries the epoch its agent had at sign-in; the
+  directory advances it when the agent's rights or secrets change (password, role, hotels or groups,
+  disabled, deleted, or an admin ends their sessions), which ends every token issued before. An agent
+  without an entry has epoch 0, so tokens minted without an epoch hold until something changes.
 """
 
 import base64
@@ -21,12 +27,13 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from faststream.nats import NatsBroker
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, ValidationError
 
@@ -45,7 +52,10 @@ CSRF_COOKIE = "hub_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REVOCATIONS_BUCKET = "revoked_tokens"
-REVOCATION_CHECK_SECONDS = 5.0  # how long a "not revoked" answer is trusted by one process
+SESSIONS_BUCKET = "agent_sessions"
+# How long one process trusts an answer of either bucket: a session ends everywhere within this.
+SESSION_CHECK_SECONDS = 5.0
+REVOCATION_CHECK_SECONDS = SESSION_CHECK_SECONDS
 
 
 class Actor(BaseModel):
@@ -62,6 +72,7 @@ class Actor(BaseModel):
     kind: Literal["agent", "api"] = "agent"
     scopes: list[Scope] = []
     token_id: str = ""  # what logout or revocation names; empty on tokens that cannot be revoked
+    session_epoch: int = 0  # the agent's epoch at sign-in: a later one in `agent_sessions` ends the token
 
     def has_role(self, role: Role) -> bool:
         """Whether the actor is at least `role` (a manager may do what an agent may, an admin anything)."""
@@ -129,6 +140,15 @@ def csrf_token(session_token: str, secret: str) -> str:
     return _signature(secret, "csrf:" + session_token.rpartition(".")[2])
 
 
+async def _bucket_of(broker: NatsBroker, name: str, replicas: int) -> KeyValue:
+    js = broker.connection.jetstream()
+    try:
+        return await js.key_value(name)
+    except BucketNotFoundError:
+        config = KeyValueConfig(bucket=name, history=1, storage=StorageType.FILE, replicas=replicas)
+        return await js.create_key_value(config)
+
+
 class Revocations:
     """Ids of tokens revoked before their expiry (logouts, API tokens withdrawn), shared through NATS KV."""
 
@@ -139,14 +159,7 @@ class Revocations:
 
     async def _kv(self) -> KeyValue:
         if self._bucket is None:
-            js = self.broker.connection.jetstream()
-            try:
-                self._bucket = await js.key_value(REVOCATIONS_BUCKET)
-            except BucketNotFoundError:
-                config = KeyValueConfig(
-                    bucket=REVOCATIONS_BUCKET, history=1, storage=StorageType.FILE, replicas=self.replicas
-                )
-                self._bucket = await js.create_key_value(config)
+            self._bucket = await _bucket_of(self.broker, REVOCATIONS_BUCKET, self.replicas)
         return self._bucket
 
     async def revoke(self, token_id: str) -> None:
@@ -170,6 +183,81 @@ class Revocations:
         return True
 
 
+class SessionEpochs:
+    """Each agent's current session epoch, shared through NATS KV; the directory's agent document holds
+    the same number (what sign-in puts in the token), this bucket is what every service reads."""
+
+    def __init__(self, broker: NatsBroker, replicas: int = 1) -> None:
+        self.broker, self.replicas = broker, replicas
+        self._bucket: KeyValue | None = None
+        self._known: dict[str, tuple[int, float]] = {}  # agent id -> (epoch, when read)
+
+    async def _kv(self) -> KeyValue:
+        if self._bucket is None:
+            self._bucket = await _bucket_of(self.broker, SESSIONS_BUCKET, self.replicas)
+        return self._bucket
+
+    async def current(self, agent_id: str) -> int:
+        """The agent's epoch, read at most `SESSION_CHECK_SECONDS` ago; 0 for an agent never changed."""
+        now = time.monotonic()
+        known = self._known.get(agent_id)
+        if known is not None and now - known[1] < SESSION_CHECK_SECONDS:
+            return known[0]
+        try:
+            entry = await (await self._kv()).get(agent_id)
+            epoch = int(entry.value or b"0")
+        except KeyNotFoundError:
+            epoch = 0
+        except Exception as exc:  # noqa: BLE001 - the bus is down: keep the last answer, as for revocations
+            log.warning("could not check an agent's session epoch: %r", exc)
+            return known[0] if known is not None else 0
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[agent_id] = (epoch, now)
+        return epoch
+
+    async def publish(self, agent_id: str, epoch: int) -> None:
+        """Make `epoch` the agent's current one everywhere. Never lowers it: of two changes racing, the
+        higher epoch stays (compare-and-set on the entry's revision)."""
+        kv = await self._kv()
+        value = str(epoch).encode()
+        for _ in range(20):
+            try:
+                entry = await kv.get(agent_id)
+            except KeyNotFoundError:
+                try:
+                    await kv.create(agent_id, value)
+                except KeyWrongLastSequenceError:
+                    continue
+                break
+            if int(entry.value or b"0") >= epoch:
+                break
+            try:
+                await kv.update(agent_id, value, last=entry.revision)
+            except KeyWrongLastSequenceError:
+                continue
+            break
+        else:
+            raise RuntimeError(f"could not publish the session epoch of agent {agent_id!r}")
+        self._known.pop(agent_id, None)
+
+
+@dataclass
+class Sessions:
+    """Whether a token's session still holds: not revoked, and issued at its agent's current epoch."""
+
+    revocations: Revocations
+    epochs: SessionEpochs
+
+    async def ended(self, actor: Actor) -> str | None:
+        """Why the actor's session is over, or None while it holds (checked per request and by open streams)."""
+        if actor.token_id and await self.revocations.is_revoked(actor.token_id):
+            return "This token was revoked (signed out or withdrawn); sign in again."
+        if actor.kind == "agent" and actor.session_epoch < await self.epochs.current(actor.agent_id):
+            return "Your sessions were ended (password, role, hotels or account changed); sign in again."
+        return None
+
+
 def revocations_of(request: Request) -> Revocations:
     state = request.app.state
     if getattr(state, "revocations", None) is None:
@@ -177,6 +265,19 @@ def revocations_of(request: Request) -> Revocations:
         state.revocations = Revocations(runtime.broker, runtime.settings.stream_replicas)
     revocations: Revocations = state.revocations
     return revocations
+
+
+def epochs_of(request: Request) -> SessionEpochs:
+    state = request.app.state
+    if getattr(state, "session_epochs", None) is None:
+        runtime = state.runtime
+        state.session_epochs = SessionEpochs(runtime.broker, runtime.settings.stream_replicas)
+    epochs: SessionEpochs = state.session_epochs
+    return epochs
+
+
+def sessions_of(request: Request) -> Sessions:
+    return Sessions(revocations_of(request), epochs_of(request))
 
 
 def _presented_token(request: Request, secret: str) -> str:
@@ -202,8 +303,9 @@ async def authenticate(request: Request) -> Actor:
     settings: HubSettings = request.app.state.runtime.settings
     secret = settings.secret_key.get_secret_value()
     actor = verify_token(_presented_token(request, secret), secret)
-    if actor.token_id and await revocations_of(request).is_revoked(actor.token_id):
-        raise Problem(401, "Unauthorized", "This token was revoked (signed out or withdrawn); sign in again.")
+    ended = await sessions_of(request).ended(actor)
+    if ended:
+        raise Problem(401, "Unauthorized", ended)
     return actor
 
 

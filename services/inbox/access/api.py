@@ -9,7 +9,7 @@ from shared.auth import CSRF_COOKIE, SESSION_COOKIE, TOKEN_TTL_SECONDS, ActorDep
 from shared.ratelimit import RateLimiter
 
 from . import schemas
-from .service import AccessDep
+from .service import AccessDep, SignedIn
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 TokenId = Annotated[str, Path(pattern=r"^tok_[0-9a-f]{24}$")]
@@ -23,10 +23,14 @@ async def login(body: schemas.Login, request: Request, access: AccessDep) -> JSO
     limiter: RateLimiter = request.app.state.login_limiter
     client = request.client.host if request.client else "unknown"
     session = await access.sign_in(limiter, client, str(body.email), body.password)
+    return _session_answer(session, secure=access.settings.console_url.startswith("https://"))
+
+
+def _session_answer(session: SignedIn, *, secure: bool) -> JSONResponse:
+    """A new session: the token in the answer (for scripts) and as the console's cookies."""
     answer = JSONResponse(
         {"token": session.token, "csrf_token": session.csrf, "agent": session.actor.model_dump(include=_AGENT_FIELDS)}
     )
-    secure = access.settings.console_url.startswith("https://")
     answer.set_cookie(
         SESSION_COOKIE, session.token, max_age=TOKEN_TTL_SECONDS, httponly=True, secure=secure, samesite="strict"
     )
@@ -46,11 +50,13 @@ async def logout(actor: ActorDep, access: AccessDep) -> Response:
     return answer
 
 
-@router.post("/auth/password", status_code=204)
-async def change_password(body: schemas.PasswordChange, actor: ActorDep, access: AccessDep) -> None:
+@router.post("/auth/password")
+async def change_password(body: schemas.PasswordChange, actor: ActorDep, access: AccessDep) -> JSONResponse:
     """Change one's own password; the current one must be given (a borrowed session cannot change it).
-    Wrong current passwords count towards the account's lock-out like failed sign-ins."""
-    await access.change_password(actor, body.current_password, body.new_password)
+    Wrong current passwords count towards the account's lock-out like failed sign-ins. Every session of
+    the agent ends, this one included; the answer carries its successor (as `/auth/login` does)."""
+    session = await access.change_password(actor, body.current_password, body.new_password)
+    return _session_answer(session, secure=access.settings.console_url.startswith("https://"))
 
 
 # --- API tokens -------------------------------------------------------------------------------------

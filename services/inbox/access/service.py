@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from shared.auth import Actor, Revocations, csrf_token, issue_token, revocations_of
+from shared.auth import Actor, Revocations, SessionEpochs, csrf_token, epochs_of, issue_token, revocations_of
 from shared.db import Document
 from shared.problems import Problem
 from shared.ratelimit import RateLimiter
@@ -26,7 +26,7 @@ from ..settings import InboxSettings
 from .audit import audit_entry
 from .schemas import ApiTokenIn
 
-__all__ = ["Access", "AccessDep", "audit_entry", "sign_in"]
+__all__ = ["Access", "AccessDep", "SignedIn", "audit_entry", "sign_in"]
 
 
 def now() -> datetime:
@@ -113,6 +113,7 @@ class Access:
     settings: InboxSettings
     secret: str
     revocations: Revocations
+    epochs: SessionEpochs
 
     async def sign_in(self, limiter: RateLimiter, client: str, email: str, password: str) -> SignedIn:
         """Exchange an agent's email and password for a signed token, unless the address asks too often."""
@@ -133,11 +134,12 @@ class Access:
         if actor.token_id:
             await self.revocations.revoke(actor.token_id)
 
-    async def change_password(self, actor: Actor, current: str, new: str) -> None:
+    async def change_password(self, actor: Actor, current: str, new: str) -> SignedIn:
         """The current password must be given (a borrowed session cannot change it); wrong ones count
-        towards the account's lock-out like failed sign-ins."""
+        towards the account's lock-out like failed sign-ins. The change ends every session of the agent
+        (whoever knew the old password is out); this one goes on with the new session returned."""
         try:
-            await sign_in(self.repository, self.settings, actor.email, current)
+            fresh = await sign_in(self.repository, self.settings, actor.email, current)
         except Problem as problem:
             if problem.status != 401:
                 raise
@@ -150,6 +152,11 @@ class Access:
             ) from None
         await self.repository.set("agents", actor.agent_id, {"password_hash": directory.hash_password(new)})
         await self.repository.insert("audit", audit_entry(actor, "agent.password_changed", f"agent:{actor.agent_id}"))
+        epoch = await directory.end_sessions(self.repository, self.epochs, actor.agent_id)
+        if actor.token_id:
+            await self.revocations.revoke(actor.token_id)
+        token = issue_token(fresh.model_copy(update={"session_epoch": epoch or 0}), self.secret)
+        return SignedIn(token=token, csrf=csrf_token(token, self.secret), actor=fresh)
 
     async def create_api_token(self, actor: Actor, body: ApiTokenIn) -> dict[str, Any]:
         """A token for an integration; the token itself is shown only in this answer."""
@@ -188,6 +195,7 @@ def access_of(request: Request, runtime: RuntimeDep) -> Access:
         settings,
         runtime.settings.secret_key.get_secret_value(),
         revocations_of(request),
+        epochs_of(request),
     )
 
 

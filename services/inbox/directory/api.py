@@ -88,7 +88,22 @@ async def get_agent(agent_id: ObjectId, actor: ActorDep, directory: DirectoryDep
 async def update_agent(
     agent_id: ObjectId, body: schemas.AgentPatch, actor: ActorDep, directory: DirectoryDep
 ) -> dict[str, Any]:
+    """Admins change any agent; an agent only their own language and notifications. A change of password
+    (admins, for another agent), role, hotels, groups or `disabled` ends that agent's sessions."""
     return await directory.update_agent(actor, agent_id, body)
+
+
+@router.delete("/agents/{agent_id}", status_code=204)
+async def delete_agent(agent_id: ObjectId, actor: ActorDep, directory: DirectoryDep) -> None:
+    """Admins remove an agent (not themselves); the agent's sessions end in every service within seconds."""
+    await directory.delete_agent(actor, agent_id)
+
+
+@router.post("/agents/{agent_id}/sessions/end", status_code=204)
+async def end_agent_sessions(agent_id: ObjectId, actor: ActorDep, directory: DirectoryDep) -> None:
+    """Sign an agent out everywhere (admins for anyone, an agent for themselves): every token issued so far
+    stops working in every service, and open live streams close, within seconds."""
+    await directory.end_agent_sessions(actor, agent_id)
 
 
 # --- reply templates --------------------------------------------------------------------------------

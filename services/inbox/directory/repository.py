@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -52,6 +53,16 @@ class DirectoryRepository:
 
     async def delete(self, collection: str, object_id: str) -> bool:
         return (await self.db[collection].delete_one({"_id": object_id})).deleted_count == 1
+
+    async def advance_session_epoch(self, agent_id: str) -> int | None:
+        """The agent's next session epoch (None for an unknown agent); tokens of earlier ones end."""
+        document = await self.db["agents"].find_one_and_update(
+            {"_id": agent_id}, {"$inc": {"session_epoch": 1}}, return_document=ReturnDocument.AFTER
+        )
+        return None if document is None else int(document["session_epoch"])
+
+    async def agents_in_group(self, group_id: str) -> list[str]:
+        return [str(agent["_id"]) async for agent in self.db["agents"].find({"group_ids": group_id}, {"_id": 1})]
 
     async def agent_by_email(self, email: str) -> Document | None:
         return await self.db["agents"].find_one({"email": email})

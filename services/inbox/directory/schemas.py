@@ -69,7 +69,11 @@ class AgentPatch(Strict):
     group_ids: list[LocationIdField] | None = Field(default=None, max_length=500)
     notify_on_assignment: bool | None = None
     language: Language | None = None
+    # Admins only, for another agent: a reset, which ends that agent's sessions. One's own password
+    # changes through `POST /auth/password`, with the current one.
     password: Password | None = None
+    # Admins only: a disabled agent cannot sign in and their sessions end at once.
+    disabled: bool | None = None
 
 
 class TemplateIn(Strict):

@@ -11,10 +11,10 @@ from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Depends
+from fastapi import Depends, Request
 from pydantic import ValidationError
 
-from shared.auth import Actor
+from shared.auth import Actor, SessionEpochs, epochs_of
 from shared.bus import LocationChanged
 from shared.db import Document
 from shared.messaging import PublishFailedError, publish_event
@@ -103,6 +103,7 @@ async def actor_of(repository: DirectoryRepository, agent: Document) -> Actor:
         role=agent.get("role") or "agent",
         location_ids=await visible_locations_of(repository, agent),
         group_ids=list(agent.get("group_ids") or []),
+        session_epoch=int(agent.get("session_epoch") or 0),
     )
 
 
@@ -114,7 +115,23 @@ async def login(repository: DirectoryRepository, email: str, password: str) -> A
         raise Problem(401, "Unauthorized", BAD_LOGIN) from None
     if agent is None:  # pragma: no cover - the dummy hash never verifies
         raise Problem(401, "Unauthorized", BAD_LOGIN)
+    if agent.get("disabled"):  # said only to whoever knows the password
+        raise Problem(403, "Forbidden", "This account is disabled; ask an admin.")
     return await actor_of(repository, agent)
+
+
+async def end_sessions(repository: DirectoryRepository, epochs: SessionEpochs, agent_id: str) -> int | None:
+    """Advance the agent's session epoch: every token issued before stops working in every service within
+    seconds, open live streams included. The new epoch (None for an unknown agent)."""
+    epoch = await repository.advance_session_epoch(agent_id)
+    if epoch is None:
+        return None
+    try:
+        await epochs.publish(agent_id, epoch)
+    except Exception as exc:
+        log.warning("could not publish a session epoch", extra={"agent": agent_id, "error": repr(exc)})
+        raise Problem(503, "Service unavailable", "The sessions could not be ended; try again.") from exc
+    return epoch
 
 
 def new_agent(fields: dict[str, Any]) -> Document:
@@ -207,6 +224,8 @@ def may_edit_template(actor: Actor, *hotel_lists: list[str]) -> None:
 # What an agent changes of their own record. Not the password: that needs the current one, so only
 # `POST /auth/password` changes one's own (a borrowed session must not lock its owner out).
 SELF_SERVICE_FIELDS = frozenset({"language", "notify_on_assignment"})
+# Changes that end the agent's sessions: a token must not keep rights (or a secret) taken away.
+SESSION_ENDING_FIELDS = frozenset({"password", "role", "location_ids", "group_ids", "disabled"})
 
 
 @dataclass
@@ -215,6 +234,7 @@ class Directory:
 
     repository: DirectoryRepository
     runtime: Runtime
+    epochs: SessionEpochs
 
     async def _audit(self, actor: Actor, action: str, target: str, fields: Iterable[str] = ()) -> None:
         await self.repository.insert("audit", audit_entry(actor, action, target, list(fields)))
@@ -299,6 +319,9 @@ class Directory:
         if document is None:
             raise not_found("group", group_id)
         await self._audit(actor, "location_group.update", f"location_group:{group_id}", changes)
+        if "location_ids" in changes:  # the group's agents see other hotels now: their tokens list the old ones
+            for agent_id in await self.repository.agents_in_group(group_id):
+                await end_sessions(self.repository, self.epochs, agent_id)
         return public(document)
 
     # --- agents -----------------------------------------------------------------------------------
@@ -343,6 +366,8 @@ class Directory:
             )
         if agent_id == actor.agent_id and not actor.sees_everything and set(changes) - SELF_SERVICE_FIELDS:
             raise Problem(403, "Forbidden", "Agents may change only their language and notifications here.")
+        if agent_id == actor.agent_id and changes.get("disabled"):
+            raise Problem(403, "Forbidden", "An admin cannot disable their own account; ask another admin.")
         if "password" in changes:
             changes["password_hash"] = hash_password(changes.pop("password"))
         if changes.get("initials"):
@@ -351,7 +376,29 @@ class Directory:
         if document is None:
             raise not_found("agent", agent_id)
         await self._audit(actor, "agent.update", f"agent:{agent_id}", body.model_fields_set)
+        if SESSION_ENDING_FIELDS & set(changes) or "password_hash" in changes:
+            await end_sessions(self.repository, self.epochs, agent_id)
+            document = await self.repository.get("agents", agent_id) or document
         return public_agent(document)
+
+    async def end_agent_sessions(self, actor: Actor, agent_id: str) -> None:
+        """Sign an agent out everywhere: admins for anyone, an agent for themselves."""
+        if agent_id != actor.agent_id:
+            actor.require("admin")
+        if await end_sessions(self.repository, self.epochs, agent_id) is None:
+            raise not_found("agent", agent_id)
+        await self._audit(actor, "agent.sessions_end", f"agent:{agent_id}")
+
+    async def delete_agent(self, actor: Actor, agent_id: str) -> None:
+        """Remove an agent (a test account, someone who left): their sessions end first. Admins only, and
+        not themselves. Conversations keep the agent's name where they recorded it."""
+        actor.require("admin")
+        if agent_id == actor.agent_id:
+            raise Problem(403, "Forbidden", "An admin cannot delete their own account; ask another admin.")
+        if await end_sessions(self.repository, self.epochs, agent_id) is None:
+            raise not_found("agent", agent_id)
+        await self.repository.delete("agents", agent_id)
+        await self._audit(actor, "agent.delete", f"agent:{agent_id}")
 
     # --- reply templates --------------------------------------------------------------------------
 
@@ -419,8 +466,8 @@ class Directory:
         return body
 
 
-def directory_of(runtime: RuntimeDep) -> Directory:
-    return Directory(DirectoryRepository(runtime.db), runtime)
+def directory_of(request: Request, runtime: RuntimeDep) -> Directory:
+    return Directory(DirectoryRepository(runtime.db), runtime, epochs_of(request))
 
 
 DirectoryDep = Annotated[Directory, Depends(directory_of)]

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from shared.auth import ActorDep
+from shared.auth import ActorDep, sessions_of
 from shared.runtime import RuntimeDep
 
 from ..conversations.api import ConversationId, InboxDep
@@ -24,8 +24,9 @@ async def viewing(conversation_id: ConversationId, body: Viewing, inbox: InboxDe
 async def live_events(request: Request, runtime: RuntimeDep, actor: ActorDep) -> StreamingResponse:
     """Server-Sent Events: every change the agent may see, as it happens (the console's live updates).
     Each event is named by its type (`conversation.assigned`, `conversation.viewing`…); its data is the
-    event as JSON, with `conversation_id`, `location_id` and `actor_id`."""
-    stream = live.LiveStream(runtime.broker.connection, actor)
+    event as JSON, with `conversation_id`, `location_id` and `actor_id`. The stream closes, with a last
+    `session.ended` event, within seconds of sign-out or of a change of the agent's rights."""
+    stream = live.LiveStream(runtime.broker.connection, actor, sessions_of(request))
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(
         live.frames(stream, request.is_disconnected), media_type="text/event-stream", headers=headers

@@ -4,11 +4,17 @@ A stream subscribes to its agent's hotels only (`hub.events.*.*.<hotel>` and the
 subject), one NATS subscription per hotel, so an agent of one hotel never receives, let alone decodes,
 the rest of the chain's traffic; an admin subscribes to everything. Core NATS: a stream sees what
 happens while it is open, and the console catches up by reloading after a drop.
+
+The hotels are the token's, fixed when the stream opens; so the stream re-checks its session every
+`SESSION_RECHECK_SECONDS` (sign-out, or a change of the agent's rights, ends it: shared/auth.py) and
+closes with a `session.ended` event, well within 10 s. Keep-alives alone would keep it open for ever.
 """
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +23,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from pydantic import ValidationError
 
-from shared.auth import Actor
+from shared.auth import Actor, Sessions
 from shared.bus import (
     CHAIN,
     CONVERSATION_VIEWING,
@@ -34,6 +40,9 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 1000
 KEEP_ALIVE_SECONDS = 15.0
+# With answers cached up to SESSION_CHECK_SECONDS (5 s), a stream ends within about 7 s of its session.
+SESSION_RECHECK_SECONDS = 2.0
+SESSION_ENDED = "session.ended"
 VIEWING = "conversation.viewing"
 
 
@@ -81,6 +90,7 @@ class LiveStream:
 
     connection: NatsClient
     actor: Actor
+    sessions: Sessions | None = None  # None: a stream that never ends by itself (tests of the bus)
     queue: asyncio.Queue[LiveEvent] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE))
     subscriptions: list[Subscription] = field(default_factory=list)
 
@@ -111,14 +121,29 @@ class LiveStream:
         except TimeoutError:
             return None
 
+    async def ended(self) -> str | None:
+        """Why the stream's session is over (signed out, rights changed), or None while it holds."""
+        return None if self.sessions is None else await self.sessions.ended(self.actor)
+
 
 async def frames(stream: LiveStream, is_disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
-    """The SSE body: a retry hint, then events and keep-alives until the client goes."""
+    """The SSE body: a retry hint, then events and keep-alives until the client goes or the session ends
+    (then a last `session.ended` event: the console signs in again rather than reconnecting)."""
     async with stream:
         yield "retry: 3000\n\n"
+        quiet_since = time.monotonic()
         while not await is_disconnected():
-            event = await stream.next()
-            yield ": keep-alive\n\n" if event is None else event.frame()
+            reason = await stream.ended()
+            if reason is not None:
+                yield LiveEvent(SESSION_ENDED, json.dumps({"detail": reason})).frame()
+                return
+            event = await stream.next(timeout=SESSION_RECHECK_SECONDS)
+            if event is not None:
+                yield event.frame()
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
+                yield ": keep-alive\n\n"
+                quiet_since = time.monotonic()
 
 
 async def announce_viewing(inbox: Inbox, actor: Actor, conversation_id: str, body: Viewing) -> None:

@@ -41,7 +41,7 @@ async function connect() {
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       setState("connected");
       handler("connected", {});
-      await read(response.body.getReader());
+      if (await read(response.body.getReader()) === "ended") { handler("signed_out", {}); return; }
     } catch {
       /* dropped: try again */
     }
@@ -70,6 +70,8 @@ async function read(reader) {
         else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
       }
       if (!data.length) continue;
+      // The server ended the session (signed out, or the agent's rights changed): sign in again.
+      if (name === "session.ended") return "ended";
       try {
         handler(name, JSON.parse(data.join("\n")));
       } catch { /* one bad event does not stop the stream */ }
