@@ -401,6 +401,9 @@ class InboundMessage(BusMessage):
     attachments: list[AttachmentRef] = Field(default=[], max_length=20)
     review: dict[str, Any] | None = None  # platform, url, language, date, original rating and scale
     spam: str | None = None  # why ingest's rules think it is spam: a new request opens in the spam view
+    # The email's From can be read as another sender than the address kept (CVE-2023-27043): the message is
+    # stored, flagged, and never taken as proof of who the guest is (the inbox links no contact for it).
+    ambiguous_sender: bool = False
 
 
 # --- events: `hub.events.<aggregate>.<event>.<hotel>` ---------------------------------------------

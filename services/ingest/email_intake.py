@@ -150,6 +150,7 @@ async def accept_email(
         text=parsed.text or "(no text)",
         html=parsed.html,
         attachments=attachments,
+        ambiguous_sender=parsed.ambiguous_sender,
         thread=ThreadHints(
             message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to[:100],

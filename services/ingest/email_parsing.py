@@ -33,6 +33,8 @@ _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
+# Something a reader takes for an address, in a display name ("nina@example.org <attacker@evil.example>").
+_ADDRESS_LIKE = re.compile(r"[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
 _MESSAGE_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]{1,900})>")
 _TAG = re.compile(r"<[^>]+>")
 _AUTO_SUBJECT = re.compile(
@@ -99,6 +101,9 @@ class ParsedEmail:
     attachments: list[Part] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     automatic: str | None = None  # "auto_reply" or "bounce": not a guest's message
+    # The From header can be read as more than one sender (see `_sender`): kept, but never taken as proof
+    # of who wrote it.
+    ambiguous_sender: bool = False
 
 
 def valid_address(address: str) -> str | None:
@@ -208,6 +213,37 @@ def _addresses(texts: list[str]) -> list[tuple[str, str]]:
         return []
 
 
+def _sender(message: EmailMessage) -> tuple[str, str | None, bool]:
+    """The From header's (display name, address, ambiguous).
+
+    Read twice, strictly (the header registry's RFC 5322 parser, with its defects) and leniently (the
+    `getaddresses` that CVE-2023-27043 is about): one plain mailbox both agree on, without defects, is
+    unambiguous. Anything else (two From headers, two mailboxes, a defect, the parsers disagreeing, or a
+    display name that looks like another address) is ambiguous: `nina@example.org <attacker@evil.example>`
+    shows Nina to one reader and sends from the attacker to another. The address kept is the strict
+    parser's; the caller stores the mail but must not take it as the guest's identity.
+    """
+    values = _header_texts(message, "From", 2)
+    lenient = [(n, a) for n, a in _addresses(values[:1]) if n or a]
+    name, address = lenient[0] if lenient else ("", "")
+    ambiguous = len(values) != 1 or len(lenient) != 1
+    try:
+        header = message["From"]
+        strict = list(getattr(header, "addresses", ()))
+        defects = list(getattr(header, "defects", ()))
+    except Exception:  # noqa: BLE001 - as in _header_text: a value the registry cannot parse is ambiguous
+        strict, defects = [], [None]
+    if len(strict) == 1 and strict[0].addr_spec:
+        name, address = strict[0].display_name or name, strict[0].addr_spec
+    if len(strict) != 1 or defects or address.lower() != (lenient[0][1].lower() if lenient else ""):
+        ambiguous = True
+    sender = valid_address(address)
+    named = {found.lower() for found in _ADDRESS_LIKE.findall(name)}
+    if sender is not None and named - {sender}:
+        ambiguous = True
+    return name, sender, ambiguous
+
+
 def _leaves(part: EmailMessage, depth: int = 0) -> Iterator[EmailMessage]:
     """The parts that are not multiparts, in order (as `walk`, but bounded in depth)."""
     if not part.is_multipart():
@@ -248,8 +284,7 @@ def parse(raw: bytes) -> ParsedEmail:
         message = parse_bounded(raw, LIMITS)
     except MimeLimitError as exc:
         raise UnreadableEmailError(str(exc)) from None
-    name, address = (_addresses([_header(message, "From")]) or [("", "")])[0]
-    sender = valid_address(address)
+    name, sender, ambiguous = _sender(message)
     if sender is None:
         raise UnreadableEmailError("the sender's address (From) is missing or not a plain mailbox")
     recipients = []
@@ -293,4 +328,5 @@ def parse(raw: bytes) -> ParsedEmail:
         attachments=attachments,
         headers=headers,
         automatic=_automatic(message),
+        ambiguous_sender=ambiguous,
     )

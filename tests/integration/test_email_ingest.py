@@ -238,3 +238,31 @@ async def test_answers_to_solicitations_go_to_solicit_not_to_the_inbox(
     assert received[0]["thread"]["solicitation_token"] == tokens.sign("solicit", "abc123", TEST_SECRET)
     await asyncio.sleep(1)
     assert await entries_of(mongo, location) == []
+
+
+async def test_an_ambiguous_from_is_kept_flagged_and_linked_to_no_contact(
+    stack: Stack, http: httpx.AsyncClient, location: str
+) -> None:
+    """Issue 18, finding 9 (CVE-2023-27043): `From: nina@… <attacker@…>` is not Nina, whose contact and
+    history it must never join; the mail is kept, with the reason on its timeline entry."""
+    nina = f"nina.{location}@example.org"
+    to = [f"{location}@{HOTEL_MAIL_DOMAIN}"]
+    api = AgentApi(http, stack.url("inbox"), ADMIN)
+    genuine = guest_email(location, f"genuine@{location}", From=f"Nina <{nina}>")
+    assert (await asyncio.to_thread(send, stack, genuine.as_bytes(), to))[0] == 250
+    [hers] = await api.wait_for(location)
+    await eventually(lambda: api.get(hers["id"]), lambda d: bool(d["conversation"]["contact_id"]))
+    for n, sender in enumerate(
+        [f"{nina} <attacker@evil.example>", f"{nina})<attacker@evil.example>", f"<{nina}>attacker@evil.example"]
+    ):
+        forged = guest_email(location, f"forged-{n}@{location}", From=sender)
+        assert (await asyncio.to_thread(send, stack, forged.as_bytes(), to))[0] == 250, sender
+    conversations = await api.wait_for(location, count=4)
+    await asyncio.sleep(2)  # time for a contact link, were one to come
+    for conversation in conversations:
+        if conversation["id"] == hers["id"]:
+            continue
+        detail = await api.get(conversation["id"])
+        assert detail["conversation"]["contact_id"] is None, "an ambiguous sender is nobody's contact"
+        assert detail["timeline"][0]["warnings"] == ["ambiguous_sender"]
+    assert (await api.get(hers["id"]))["timeline"][0]["warnings"] == []

@@ -81,6 +81,33 @@ class TestParse:
         )
         assert parse(raw).automatic == "bounce"
 
+    @pytest.mark.parametrize(
+        "sender",
+        [
+            "nina@example.org <attacker@evil.example>",
+            "nina@example.org)<attacker@evil.example>",
+            "<nina@example.org>attacker@evil.example",
+            "=?utf-8?q?nina=40example.org?= <attacker@evil.example>",
+            "nina@example.org, attacker@evil.example",
+        ],
+    )
+    def test_a_from_read_as_two_senders_is_kept_and_flagged(self, sender: str) -> None:
+        """Issue 18, finding 9 (CVE-2023-27043): kept, never dropped, but flagged as ambiguous."""
+        raw = f"From: {sender}\r\nTo: x@hotels.test\r\nSubject: s\r\n\r\nbody".encode()
+        assert parse(raw).ambiguous_sender
+
+    def test_two_from_headers_are_ambiguous(self) -> None:
+        raw = b"From: Nina <nina@example.org>\r\nFrom: attacker@evil.example\r\nTo: x@hotels.test\r\n\r\nbody"
+        assert parse(raw).ambiguous_sender
+
+    @pytest.mark.parametrize(
+        "sender",
+        ["Nina <nina@example.org>", "nina@example.org", '"nina@example.org" <NINA@example.org>', '"Bob, Jr" <b@x.org>'],
+    )
+    def test_one_plain_mailbox_is_not_ambiguous(self, sender: str) -> None:
+        raw = f"From: {sender}\r\nTo: x@hotels.test\r\nSubject: s\r\n\r\nbody".encode()
+        assert not parse(raw).ambiguous_sender
+
     @pytest.mark.parametrize("sender", ["", "no address", "alice@example.com@evil.example", '"a@b"@c'])
     def test_no_usable_sender_is_refused(self, sender: str) -> None:
         raw = f"From: {sender}\r\nTo: x@hotels.test\r\nSubject: s\r\n\r\nbody".encode()

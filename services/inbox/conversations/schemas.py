@@ -292,6 +292,10 @@ class MessageEntry(EntryBase):
     to: list[str] = []
     attachments: list[AttachmentOut] = []
     delivery: Delivery | None = None
+    warnings: list[Literal["ambiguous_sender"]] = Field(
+        default=[],
+        description="`ambiguous_sender`: the email's From can be read as another sender; linked to no contact.",
+    )
 
 
 class StatusEntry(ChangeEntry):

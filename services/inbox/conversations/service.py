@@ -270,7 +270,10 @@ class Inbox:
         await self.act(conversation_id, None, decide)
 
     async def _resolve_contact(self, message: InboundMessage) -> ContactResolved | None:
-        """Ask contacts who the guest is; None when it does not answer in time (the message is stored anyway)."""
+        """Ask contacts who the guest is; None when it does not answer in time (the message is stored anyway),
+        and for a sender that may not be who the From header shows (never linked to someone's history)."""
+        if message.ambiguous_sender:
+            return None
         request = ResolveContact(location_id=message.location_id, channel=message.channel, guest=message.guest)
         try:
             return await rpc(self.broker, RESOLVE_CONTACT, request, timeout=self.contacts_timeout)
@@ -340,6 +343,7 @@ class Inbox:
             "html": message.html,
             "review": message.review,
             "attachments": [a.model_dump() for a in message.attachments],
+            "warnings": ["ambiguous_sender"] if message.ambiguous_sender else [],
             "at": message.received_at,
         }
 
