@@ -233,6 +233,8 @@ CASES = [
         ids={"agent_id": "own_agent"},
         why="joining B",
     ),
+    Case("inbox", "DELETE", "/api/v1/agents/{agent_id}", DENIED),
+    Case("inbox", "POST", "/api/v1/agents/{agent_id}/sessions/end", DENIED),
     Case("inbox", "GET", "/api/v1/conversations/labels", WITHOUT_B),
     Case("inbox", "GET", "/api/v1/conversations/labels", NOTHING, params={"location": "{location}"}, why="B's"),
     Case("inbox", "GET", "/api/v1/templates", WITHOUT_B),
