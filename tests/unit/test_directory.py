@@ -2,7 +2,9 @@
 
 import pytest
 
-from services.inbox.directory.service import fill_template, initials_of, is_time_zone
+from services.inbox.directory.service import fill_template, initials_of, is_time_zone, may_edit_template
+from shared.auth import Actor
+from shared.problems import Problem
 
 
 class TestInitials:
@@ -66,3 +68,23 @@ def test_stored_settings_that_no_longer_validate_are_salvaged() -> None:
     assert [r.id for r in settings.contact_reasons] == ["stay"]
     assert settings.customer_service_email is None
     assert settings.alert_rule.max_rating == 2
+
+
+class TestWhoEditsTemplates:
+    """Issue 18, finding 4: a manager's edit must hold for the template's current hotels and the new ones."""
+
+    MANAGER = Actor(agent_id="m", name="M", initials="M", email="m@x.org", role="manager", location_ids=["a", "a2"])
+    ADMIN = Actor(agent_id="ad", name="Ad", initials="AD", email="ad@x.org", role="admin", location_ids=[])
+
+    @pytest.mark.parametrize(
+        ("current", "new"),
+        [([], ["a"]), (["a", "b"], ["a"]), (["a"], ["a", "b"]), (["a"], []), (["b"], ["b"])],
+    )
+    def test_a_manager_is_refused_beyond_his_hotels_or_chain_wide(self, current: list[str], new: list[str]) -> None:
+        with pytest.raises(Problem) as refused:
+            may_edit_template(self.MANAGER, current, new)
+        assert refused.value.status == 403
+
+    def test_a_manager_edits_templates_of_his_hotels_and_an_admin_any(self) -> None:
+        may_edit_template(self.MANAGER, ["a"], ["a", "a2"])
+        may_edit_template(self.ADMIN, [], ["b"])

@@ -1,10 +1,14 @@
 """The live stream's rules without servers: what an agent subscribes to, and what reaches their console."""
 
 import json
+from typing import Any, cast
 
+import pytest
+
+from services.inbox.live import service as live
 from services.inbox.live.service import live_event, subjects_for
 from shared import bus
-from shared.auth import Actor
+from shared.auth import SESSION_CHECK_SECONDS, Actor
 from tests.unit.test_bus_events import example
 
 AGENT = Actor(agent_id="a1", name="Ana", initials="A", email="a@x.org", role="agent", location_ids=["paris", "lyon"])
@@ -55,3 +59,51 @@ class TestWhatIsShown:
         assert shown.name == "conversation.viewing"
         assert live_event(AGENT, "hub.events.conversation.note_added.paris", b"not json") is None
         assert live_event(AGENT, "hub.events.conversation.note_added.paris", b"\xff") is None
+
+
+class _Connection:
+    """Enough of a NATS client for a stream that subscribes and flushes."""
+
+    async def subscribe(self, subject: str, cb: object) -> "_Subscription":
+        return _Subscription()
+
+    async def flush(self) -> None:
+        return None
+
+
+class _Subscription:
+    async def unsubscribe(self) -> None:
+        return None
+
+
+class _Sessions:
+    """A session that holds for `checks` checks, then ends."""
+
+    def __init__(self, checks: int) -> None:
+        self.checks = checks
+
+    async def ended(self, actor: Actor) -> str | None:
+        self.checks -= 1
+        return "signed out" if self.checks < 0 else None
+
+
+class TestSessionEnd:
+    """Issue 18, finding 6: keep-alives never let a stream idle out, so it re-checks its session itself."""
+
+    async def test_a_stream_closes_with_session_ended_when_its_session_ends(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(live, "SESSION_RECHECK_SECONDS", 0.01)
+        stream = live.LiveStream(cast(Any, _Connection()), AGENT, cast(Any, _Sessions(checks=2)))
+
+        async def connected() -> bool:
+            return False
+
+        sent = [frame async for frame in live.frames(stream, connected)]
+        assert sent[0].startswith("retry:")
+        assert sent[-1].startswith("event: session.ended\ndata: ")
+        assert json.loads(sent[-1].split("data: ", 1)[1]) == {"detail": "signed out"}
+        assert not stream.subscriptions, "the subscriptions are gone with the stream"
+
+    def test_it_rechecks_well_within_ten_seconds(self) -> None:
+        assert live.SESSION_RECHECK_SECONDS + SESSION_CHECK_SECONDS < 10
