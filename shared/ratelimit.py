@@ -1,7 +1,6 @@
-"""Per-client rate limits for public endpoints: a token bucket per key, in memory, bounded.
-
-Each replica keeps its own buckets, so N replicas allow N times the rate; that is enough to stop a
-script hammering a form and needs no shared store.
+"""Token buckets in memory, bounded: notify's per-domain sending rate, and the fallback of the
+per-client-address limits (shared/client_limits.py keeps those in NATS KV so every replica shares them;
+here each replica keeps its own buckets, so N replicas allow N times the rate).
 """
 
 import time
@@ -26,12 +25,31 @@ class RateLimiter:
         """0 when the request may go ahead, else the seconds to wait before trying again."""
         now = time.monotonic() if now is None else now
         bucket = self._buckets.pop(key, None) or _Bucket(tokens=float(self.burst), updated=now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-        bucket.updated = now
         self._buckets[key] = bucket
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
+        bucket.tokens, wait = take(bucket.tokens, now - bucket.updated, self.rate, self.burst)
+        bucket.updated = now
+        return wait
+
+    def peek(self, key: str, now: float | None = None) -> float:
+        """What `allow` would answer, without taking a token."""
+        now = time.monotonic() if now is None else now
+        bucket = self._buckets.get(key)
+        if bucket is None:
             return 0.0
-        return (1 - bucket.tokens) / self.rate
+        tokens = refill(bucket.tokens, now - bucket.updated, self.rate, self.burst)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+
+def refill(tokens: float, elapsed: float, rate: float, burst: int) -> float:
+    """The tokens after `elapsed` seconds at `rate` a second, never more than `burst`."""
+    return min(float(burst), tokens + max(0.0, elapsed) * rate)
+
+
+def take(tokens: float, elapsed: float, rate: float, burst: int) -> tuple[float, float]:
+    """(tokens left, seconds to wait): one token taken if there is one after the refill, else the wait."""
+    tokens = refill(tokens, elapsed, rate, burst)
+    if tokens >= 1:
+        return tokens - 1, 0.0
+    return tokens, (1 - tokens) / rate

@@ -14,7 +14,7 @@ from shared.bus import (
     RESOLVE_CONTACT,
     Declared,
 )
-from shared.ratelimit import RateLimiter
+from shared.client_limits import ClientLimits
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
@@ -75,7 +75,9 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
     )
     app.mount("/console", console_api.static_files(), name="console")
     app.state.inbox_settings = http
-    app.state.login_limiter = RateLimiter(http.login_per_minute, burst=int(http.login_per_minute))
+    # The client address is uvicorn's: the peer, or X-Forwarded-For when the peer is the trusted gateway
+    # (FORWARDED_ALLOW_IPS, see docker-compose.yml); the counters are shared by every replica.
+    app.state.client_limits = ClientLimits(runtime.broker, settings.stream_replicas)
     return app
 
 

@@ -17,11 +17,17 @@ class InboxSettings(HttpSettings):
     # How often the per-hotel request gauges of /metrics are recounted.
     count_metrics_seconds: float = Field(default=60.0, gt=0)
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    # Sign-in: an address is locked after this many failures within the window; each client address
-    # may try this many times a minute (per replica).
+    # Sign-in (access/service.py): after `login_max_failures` failures of one account within the window,
+    # each further attempt on it waits 1, 2, 4 ... seconds (at most `login_delay_max_seconds`) after the
+    # last failure, never a lock anyone could set off. The client is limited harder, on every replica
+    # (shared/client_limits.py): `login_per_minute` attempts a minute and `login_failures_per_address`
+    # failures per `login_address_window_minutes` from one address.
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: float = Field(default=15.0, gt=0)
-    login_per_minute: float = Field(default=20.0, gt=0)
+    login_delay_max_seconds: float = Field(default=60.0, gt=0)
+    login_per_minute: int = Field(default=20, ge=1)
+    login_failures_per_address: int = Field(default=30, ge=1)
+    login_address_window_minutes: float = Field(default=60.0, gt=0, le=60)
     # The first admin of a fresh install (created only while the chain has no agent at all).
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None

@@ -20,11 +20,11 @@ from shared.http import (
 )
 from shared.messaging import PublishFailedError
 from shared.problems import Problem
-from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime, RuntimeDep
 
 from . import chat, email_intake, service
 from . import chat_socket as live_chat
+from .limits import GuestLimits
 from .metrics import INBOUND_REJECTED
 from .schemas import Accepted, Call, FormSubmission, Review
 from .settings import IngestSettings
@@ -57,8 +57,8 @@ async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -
         raise _reject("unknown_location", Problem(404, "Unknown hotel", f"No hotel has the id {location_id!r}."))
     settings: IngestSettings = request.app.state.ingest_settings
     client = request.client.host if request.client else "unknown"
-    wait = request.app.state.form_limiter.allow(client)
-    if wait:
+    limits: GuestLimits = request.app.state.guest_limits
+    if wait := await limits.form(client):
         problem = Problem(429, "Too many requests", f"Too many forms from your address; try again in {wait:.0f} s.")
         raise _reject("rate_limited", problem)
     files: list[UploadedFile] = []
@@ -266,8 +266,9 @@ async def chat_file(location_id: str, request: Request, runtime: RuntimeDep) -> 
         raise Problem(404, "Unknown chat", "This chat session does not exist for this hotel; reload the page.")
     if len(files) != 1:
         raise Problem(422, "Invalid request", "file: send exactly one file.")
-    limiter: RateLimiter = request.app.state.chat_limiter
-    if wait := limiter.allow(session.session_id):
+    limits: GuestLimits = request.app.state.guest_limits
+    client = request.client.host if request.client else "unknown"
+    if wait := await limits.chat_message(client, session.session_id):
         raise Problem(429, "Too many requests", f"Slow down: try again in {wait:.0f} s.")
     try:
         key = await chat.guest_sends_file(runtime, session, files[0])
@@ -296,5 +297,5 @@ async def chat_file_download(location_id: str, attachment_id: str, session: str,
 async def chat_socket(websocket: WebSocket, location_id: str) -> None:
     """The widget's live channel (the protocol: `chat_socket`)."""
     runtime: Runtime = websocket.app.state.runtime
-    limiter: RateLimiter = websocket.app.state.chat_limiter
-    await live_chat.serve(websocket, runtime, location_id, limiter)
+    limits: GuestLimits = websocket.app.state.guest_limits
+    await live_chat.serve(websocket, runtime, location_id, limits)

@@ -30,6 +30,7 @@ from shared.messaging import publish_durably, rpc
 from shared.runtime import Runtime
 
 from . import spam
+from .limits import GuestLimits
 from .metrics import INBOUND_ACCEPTED
 from .repository import ChatRepository
 
@@ -158,11 +159,24 @@ async def session_of(runtime: Runtime, location_id: str, session_id: object) -> 
     return ChatSession(str(stored["_id"]), location_id, dict(stored.get("guest") or {}))
 
 
-async def open_or_resume(runtime: Runtime, location_id: str, requested: object) -> ChatSession:
-    """The session the widget asks to resume, or a new one when it names none of this hotel's."""
+class TooManyChatsError(Exception):
+    """This address opened chats faster than its limit allows; `wait` seconds before the next."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"Too many new chats from your address; try again in {wait:.0f} s.")
+        self.wait = wait
+
+
+async def open_or_resume(
+    runtime: Runtime, location_id: str, requested: object, limits: GuestLimits, client: str
+) -> ChatSession:
+    """The session the widget asks to resume, or a new one when it names none of this hotel's (counted
+    against the client address's new chats: a socket per message must not open a request each)."""
     session = await session_of(runtime, location_id, requested)
     if session is not None:
         return session
+    if wait := await limits.new_chat(client):
+        raise TooManyChatsError(wait)
     stored = await ChatRepository(runtime.db).open_session(location_id)
     return ChatSession(str(stored["_id"]), location_id, {})
 

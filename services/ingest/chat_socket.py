@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from shared.bus import ChatToGuest, Guest, Subjects, is_location_id
 from shared.http import NUL_MESSAGE, nul_fields
 from shared.messaging import PublishFailedError
-from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime
 
 from . import chat
+from .limits import GuestLimits
 
 HELLO_TIMEOUT_SECONDS = 15
 PUSH_QUEUE = 100  # agent's messages waiting for a slow socket; more are dropped (the transcript keeps them)
@@ -30,8 +30,9 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LONE_SURROGATE_MESSAGE = "Text may not hold half a character (an unpaired \\ud800-\\udfff escape)."
 
 
-async def serve(websocket: WebSocket, runtime: Runtime, location_id: str, limiter: RateLimiter) -> None:
+async def serve(websocket: WebSocket, runtime: Runtime, location_id: str, limits: GuestLimits) -> None:
     """Run one guest's socket until they leave: greet, then push the agent's messages while reading theirs."""
+    client = websocket.client.host if websocket.client else "unknown"
     if not is_location_id(location_id):
         await websocket.close(code=4404, reason="unknown hotel")
         return
@@ -41,7 +42,13 @@ async def serve(websocket: WebSocket, runtime: Runtime, location_id: str, limite
     except (TimeoutError, ValueError, WebSocketDisconnect):
         await websocket.close(code=4400, reason="say hello first")
         return
-    session = await chat.open_or_resume(runtime, location_id, hello.get("session") if isinstance(hello, dict) else None)
+    requested = hello.get("session") if isinstance(hello, dict) else None
+    try:
+        session = await chat.open_or_resume(runtime, location_id, requested, limits, client)
+    except chat.TooManyChatsError as refused:
+        await websocket.send_json({"type": "error", "message": str(refused), "retry_after": int(refused.wait) + 1})
+        await websocket.close(code=4429, reason="too many new chats")
+        return
     history = await chat.transcript(runtime, session)
     await websocket.send_json({"type": "welcome", "session": session.session_id, "history": history})
     pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=PUSH_QUEUE)
@@ -59,7 +66,7 @@ async def serve(websocket: WebSocket, runtime: Runtime, location_id: str, limite
     pusher = asyncio.create_task(push_to_guest())
     try:
         while True:
-            await answer_frame(websocket, runtime, session, limiter)
+            await answer_frame(websocket, runtime, session, limits, client)
     except WebSocketDisconnect:
         pass
     finally:
@@ -85,7 +92,9 @@ async def receive_frame(websocket: WebSocket) -> str:
     return str(message.get("text") or "")
 
 
-async def answer_frame(websocket: WebSocket, runtime: Runtime, session: chat.ChatSession, limiter: RateLimiter) -> None:
+async def answer_frame(
+    websocket: WebSocket, runtime: Runtime, session: chat.ChatSession, limits: GuestLimits, client: str
+) -> None:
     """Read one frame of the guest and answer it."""
     raw = await receive_frame(websocket)
     try:
@@ -102,7 +111,7 @@ async def answer_frame(websocket: WebSocket, runtime: Runtime, session: chat.Cha
         await websocket.send_json({"type": "error", "id": client_id, "message": NUL_MESSAGE})
         return
     if kind == "message":
-        await _guest_message(websocket, runtime, session, limiter, client_id, frame.get("text"))
+        await _guest_message(websocket, runtime, session, (limits, client), client_id, frame.get("text"))
     elif kind == "identify":
         try:
             guest = Guest(name=frame.get("name"), email=frame.get("email"))
@@ -119,7 +128,7 @@ async def _guest_message(
     websocket: WebSocket,
     runtime: Runtime,
     session: chat.ChatSession,
-    limiter: RateLimiter,
+    limited: tuple[GuestLimits, str],
     client_id: str | None,
     text: object,
 ) -> None:
@@ -134,7 +143,8 @@ async def _guest_message(
     if not is_unicode(text):
         await websocket.send_json({"type": "error", "id": client_id, "message": LONE_SURROGATE_MESSAGE})
         return
-    if wait := limiter.allow(session.session_id):
+    limits, client = limited
+    if wait := await limits.chat_message(client, session.session_id):
         await websocket.send_json({"type": "error", "id": client_id, "message": f"Slow down: {wait:.0f} s."})
         return
     try:

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from shared.bus import INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY
-from shared.ratelimit import RateLimiter
+from shared.client_limits import ClientLimits
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings, require_real_secrets
 
@@ -11,6 +11,7 @@ from . import chat
 from .api import router
 from .backpressure import Budget, Overload
 from .imap import imap_pollers
+from .limits import GuestLimits
 from .repository import CHAT_INDEXES, MAILBOX_INDEXES
 from .settings import IngestSettings
 from .smtp import smtp_receiver
@@ -41,8 +42,9 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
     )
     app.state.ingest_settings = http
     app.add_middleware(Overload, budget=budget)
-    app.state.form_limiter = RateLimiter(http.form_rate_per_minute, http.form_rate_burst)
-    app.state.chat_limiter = RateLimiter(http.chat_rate_per_minute, http.chat_rate_burst)
+    # Per client address (uvicorn's: X-Forwarded-For only from FORWARDED_ALLOW_IPS, the gateway), shared
+    # by every replica through NATS KV.
+    app.state.guest_limits = GuestLimits(ClientLimits(runtime.broker, settings.stream_replicas), http)
     return app
 
 

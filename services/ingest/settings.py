@@ -26,7 +26,8 @@ class IngestSettings(HttpSettings):
     form_max_bytes: int = Field(default=64 * 1024, ge=1024)
     # A form with files (multipart/form-data): at most 5 files, this much in all.
     form_with_files_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    # Per client IP and replica: a guest sends a form or two; a script sends hundreds.
+    # Per client address, on all replicas together (limits.py): a guest sends a form or two; a script
+    # sends hundreds.
     form_rate_per_minute: float = Field(default=10.0, gt=0)
     form_rate_burst: int = Field(default=5, ge=1)
     # Messages held at once while JetStream stores them (HTTP and SMTP together); past it, 503 / 451.
@@ -34,6 +35,12 @@ class IngestSettings(HttpSettings):
     # Per chat session: people type a few messages a minute.
     chat_rate_per_minute: float = Field(default=30.0, gt=0)
     chat_rate_burst: int = Field(default=10, ge=1)
+    # Per client address, on all replicas: new chats, and messages over all its chats. Guests on a hotel's
+    # Wi-Fi share one address, hence room for a lobby full of them.
+    chat_sessions_per_hour: float = Field(default=60.0, gt=0)
+    chat_sessions_burst: int = Field(default=10, ge=1)
+    chat_address_rate_per_minute: float = Field(default=120.0, gt=0)
+    chat_address_rate_burst: int = Field(default=40, ge=1)
 
     # Email. Hotel mailboxes: explicit addresses, and/or `<hotel id>@<hotel_mail_domain>`.
     mailboxes: dict[str, str] = Field(default={}, description="address -> hotel id")

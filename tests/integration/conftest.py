@@ -130,9 +130,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # The load tests send hundreds of forms from one address; the limit has a test of its own.
         "HUB_INGEST_FORM_RATE_PER_MINUTE": "1000000",
         "HUB_INGEST_FORM_RATE_BURST": "100000",
+        # Every chat test opens its sockets from 127.0.0.1 too (the limits' own test: test_client_limits.py).
+        "HUB_INGEST_CHAT_SESSIONS_PER_HOUR": "10000000",
+        "HUB_INGEST_CHAT_SESSIONS_BURST": "100000",
+        "HUB_INGEST_CHAT_ADDRESS_RATE_PER_MINUTE": "10000000",
+        "HUB_INGEST_CHAT_ADDRESS_RATE_BURST": "100000",
         "HUB_INBOX_BOOTSTRAP_ADMIN_EMAIL": "admin@test.hotel",
         # Every test signs in from 127.0.0.1; the per-address limit has a unit test (the account lock-out, its own).
         "HUB_INBOX_LOGIN_PER_MINUTE": "100000",
+        "HUB_INBOX_LOGIN_FAILURES_PER_ADDRESS": "100000",  # its own test: test_client_limits.py
         "HUB_INBOX_COUNT_METRICS_SECONDS": "1",
         "HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.

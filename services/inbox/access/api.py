@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shared.auth import CSRF_COOKIE, SESSION_COOKIE, TOKEN_TTL_SECONDS, ActorDep
-from shared.ratelimit import RateLimiter
+from shared.client_limits import ClientLimits
 
 from . import schemas
 from .service import AccessDep, SignedIn
@@ -20,9 +20,9 @@ _AGENT_FIELDS = {"agent_id", "name", "initials", "email", "role", "location_ids"
 async def login(body: schemas.Login, request: Request, access: AccessDep) -> JSONResponse:
     """Exchange an agent's email and password for a signed token: in the answer (for scripts, sent as
     `Authorization: Bearer`) and as the console's HttpOnly session cookie with its CSRF companion."""
-    limiter: RateLimiter = request.app.state.login_limiter
+    limits: ClientLimits = request.app.state.client_limits
     client = request.client.host if request.client else "unknown"
-    session = await access.sign_in(limiter, client, str(body.email), body.password)
+    session = await access.sign_in(limits, client, str(body.email), body.password)
     return _session_answer(session, secure=access.settings.console_url.startswith("https://"))
 
 

@@ -1,10 +1,15 @@
-"""Access rules: sign-in with lock-out, API tokens for integrations, and the audit trail of admin actions.
+"""Access rules: sign-in with throttling, API tokens for integrations, and the audit trail of admin actions.
 
-Failed sign-ins are stored (not counted in memory) so every replica locks the same address: after
-`login_max_failures` failures within `login_lockout_minutes`, the address is refused until the
-oldest of them leaves the window, even with the right password. A success clears its failures.
+Sign-in locks the *client* harder than the account, so that nobody can lock agents out by guessing:
+- an account's failures are stored (every replica sees them); after `login_max_failures` of them within
+  `login_lockout_minutes`, each further attempt must wait a delay that doubles per failure (capped at
+  `login_delay_max_seconds`) since the last one. A success clears them.
+- a client address may try `login_per_minute` times a minute and fail `login_failures_per_address`
+  times per `login_address_window_minutes`, counted in NATS KV across replicas (shared/client_limits.py),
+  whichever accounts it tries.
 """
 
+import math
 import secrets
 import time
 import uuid
@@ -15,9 +20,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from shared.auth import Actor, Revocations, SessionEpochs, csrf_token, epochs_of, issue_token, revocations_of
+from shared.client_limits import ClientLimits, Limit
 from shared.db import Document
 from shared.problems import Problem
-from shared.ratelimit import RateLimiter
 from shared.runtime import RuntimeDep
 
 from ..directory import service as directory
@@ -33,20 +38,31 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def account_delay(failures: list[datetime], moment: datetime, settings: InboxSettings) -> float:
+    """Seconds this account must still wait before the next attempt: none below `login_max_failures`
+    recent failures, then 1, 2, 4 ... seconds after the last failure, at most `login_delay_max_seconds`."""
+    beyond = len(failures) - settings.login_max_failures
+    if beyond < 0:
+        return 0.0
+    delay = min(settings.login_delay_max_seconds, 2.0 ** min(beyond, 30))
+    last = max(failures).replace(tzinfo=UTC)
+    return max(0.0, (last + timedelta(seconds=delay) - moment).total_seconds())
+
+
 async def sign_in(repository: DirectoryRepository, settings: InboxSettings, email: str, password: str) -> Actor:
-    """The agent behind this email and password, unless the address is locked out by recent failures."""
+    """The agent behind this email and password, unless the account must still wait after recent failures."""
     email = email.lower()
     moment = now()
     window = timedelta(minutes=settings.login_lockout_minutes)
     failures = await repository.failures_since(email, moment - window)
-    if len(failures) >= settings.login_max_failures:
-        retry_after = int((min(failures).replace(tzinfo=UTC) + window - moment).total_seconds()) + 1
+    wait = account_delay(failures, moment, settings)
+    if wait:
         raise Problem(
             429,
             "Too many failed sign-ins",
-            f"This account is locked after {len(failures)} failed sign-ins; try again in "
-            f"{max(1, retry_after // 60)} minute(s) or ask an admin to reset the password.",
-            headers={"Retry-After": str(max(1, retry_after))},
+            f"This account had {len(failures)} failed sign-ins recently; wait {math.ceil(wait)} s before "
+            "trying again, or ask an admin to reset the password.",
+            headers={"Retry-After": str(math.ceil(wait))},
         )
     try:
         actor = await directory.login(repository, email, password)
@@ -56,6 +72,10 @@ async def sign_in(repository: DirectoryRepository, settings: InboxSettings, emai
     if failures:
         await repository.clear_failures(email)
     return actor.model_copy(update={"token_id": "ses_" + uuid.uuid4().hex})
+
+
+def _too_many(title: str, detail: str, wait: float) -> Problem:
+    return Problem(429, title, detail, headers={"Retry-After": str(math.ceil(wait))})
 
 
 def new_api_token(body: ApiTokenIn, admin: Actor, secret: str) -> tuple[Document, str]:
@@ -115,17 +135,31 @@ class Access:
     revocations: Revocations
     epochs: SessionEpochs
 
-    async def sign_in(self, limiter: RateLimiter, client: str, email: str, password: str) -> SignedIn:
-        """Exchange an agent's email and password for a signed token, unless the address asks too often."""
-        wait = limiter.allow(client)
-        if wait:
-            raise Problem(
-                429,
-                "Too many requests",
-                f"Too many sign-in attempts from your address; try again in {wait:.0f} s.",
-                headers={"Retry-After": str(int(wait) + 1)},
+    async def sign_in(self, limits: ClientLimits, client: str, email: str, password: str) -> SignedIn:
+        """Exchange an agent's email and password for a signed token, unless the client address asks too
+        often or failed too often (on any account), or the account must still wait."""
+        attempts = Limit("sign-in", self.settings.login_per_minute, 60.0)
+        failed = Limit(
+            "sign-in-failures",
+            self.settings.login_failures_per_address,
+            self.settings.login_address_window_minutes * 60,
+        )
+        if wait := await limits.hit(attempts, client):
+            raise _too_many(
+                "Too many requests", f"Too many sign-in attempts from your address; try again in {wait:.0f} s.", wait
             )
-        actor = await sign_in(self.repository, self.settings, email, password)
+        if wait := await limits.check(failed, client):
+            raise _too_many(
+                "Too many failed sign-ins",
+                f"Too many failed sign-ins from your address; try again in {math.ceil(wait / 60)} minute(s).",
+                wait,
+            )
+        try:
+            actor = await sign_in(self.repository, self.settings, email, password)
+        except Problem as problem:
+            if problem.status == 401:
+                await limits.hit(failed, client)
+            raise
         token = issue_token(actor, self.secret)
         return SignedIn(token=token, csrf=csrf_token(token, self.secret), actor=actor)
 
