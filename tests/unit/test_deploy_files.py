@@ -95,6 +95,13 @@ def test_compose_runs_every_service_and_the_infrastructure(compose: dict[str, An
 
 
 @pytest.mark.parametrize("service", sorted(SERVICE_SETTINGS))
+def test_each_service_trusts_forwarded_for_from_the_gateway_only(compose: dict[str, Any], service: str) -> None:
+    """Issue 18, finding 7: with '*' uvicorn believes the client-written X-Forwarded-For entry."""
+    gateway = compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
+    assert service_env(compose["services"][service])["FORWARDED_ALLOW_IPS"] == gateway
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_SETTINGS))
 def test_each_service_runs_its_module_from_the_one_image(compose: dict[str, Any], service: str) -> None:
     spec = compose["services"][service]
     assert spec["command"] == ["python", "-m", f"services.{service}"]

@@ -1,5 +1,6 @@
 """The Kubernetes manifests (deploy/k8s/): what the platform team relies on, checked structurally."""
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,10 @@ def test_prometheus_on_kubernetes_keeps_annotated_hub_pods() -> None:
     assert job["kubernetes_sd_configs"][0]["namespaces"]["names"] == ["hotel-hub"]
     keep = job["relabel_configs"][0]
     assert (keep["action"], keep["regex"]) == ("keep", "true")
+
+
+def test_services_trust_forwarded_for_only_from_a_gateway_network() -> None:
+    """Issue 18, finding 7: never '*', with which uvicorn believes the client-written entry."""
+    trusted = find("ConfigMap", "hub-config")["data"]["FORWARDED_ALLOW_IPS"]
+    networks = [ipaddress.ip_network(part.strip()) for part in trusted.split(",")]
+    assert all(network.is_private for network in networks), trusted
