@@ -2,10 +2,11 @@
 // is never kept by the page); a request that changes something echoes the readable hub_csrf cookie.
 
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfter = 0) {
     super(problem && problem.detail ? problem.detail : `HTTP ${status}`);
     this.status = status;
     this.problem = problem || {};
+    this.retryAfter = retryAfter;  // seconds, from a 429's Retry-After
   }
 }
 
@@ -36,7 +37,8 @@ export async function api(method, path, body, options = {}) {
   const data = type.includes("json") ? await response.json() : await response.text();
   if (!response.ok) {
     if (response.status === 401 && !options.quiet) onUnauthorized();
-    throw new ApiError(response.status, typeof data === "object" ? data : { detail: data });
+    const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    throw new ApiError(response.status, typeof data === "object" ? data : { detail: data }, retryAfter);
   }
   return data;
 }

@@ -43,7 +43,10 @@ function installLogin() {
       form.reset();
       await start(await get("/api/v1/agents/me"));
     } catch (problem) {
-      error.textContent = problem.status === 401 ? t("login.failed") : problem.message;
+      // The API answers in English; the sign-in form says it in the agent's language.
+      if (problem.status === 401) error.textContent = t("login.failed");
+      else if (problem.status === 429) error.textContent = t("login.wait", { seconds: problem.retryAfter || 1 });
+      else error.textContent = problem.message;
       error.hidden = false;
     }
   });
