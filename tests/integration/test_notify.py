@@ -255,7 +255,7 @@ async def test_a_server_that_keeps_answering_4xx_is_given_up_on_and_dead_lettere
 
 
 async def test_bad_commands_are_failed_with_a_reason_and_never_block_the_stream(
-    stack: Stack, nc: NatsClient, location: str
+    stack: Stack, nc: NatsClient, mongo: AsyncMongoClient[dict[str, Any]], location: str
 ) -> None:
     failures: list[dict[str, Any]] = []
     dead: list[dict[str, Any]] = []
@@ -281,9 +281,13 @@ async def test_bad_commands_are_failed_with_a_reason_and_never_block_the_stream(
         "to": [guest_address(location)],
         "attachments": [{"id": "att_gone", "filename": "gone.pdf", "content_type": "application/pdf", "size": 3}],
     }
+    # Another hotel's file is reported exactly as a missing one (issue 18, finding 12: no existence oracle).
+    theirs = await AttachmentStore(mongo["hub"]).put(b"%PDF-1.4 x", "theirs.pdf", f"{location}-x", "agent-x")
+    ref = {"id": theirs.id, "filename": "theirs.pdf", "content_type": "application/pdf", "size": 10}
+    foreign_file = {**missing_file, "key": f"test:{uuid.uuid4().hex}", "attachments": [ref]}
     bad_address = {**base, "key": f"test:{uuid.uuid4().hex}", "to": ["not an address"]}
     good = {**base, "key": f"test:{uuid.uuid4().hex}", "to": [guest_address(location)], "text": "after the bad ones"}
-    for command in (missing_file, bad_address, good):
+    for command in (missing_file, foreign_file, bad_address, good):
         await publish_outbound(nc, command)
 
     [mail] = await received(sink_of(stack), guest_address(location))
@@ -293,10 +297,11 @@ async def test_bad_commands_are_failed_with_a_reason_and_never_block_the_stream(
         return next((str(f["reason"]) for f in failures if f["key"] == key), None)
 
     async def reasons() -> list[str | None]:
-        return [reason_of(missing_file["key"]), reason_of(bad_address["key"])]
+        return [reason_of(missing_file["key"]), reason_of(foreign_file["key"]), reason_of(bad_address["key"])]
 
-    missing_reason, address_reason = await eventually(reasons, lambda r: all(r))
+    missing_reason, foreign_reason, address_reason = await eventually(reasons, lambda r: all(r))
     assert missing_reason == "attachment 'gone.pdf' (att_gone) is missing"
+    assert foreign_reason == f"attachment 'theirs.pdf' ({theirs.id}) is missing"
     assert address_reason is not None
     assert address_reason.startswith("not sent, the message is invalid: to.0:")
     # The unreadable command is also dead-lettered, for an operator to see; the one with a missing file is not.
