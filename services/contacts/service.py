@@ -213,14 +213,15 @@ class AlreadyKnownError(Exception):
 
 @dataclass(frozen=True)
 class Created:
-    """What an agent's creation did: a new contact, or an existing guest their hotel is now in contact with.
+    """What an agent's creation did: a new contact, or nothing, for a guest the agent may not open.
 
-    `contact` is what the answer shows: for a guest the actor could not see before, exactly what a new
-    contact would be (their fields, the existing id), so the answer does not tell the guest was known.
+    `contact` is what the answer shows: for a guest the agent may not open, exactly what a new contact
+    would be (their fields, a new id, stored nowhere), so the answer does not tell that a hotel the agent
+    does not work for knows the guest, and the guest keeps one identity.
     """
 
     contact: dict[str, Any]
-    linked: bool = False
+    stored: bool = True
 
 
 def _new_fields(new: NewContact, phone: str | None) -> dict[str, Any]:
@@ -240,8 +241,8 @@ async def create(repository: ContactRepository, new: NewContact, may_open: Calla
     """A contact an agent creates in one of their hotels, without ever duplicating a guest's identity.
 
     An address or number of a contact the agent may open is refused (AlreadyKnownError names it). One of
-    a guest the agent may not open puts the agent's hotel in contact with that guest (never served: an
-    agent typing an address vouches for nothing) and answers as a creation would.
+    a guest the agent may not open changes nothing and answers as a creation would: typing an address
+    neither puts a hotel in contact with a guest nor tells that another hotel knows them.
     """
     now = utcnow()
     phone = to_e164(new.phone, await region_for(repository, new.location_id)) if new.phone else None
@@ -261,8 +262,7 @@ async def create(repository: ContactRepository, new: NewContact, may_open: Calla
     if known is not None:
         if may_open(known):
             raise AlreadyKnownError(str(known["_id"]))
-        await _learn(repository, known, [], None, new.location_id, now)
-        return Created({"_id": known["_id"], **fields, "created_at": now, "updated_at": now}, linked=True)
+        return Created({"_id": contact_id, **fields, "created_at": now, "updated_at": now}, stored=False)
     fields["served_location_ids"] = [new.location_id]
     return Created(await reindex(repository, await repository.ensure_contact(contact_id, fields, now)))
 
@@ -336,8 +336,8 @@ class Contacts:
             # Only a contact the actor may open already: another hotel's guest answers as a creation does.
             detail = "This email or phone belongs to a contact already."
             raise Problem(409, "Already a contact", detail, contact_id=exc.contact_id) from None
-        if created.linked:
-            log.info("contact linked to a hotel by an agent's creation", extra={"location_id": new.location_id})
+        if not created.stored:
+            log.info("creation of another hotel's guest answered as new", extra={"location_id": new.location_id})
         return access.view(actor, created.contact)
 
     async def read(self, actor: Actor, contact_id: str) -> dict[str, Any]:
