@@ -98,6 +98,8 @@ hub.rpc.inbox.contact_export                          reply     ContactExportReq
     contacts -> inbox
 hub.rpc.inbox.conversation_brief                      reply     ConversationBriefRequest -> ConversationBrief
     solicit -> inbox
+hub.rpc.inbox.location_exists                         reply     LocationExistsRequest -> LocationExists
+    ingest -> inbox
 END GENERATED TABLE
 
 Events name their hotel last, `hub.events.<aggregate>.<event>.<hotel>`, so one hotel's consumer
@@ -164,6 +166,8 @@ class Subjects:
     CONTACT_HOTELS = "hub.rpc.contacts.hotels"
     CONTACT_EXPORT = "hub.rpc.inbox.contact_export"
     CONVERSATION_BRIEF = "hub.rpc.inbox.conversation_brief"
+    LOCATION_EXISTS = "hub.rpc.inbox.location_exists"
+    LOCATION_CHANGES = "hub.events.location.changed.*"
     SOLICITATION_EVENTS = "hub.events.solicitation.>"
     CONTACT_EVENTS = "hub.events.contact.>"
     DELIVERY_EVENTS = "hub.events.delivery.>"
@@ -992,6 +996,19 @@ class ConversationBrief(BusMessage):
     subject: str = ""
 
 
+class LocationExistsRequest(BusMessage):
+    """Request on `hub.rpc.inbox.location_exists`: is this hotel in the directory? (Ingest asks before it
+    accepts a message for a hotel, so a made-up hotel gets no request and no metric label.)"""
+
+    type: Literal["inbox.location_exists"] = "inbox.location_exists"
+    location_id: str
+
+
+class LocationExists(BusMessage):
+    type: Literal["inbox.location_exists_reply"] = "inbox.location_exists_reply"
+    found: bool
+
+
 class ContactExportRequest(BusMessage):
     """Request on `hub.rpc.inbox.contact_export`: one page of what the inbox holds about a contact."""
 
@@ -1215,9 +1232,23 @@ CONVERSATION_BRIEF: Rpc[ConversationBriefRequest, ConversationBrief] = Rpc(
     responder="inbox",
     description="Request/reply: the inbox answers with a ConversationBrief (hotel and subject of a request).",
 )
+LOCATION_EXISTS: Rpc[LocationExistsRequest, LocationExists] = Rpc(
+    subject=Subjects.LOCATION_EXISTS,
+    request=LocationExistsRequest,
+    reply=LocationExists,
+    asker="ingest",
+    responder="inbox",
+    description="Request/reply: the inbox answers with LocationExists (whether the directory has the hotel).",
+)
 # What a service declares it publishes (its `PUBLICATIONS`, registered for the AsyncAPI document).
 Declared = Publication | Rpc[Any, Any]
-RPCS: tuple[Rpc[Any, Any], ...] = (RESOLVE_CONTACT, CONTACT_HOTELS, CONTACT_EXPORT, CONVERSATION_BRIEF)
+RPCS: tuple[Rpc[Any, Any], ...] = (
+    RESOLVE_CONTACT,
+    CONTACT_HOTELS,
+    CONTACT_EXPORT,
+    CONVERSATION_BRIEF,
+    LOCATION_EXISTS,
+)
 PUBLICATIONS: tuple[Publication, ...] = (
     INBOUND_GUEST_MESSAGE,
     INBOUND_SOLICITATION_REPLY,

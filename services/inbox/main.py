@@ -26,6 +26,7 @@ from .conversations import api as conversations_api
 from .conversations import handlers as conversations_handlers
 from .conversations.repository import indexes_for
 from .directory import api as directory_api
+from .directory import handlers as directory_handlers
 from .directory.repository import DIRECTORY_INDEXES
 from .live import api as live_api
 from .privacy import handlers as privacy_handlers
@@ -50,7 +51,7 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
     settings = settings or HubSettings()
     indexes = {**indexes_for(settings.mongo_flavour), **DIRECTORY_INDEXES}
     runtime = Runtime.build("inbox", settings, indexes, publications=PUBLICATIONS)
-    for handlers in (conversations_handlers, privacy_handlers, solicitations_handlers):
+    for handlers in (conversations_handlers, privacy_handlers, solicitations_handlers, directory_handlers):
         handlers.register(runtime, http)
     app = create_app(
         runtime,

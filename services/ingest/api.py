@@ -24,6 +24,7 @@ from shared.runtime import Runtime, RuntimeDep
 
 from . import chat, email_intake, service
 from . import chat_socket as live_chat
+from .hotels import HotelsUnavailableError, KnownHotels
 from .limits import GuestLimits
 from .metrics import INBOUND_REJECTED
 from .schemas import Accepted, Call, FormSubmission, Review
@@ -55,6 +56,10 @@ async def submit_form(location_id: str, request: Request, runtime: RuntimeDep) -
     """Accept a hotel website's contact form; 202 only once the message is stored on the bus."""
     if not is_location_id(location_id):
         raise _reject("unknown_location", Problem(404, "Unknown hotel", f"No hotel has the id {location_id!r}."))
+    try:
+        await _hotels(request).require(location_id)
+    except Problem as refused:
+        raise _reject("unknown_location" if refused.status == 404 else "directory_unavailable", refused) from None
     settings: IngestSettings = request.app.state.ingest_settings
     client = request.client.host if request.client else "unknown"
     limits: GuestLimits = request.app.state.guest_limits
@@ -108,6 +113,11 @@ async def _authorize(request: Request, body: bytes, settings: IngestSettings, ch
 WEBHOOK = Actor(
     agent_id="webhook", name="Webhook", initials="WH", email="webhook@hub", role="admin", location_ids=[], kind="api"
 )
+
+
+def _hotels(request: Request) -> KnownHotels:
+    hotels: KnownHotels = request.app.state.hotels
+    return hotels
 
 
 def _may_write(actor: Actor, location_id: str) -> None:
@@ -172,7 +182,9 @@ async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONRespons
     actor = await _authorize(request, body, settings, "email", "email:write")
     recipients = [r for r in request.query_params.getlist("to") if len(r) <= 320][:20]
     try:
-        outcome = await email_intake.accept_email(runtime, settings, body, recipients, may_write=actor.can_see)
+        outcome = await email_intake.accept_email(
+            runtime, settings, body, recipients, may_write=actor.can_see, hotel_exists=_hotels(request).exists
+        )
     except email_intake.NotYoursError as exc:
         raise Problem(403, "Forbidden", str(exc)) from None
     except email_intake.UnreadableEmailError as exc:
@@ -180,6 +192,8 @@ async def submit_raw_email(request: Request, runtime: RuntimeDep) -> JSONRespons
         raise Problem(422, "Unreadable email", str(exc)) from None
     except PublishFailedError:
         raise Problem(503, "Temporarily unavailable", "The email could not be stored; send it again.") from None
+    except HotelsUnavailableError:
+        raise Problem(503, "Temporarily unavailable", "The hotel could not be checked; send it again.") from None
     return JSONResponse({"status": "accepted", "key": outcome.key, "automatic": outcome.automatic}, status_code=202)
 
 
@@ -191,6 +205,7 @@ async def submit_review(request: Request, runtime: RuntimeDep) -> JSONResponse:
     alert rule raises an alert."""
     review, actor = await _signed_payload(request, Review, "review", "reviews:write")
     _may_write(actor, review.location)
+    await _hotels(request).require(review.location)
     try:
         key = await service.accept_review(runtime, review)
     except PublishFailedError:
@@ -213,9 +228,11 @@ async def import_reviews(request: Request, runtime: RuntimeDep) -> dict[str, Any
     except (UnicodeDecodeError, csv.Error) as exc:
         raise Problem(400, "Unreadable file", f"The file could not be read: {exc}.") from None
     try:
-        report = await service.import_reviews(runtime, rows, actor.can_see)
+        report = await service.import_reviews(runtime, rows, actor.can_see, _hotels(request).exists)
     except PublishFailedError:
         raise Problem(503, "Temporarily unavailable", "Not every review was stored; send the file again.") from None
+    except HotelsUnavailableError:
+        raise Problem(503, "Temporarily unavailable", "A hotel could not be checked; send the file again.") from None
     return {"applied": report.applied, "rejected": report.rejected[:1000], "rejected_count": len(report.rejected)}
 
 
@@ -227,6 +244,7 @@ async def submit_call(request: Request, runtime: RuntimeDep) -> JSONResponse:
     caller's conversation."""
     call, actor = await _signed_payload(request, Call, "phone", "calls:write")
     _may_write(actor, call.location)
+    await _hotels(request).require(call.location)
     try:
         key = await service.accept_call(runtime, call)
     except PublishFailedError:
@@ -298,4 +316,13 @@ async def chat_socket(websocket: WebSocket, location_id: str) -> None:
     """The widget's live channel (the protocol: `chat_socket`)."""
     runtime: Runtime = websocket.app.state.runtime
     limits: GuestLimits = websocket.app.state.guest_limits
+    hotels: KnownHotels = websocket.app.state.hotels
+    try:
+        known = await hotels.exists(location_id) if is_location_id(location_id) else False
+    except HotelsUnavailableError:
+        await websocket.close(code=1013, reason="try again later")
+        return
+    if not known:
+        await websocket.close(code=4404, reason="unknown hotel")
+        return
     await live_chat.serve(websocket, runtime, location_id, limits)

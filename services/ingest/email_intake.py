@@ -3,7 +3,7 @@ for, whether a person wrote it, and the normalized message published for the inb
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -99,13 +99,16 @@ async def accept_email(
     *,
     mailbox_location: str | None = None,
     may_write: Callable[[str], bool] = lambda _: True,
+    hotel_exists: Callable[[str], Awaitable[bool]] | None = None,
 ) -> EmailOutcome:
     """Store the email's files, publish it, and return once JetStream has it.
 
     `mailbox_location` is the hotel of the mailbox it was fetched from (IMAP); a reply address among
     the recipients still wins, since it names the conversation. Raises UnreadableEmailError
     (permanent: tell the sender), NotYoursError (the hotel the recipients resolve to is not one
-    `may_write` allows: nothing is stored) or PublishFailedError (temporary).
+    `may_write` allows: nothing is stored) or PublishFailedError (temporary). `hotel_exists` checks the
+    hotel a recipient address names (an IMAP mailbox's is configured); it raises HotelsUnavailableError
+    (temporary) when the directory cannot say.
     """
     parsed = parse(raw)
     destination = next(
@@ -120,6 +123,10 @@ async def accept_email(
         # A hotel-limited token is checked against where the email goes, not where the caller says.
         INBOUND_REJECTED.labels(channel=Channel.EMAIL.value, reason="forbidden_hotel").inc()
         raise NotYoursError(destination.location_id)
+    # An IMAP mailbox's hotel is configured; a hotel named by an address must be in the directory.
+    named = destination.location_id != mailbox_location
+    if hotel_exists is not None and named and not await hotel_exists(destination.location_id):
+        raise UnreadableEmailError(f"no hotel has the id {destination.location_id!r}")
     if parsed.automatic is not None:
         # Out-of-office answers and bounces are not guests writing; they must not reopen requests.
         INBOUND_REJECTED.labels(channel=Channel.EMAIL.value, reason=parsed.automatic).inc()

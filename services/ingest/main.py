@@ -2,12 +2,12 @@
 
 from fastapi import FastAPI
 
-from shared.bus import INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY
+from shared.bus import INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY, LOCATION_EXISTS
 from shared.client_limits import ClientLimits
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings, require_real_secrets
 
-from . import chat
+from . import chat, hotels
 from .api import router
 from .backpressure import Budget, Overload
 from .imap import imap_pollers
@@ -25,11 +25,13 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
         "ingest",
         settings,
         {**MAILBOX_INDEXES, **CHAT_INDEXES},
-        publications=[INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY],
+        publications=[INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY, LOCATION_EXISTS],
     )
     chat.register(runtime)
+    known_hotels = hotels.KnownHotels(runtime.broker)
+    hotels.register(runtime, known_hotels)
     budget = Budget(http.max_in_flight)  # shared by HTTP and SMTP: one bound on what ingest holds
-    background = [smtp_receiver(http, budget), imap_pollers(http)]
+    background = [smtp_receiver(http, budget, known_hotels), imap_pollers(http)]
     limits = [
         ("/ingest/email/raw", http.email_max_bytes),
         ("/ingest/reviews/import", http.review_import_max_bytes),
@@ -41,6 +43,7 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
         runtime, [router], title="Hub ingest", background=background, body_limits=limits, streamed=["/ingest/"]
     )
     app.state.ingest_settings = http
+    app.state.hotels = known_hotels
     app.add_middleware(Overload, budget=budget)
     # Per client address (uvicorn's: X-Forwarded-For only from FORWARDED_ALLOW_IPS, the gateway), shared
     # by every replica through NATS KV.

@@ -5,7 +5,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -172,10 +172,14 @@ def review_rows(body: bytes, kind: str) -> list[object]:
 
 
 async def import_reviews(
-    runtime: Runtime, rows: list[object], may_write: Callable[[str], bool] = lambda _: True
+    runtime: Runtime,
+    rows: list[object],
+    may_write: Callable[[str], bool] = lambda _: True,
+    hotel_exists: Callable[[str], Awaitable[bool]] | None = None,
 ) -> ImportReport:
     """Publish every valid row (each once, by its key) and say which rows were refused and why.
-    `may_write` says which hotels the caller may write for (an API token can be limited to some)."""
+    `may_write` says which hotels the caller may write for (an API token can be limited to some);
+    `hotel_exists`, which hotels there are (a row for another is refused)."""
     report = ImportReport()
     for number, row in enumerate(rows, start=1):
         if isinstance(row, ValueError):
@@ -194,6 +198,9 @@ async def import_reviews(
             report.rejected.append(
                 {"row": number, "reason": f"location: this token may not write for {review.location!r}"}
             )
+            continue
+        if hotel_exists is not None and not await hotel_exists(review.location):
+            report.rejected.append({"row": number, "reason": f"location: no hotel has the id {review.location!r}"})
             continue
         await accept_review(runtime, review)
         report.applied += 1

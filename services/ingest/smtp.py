@@ -12,6 +12,7 @@ from shared.runtime import Runtime
 
 from .backpressure import Budget
 from .email_intake import UnreadableEmailError, accept_email, destination_of
+from .hotels import HotelsUnavailableError, KnownHotels
 from .metrics import INBOUND_REJECTED
 from .settings import IngestSettings
 
@@ -19,13 +20,18 @@ log = logging.getLogger(__name__)
 
 
 class MailHandler:
-    def __init__(self, runtime: Runtime, settings: IngestSettings, budget: Budget) -> None:
-        self.runtime, self.settings, self.budget = runtime, settings, budget
+    def __init__(self, runtime: Runtime, settings: IngestSettings, budget: Budget, hotels: KnownHotels) -> None:
+        self.runtime, self.settings, self.budget, self.hotels = runtime, settings, budget, hotels
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
-        if destination_of(address, self.settings) is None:
+        destination = destination_of(address, self.settings)
+        try:
+            known = destination is not None and await self.hotels.exists(destination.location_id)
+        except HotelsUnavailableError:
+            return "451 4.3.0 Cannot check this mailbox now; try again later"
+        if not known:
             INBOUND_REJECTED.labels(channel="email", reason="unknown_recipient").inc()
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -43,11 +49,13 @@ class MailHandler:
 
     async def _accept(self, raw: bytes, envelope: Envelope) -> str:
         try:
-            outcome = await accept_email(self.runtime, self.settings, raw, list(envelope.rcpt_tos))
+            outcome = await accept_email(
+                self.runtime, self.settings, raw, list(envelope.rcpt_tos), hotel_exists=self.hotels.exists
+            )
         except UnreadableEmailError as exc:
             INBOUND_REJECTED.labels(channel="email", reason="unreadable").inc()
             return f"550 5.6.0 Message refused: {exc}"
-        except PublishFailedError:
+        except (PublishFailedError, HotelsUnavailableError):
             return "451 4.3.0 Could not store the message now; try again later"
         except Exception:
             log.exception("email could not be processed")
@@ -55,11 +63,13 @@ class MailHandler:
         return "250 2.0.0 Accepted" if outcome.key else "250 2.0.0 Accepted (automatic reply, not routed)"
 
 
-def smtp_receiver(settings: IngestSettings, budget: Budget) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+def smtp_receiver(
+    settings: IngestSettings, budget: Budget, hotels: KnownHotels
+) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
     async def serve(runtime: Runtime) -> None:
         if settings.smtp_port == 0:
             return
-        handler = MailHandler(runtime, settings, budget)
+        handler = MailHandler(runtime, settings, budget, hotels)
 
         def protocol() -> SMTP:
             return SMTP(

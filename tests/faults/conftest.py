@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from scripts import ferretdb_indexes
-from tests.integration.conftest import HOTEL_MAIL_DOMAIN, REPLY_DOMAIN, TEST_SECRET, WEBHOOK_SECRET
+from tests.integration.conftest import ADMIN, HOTEL_MAIL_DOMAIN, REPLY_DOMAIN, TEST_SECRET, WEBHOOK_SECRET
 from tests.support import servers
 from tests.support.servers import Process
 from tests.support.smtp_sink import SmtpSink
@@ -24,6 +25,8 @@ REPLICAS = 2
 # Messages ingest may hold at once while JetStream stores them (small, so the back-pressure step shows).
 MAX_IN_FLIGHT = 20
 SUMMARY: list[str] = []
+
+HOTELS = ("fault-hotel-a", "fault-hotel-b")  # the directory's, created with the stack
 
 
 @dataclass
@@ -138,6 +141,11 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack
             for index in range(len(processes)):
                 servers.wait_ready(stack.url(name, index), timeout=120)
         ferretdb_indexes.apply(database.port or 0)
+        for hotel in HOTELS:  # ingest accepts messages only for the directory's hotels
+            created = httpx.post(
+                f"{stack.url('inbox')}/api/v1/locations", json={"id": hotel, "name": hotel}, headers=ADMIN
+            )
+            assert created.status_code == 201, created.text
         yield stack
     finally:
         for processes in replicas.values():

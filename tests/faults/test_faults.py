@@ -34,12 +34,11 @@ from shared import signatures
 from shared.bus import DLQ, Channel, ConsumerSpec, DeadLetter, Guest, InboundMessage, StreamSpec, Subjects
 from shared.messaging import declare_streams, durable_subscriber, make_broker
 from shared.settings import HubSettings
-from tests.faults.conftest import MAX_IN_FLIGHT, SUMMARY, FaultStack, load_scale, outage_seconds
+from tests.faults.conftest import HOTELS, MAX_IN_FLIGHT, SUMMARY, FaultStack, load_scale, outage_seconds
 from tests.integration.conftest import ADMIN, HOTEL_MAIL_DOMAIN, WEBHOOK_SECRET
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.faults
-HOTELS = ("fault-hotel-a", "fault-hotel-b")
 CHANNELS = ("form", "email", "review", "call")
 SCHEMA_POISON = 3
 HANDLER_POISON = 2

@@ -198,10 +198,19 @@ def gateway(stack: Stack) -> Iterator[str]:
         subprocess.run(["pkill", "-f", str(config)], check=False)
 
 
+def create_hotel(stack: Stack, hotel: str) -> str:
+    """Put the hotel in the directory (ingest accepts messages only for the directory's hotels)."""
+    answer = httpx.post(
+        f"{stack.url('inbox')}/api/v1/locations", json={"id": hotel, "name": hotel}, headers=ADMIN, timeout=10
+    )
+    assert answer.status_code == 201, answer.text
+    return hotel
+
+
 @pytest.fixture
-def location() -> str:
+def location(stack: Stack) -> str:
     """A hotel of this test's own, so tests sharing the stack do not see each other's data."""
-    return f"hotel-{uuid.uuid4().hex[:10]}"
+    return create_hotel(stack, f"hotel-{uuid.uuid4().hex[:10]}")
 
 
 @pytest.fixture

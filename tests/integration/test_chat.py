@@ -12,7 +12,7 @@ from nats.aio.client import Client as NatsClient
 
 from shared.attachments import AttachmentStore
 from shared.bus import AttachmentRef, ChatToGuest, Subjects
-from tests.integration.conftest import ADMIN, Stack
+from tests.integration.conftest import ADMIN, Stack, create_hotel
 from tests.integration.inbox_helpers import AgentApi
 from tests.support.polling import eventually
 
@@ -88,7 +88,7 @@ async def test_a_session_of_another_hotel_is_not_reused(stack: Stack, location: 
     async with websockets.connect(ws_url(stack, location)) as socket:
         await socket.send(json.dumps({"type": "hello"}))
         session = (await receive(socket, "welcome"))["session"]
-    async with websockets.connect(ws_url(stack, f"{location}-b")) as socket:
+    async with websockets.connect(ws_url(stack, create_hotel(stack, f"{location}-b"))) as socket:
         await socket.send(json.dumps({"type": "hello", "session": session}))
         assert (await receive(socket, "welcome"))["session"] != session
 

@@ -32,7 +32,7 @@ from services.ingest.email_intake import email_key
 from services.ingest.email_parsing import UnreadableEmailError, parse
 from services.ingest.schemas import Call, FormSubmission, Review
 from shared import signatures
-from tests.integration.conftest import HOTEL_MAIL_DOMAIN, WEBHOOK_SECRET, Stack
+from tests.integration.conftest import HOTEL_MAIL_DOMAIN, WEBHOOK_SECRET, Stack, create_hotel
 from tests.support.hostile_mail import hostile_emails
 from tests.support.hostile_values import bodies, hostile_texts, hostile_values, is_utf8, odd_texts
 
@@ -52,8 +52,9 @@ def on_the_stack(examples: int) -> settings:
     )
 
 
-def new_hotel() -> str:
-    return f"hostile-{uuid.uuid4().hex[:10]}"
+def new_hotel(stack: Stack) -> str:
+    """A hotel of the directory for one example."""
+    return create_hotel(stack, f"hostile-{uuid.uuid4().hex[:10]}")
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +137,7 @@ class TestEmail:
         @on_the_stack(40)
         @given(raw=hostile_emails(f"{PLACEHOLDER}@{HOTEL_MAIL_DOMAIN}", max_times=200, readable_sender=True))
         def an_email(raw: bytes) -> None:
-            hotel = new_hotel()
+            hotel = new_hotel(stack)
             recipient = f"{hotel}@{HOTEL_MAIL_DOMAIN}"
             data = on_the_wire(raw.replace(PLACEHOLDER.encode(), hotel.encode()))
             code, reply = deliver(stack, data, recipient)
@@ -292,7 +293,7 @@ class TestForms:
         # A NUL in the first item of a field named "" was said to be in the field "0".
         @example(body={"email": "anna@example.com", "message": "Hi", "": ["\x00"]}, kind="json", files=[])
         def a_form(body: dict[str, Any], kind: str, files: list[tuple[str, bytes]]) -> None:
-            hotel = new_hotel()
+            hotel = new_hotel(stack)
             content, content_type = encoded(kind, body, files if kind == "multipart" else [])
             response = client.post(
                 f"{stack.url('ingest')}/ingest/forms/{hotel}", content=content, headers={"Content-Type": content_type}
@@ -369,7 +370,7 @@ class TestWebhooks:
         @on_the_stack(40)
         @given(body=bodies(REVIEW_REQUIRED, REVIEW_OPTIONAL))
         def a_review(body: dict[str, Any]) -> None:
-            response, sent = post_signed(stack, client, "/ingest/reviews", with_hotel(body, new_hotel()))
+            response, sent = post_signed(stack, client, "/ingest/reviews", with_hotel(body, new_hotel(stack)))
             outcomes.append(response.status_code)
             review = validated(Review, sent, response)
             if review is not None:
@@ -394,15 +395,13 @@ class TestWebhooks:
         @on_the_stack(30)
         @given(body=bodies(CALL_REQUIRED, CALL_OPTIONAL))
         def a_call(body: dict[str, Any]) -> None:
-            response, sent = post_signed(stack, client, "/ingest/calls", with_hotel(body, new_hotel()))
+            response, sent = post_signed(stack, client, "/ingest/calls", with_hotel(body, new_hotel(stack)))
             outcomes.append(response.status_code)
             call = validated(Call, sent, response)
             if call is not None:
                 entry = stored_once(timeline, response.json()["key"])
                 assert entry["text"].startswith(f"{call.direction.capitalize()} call from {call.caller}, ")
-                assert entry["text"].endswith(
-                    "" if call.recording_url is None else f"\nRecording: {call.recording_url}"
-                )
+                assert entry["text"].endswith("" if not call.recording_url else f"\nRecording: {call.recording_url}")
                 assert entry["author"].get("name") == call.caller_name
             assert_alive_and_ready(stack, client)
 
@@ -513,7 +512,7 @@ class TestChat:
         @example(hello="{}", frames=[json.dumps({"type": "x", "id": "\udfff", "a": "\x00"})])
         @example(hello=b"{}", frames=[])
         def a_chat(hello: str | bytes, frames: list[str | bytes]) -> None:
-            url = stack.url("ingest").replace("http://", "ws://") + f"/ingest/chat/{new_hotel()}"
+            url = stack.url("ingest").replace("http://", "ws://") + f"/ingest/chat/{new_hotel(stack)}"
             sent: dict[str, str] = {}
             with connect(url, open_timeout=10, close_timeout=2) as socket:
                 socket.send(hello)

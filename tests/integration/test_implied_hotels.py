@@ -1,9 +1,11 @@
 """Issue 18: the places where a hotel is implied rather than named. A thread key, an email reference or a
 review id written by a sender never leads into another hotel's conversation (finding 2); an API token
-limited to some hotels is checked against the hotel its message resolves to (finding 3)."""
+limited to some hotels is checked against the hotel its message resolves to (finding 3); a hotel the
+directory does not have gets nothing (finding 10)."""
 
 import asyncio
 import json
+import smtplib
 import time
 import uuid
 from email.message import EmailMessage
@@ -11,12 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from nats.aio.client import Client as NatsClient
 from pymongo import AsyncMongoClient
+from websockets.exceptions import InvalidStatus
 
 from shared import signatures
 from shared.bus import Channel
-from tests.integration.conftest import ADMIN, HOTEL_MAIL_DOMAIN, WEBHOOK_SECRET, Stack
+from tests.integration.conftest import ADMIN, HOTEL_MAIL_DOMAIN, WEBHOOK_SECRET, Stack, create_hotel
 from tests.integration.inbox_helpers import AgentApi, publish_inbound
 from tests.support.polling import eventually
 
@@ -26,16 +30,10 @@ Mongo = AsyncMongoClient[dict[str, Any]]
 
 
 @pytest.fixture
-async def two_hotels(stack: Stack, http: httpx.AsyncClient) -> tuple[str, str]:
+async def two_hotels(stack: Stack) -> tuple[str, str]:
     """Two sister hotels of the directory (A, B)."""
     tag = uuid.uuid4().hex[:8]
-    hotels = (f"implied-a-{tag}", f"implied-b-{tag}")
-    for hotel in hotels:
-        answer = await http.post(
-            f"{stack.url('inbox')}/api/v1/locations", json={"id": hotel, "name": hotel}, headers=ADMIN
-        )
-        assert answer.status_code == 201, answer.text
-    return hotels
+    return create_hotel(stack, f"implied-a-{tag}"), create_hotel(stack, f"implied-b-{tag}")
 
 
 def email(to: str, message_id: str, **headers: str) -> bytes:
@@ -180,3 +178,60 @@ class TestTokensAreCheckedAgainstTheResolvedHotel:
         assert own.status_code == 202, own.text
         await AgentApi(http, stack.url("inbox"), ADMIN).wait_for(a)
         assert await mongo["hub"]["conversations"].count_documents({"location_id": b}) == 0
+
+
+def smtp_recipient_answer(stack: Stack, recipient: str) -> int:
+    with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=30) as client:
+        client.ehlo()
+        client.mail("guest@example.com")
+        code, _ = client.rcpt(recipient)
+        client.rset()
+    return int(code)
+
+
+class TestHotelsThatDoNotExist:
+    """Finding 10: the directory says which hotels exist; a made-up one gets nothing stored and no metric."""
+
+    async def test_unknown_hotels_are_refused_on_every_channel_and_create_nothing(
+        self, stack: Stack, http: httpx.AsyncClient, mongo: Mongo, two_hotels: tuple[str, str]
+    ) -> None:
+        a, _ = two_hotels
+        ghost = f"ghost-{uuid.uuid4().hex[:8]}"
+        ingest = stack.url("ingest")
+        assert await asyncio.to_thread(smtp_recipient_answer, stack, f"{ghost}@{HOTEL_MAIL_DOMAIN}") == 550
+        assert await asyncio.to_thread(smtp_recipient_answer, stack, f"{a}@{HOTEL_MAIL_DOMAIN}") == 250
+        form = await http.post(f"{ingest}/ingest/forms/{ghost}", json={"email": "a@example.com", "message": "x"})
+        assert form.status_code == 404, form.text
+        assert ghost in form.json()["detail"]
+        review = {"platform": "google", "review_id": ghost, "location": ghost, "rating": 4, "scale": 5}
+        body = json.dumps(review).encode()
+        answer = await http.post(f"{ingest}/ingest/reviews", content=body, headers=signed(body, "application/json"))
+        assert answer.status_code == 404, answer.text
+        call = {"call_id": ghost, "location": ghost, "caller": "+33611223344", "duration_seconds": 5}
+        body = json.dumps(call).encode()
+        answer = await http.post(f"{ingest}/ingest/calls", content=body, headers=signed(body, "application/json"))
+        assert answer.status_code == 404, answer.text
+        raw = email(f"{ghost}@{HOTEL_MAIL_DOMAIN}", f"m@{ghost}")
+        answer = await http.post(f"{ingest}/ingest/email/raw", content=raw, headers=signed(raw, "message/rfc822"))
+        assert answer.status_code == 422, answer.text
+        url = stack.url("ingest").replace("http://", "ws://") + f"/ingest/chat/{ghost}"
+        with pytest.raises(InvalidStatus):
+            async with websockets.connect(url, open_timeout=10):
+                pass
+        await asyncio.sleep(1)
+        assert await mongo["hub"]["conversations"].count_documents({"location_id": ghost}) == 0
+        metrics = (await http.get(f"{ingest}/metrics")).text
+        assert ghost not in metrics, "no metric label value for a hotel that does not exist"
+
+    async def test_a_new_hotel_is_accepted_at_once(self, stack: Stack, http: httpx.AsyncClient) -> None:
+        hotel = f"new-{uuid.uuid4().hex[:8]}"
+        url = f"{stack.url('ingest')}/ingest/forms/{hotel}"
+        before = await http.post(url, json={"email": "a@example.com", "message": "x"})
+        assert before.status_code == 404
+        create_hotel(stack, hotel)
+        after = await eventually(
+            lambda: http.post(url, json={"email": "a@example.com", "message": "x"}),
+            lambda r: r.status_code == 202,
+            timeout=5,
+        )
+        assert after.status_code == 202

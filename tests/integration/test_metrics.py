@@ -91,8 +91,8 @@ async def test_request_gauges_count_each_hotels_views(
     stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
 ) -> None:
     inbox = stack.url("inbox")
-    created = await http.post(f"{inbox}/api/v1/locations", json={"id": location, "name": "Gauge Hotel"}, headers=ADMIN)
-    assert created.status_code == 201, created.text
+    named = await http.patch(f"{inbox}/api/v1/locations/{location}", json={"name": "Gauge Hotel"}, headers=ADMIN)
+    assert named.status_code == 200, named.text
     api = AgentApi(http, inbox, agent_headers([location]))
     for number in range(3):
         await publish_inbound(nc, location, email=f"g{number}.{location}@example.com", subject=f"S{number}")
@@ -112,8 +112,8 @@ async def test_an_unanswered_alert_is_measured_until_an_agent_answers(
     stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
 ) -> None:
     inbox = stack.url("inbox")
-    created = await http.post(f"{inbox}/api/v1/locations", json={"id": location, "name": "Alert Hotel"}, headers=ADMIN)
-    assert created.status_code == 201, created.text
+    named = await http.patch(f"{inbox}/api/v1/locations/{location}", json={"name": "Alert Hotel"}, headers=ADMIN)
+    assert named.status_code == 200, named.text
     api = AgentApi(http, inbox, agent_headers([location]))
     hour_ago = datetime.now(UTC) - timedelta(hours=1)
     await publish_inbound(nc, location, email=f"angry.{location}@example.com", rating=1, received_at=hour_ago)

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.integration.conftest import ADMIN, Stack
+from tests.integration.conftest import ADMIN, Stack, create_hotel
 from tests.support import servers
 from tests.support.polling import eventually
 
@@ -133,7 +133,7 @@ class TestHtmlFormsAndLimits:
         replica = servers.service("ingest", strict, stack.root).start()
         try:
             servers.wait_ready(f"http://127.0.0.1:{replica.port}")
-            url = f"http://127.0.0.1:{replica.port}/ingest/forms/rate-test"
+            url = f"http://127.0.0.1:{replica.port}/ingest/forms/{create_hotel(stack, 'rate-test')}"
             answers = [
                 (await http.post(url, json={"email": "bot@example.com", "message": f"spam {n}"})).status_code
                 for n in range(5)

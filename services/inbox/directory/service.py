@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 
 from shared.auth import Actor, SessionEpochs, epochs_of
-from shared.bus import LocationChanged
+from shared.bus import LocationChanged, LocationExists, LocationExistsRequest
 from shared.db import Document
 from shared.messaging import PublishFailedError, publish_event
 from shared.problems import Problem
@@ -464,6 +464,12 @@ class Directory:
         await self.repository.save_chain_settings({"_id": CHAIN_SETTINGS_ID, **body.model_dump(mode="json")})
         await self._audit(actor, "settings.update", "settings:chain", body.model_fields_set)
         return body
+
+
+async def location_exists(runtime: Runtime, request: LocationExistsRequest) -> LocationExists:
+    """Ingest's question before it accepts a guest's message for a hotel: the directory is the inbox's."""
+    document = await DirectoryRepository(runtime.db).get("locations", request.location_id)
+    return LocationExists(found=document is not None)
 
 
 def directory_of(request: Request, runtime: RuntimeDep) -> Directory:
