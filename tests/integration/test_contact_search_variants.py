@@ -40,8 +40,9 @@ async def repository(request: pytest.FixtureRequest, ferretdb: Process) -> Async
 
 
 async def _contact(repository: ContactRepository, hotel: str, **fields: Any) -> str:
-    created = await service.create(repository, NewContact.model_validate({"location_id": hotel, **fields}))
-    return str(created["_id"])
+    new = NewContact.model_validate({"location_id": hotel, **fields})
+    created = await service.create(repository, new, lambda _contact: True)
+    return str(created.contact["_id"])
 
 
 async def _found(repository: ContactRepository, text: str, hotels: list[str] | None = None) -> list[str]:
