@@ -255,6 +255,8 @@ function entryView(entry, conversation, zone) {
           entry.channel ? h("span.channel", { title: t(`channel.${entry.channel}`) }, CHANNEL_ICONS[entry.channel] || "") : null,
           entry.rating ? h("span.rating", {}, "★".repeat(entry.rating), "☆".repeat(Math.max(0, 5 - entry.rating))) : null,
           when(entry, zone), deliveryBadge(entry)),
+        (entry.warnings || []).includes("ambiguous_sender")
+          ? h("p.warning.ambiguous-sender", { role: "note" }, `⚠ ${t("entry.ambiguous_sender")}`) : null,
         entry.subject && inbound ? h("p.entry-subject", {}, entry.subject) : null,
         h("p.text", {}, entry.text || ""), inlineImages(entry),
         attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
