@@ -5,8 +5,6 @@ Tests that need isolation use their own hotel (location id), so they can share t
 
 import json
 import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from nats.aio.client import Client as NatsClient
 from pymongo import AsyncMongoClient
 
 from scripts import ferretdb_indexes
-from scripts.gateway import render
 from shared.auth import Actor, Role, issue_token
 from tests.support import servers
 from tests.support.servers import Process
@@ -181,21 +178,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def gateway(stack: Stack) -> Iterator[str]:
     """The nginx gateway of deploy/nginx, in front of the test stack's services."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = servers.free_port()
-    ports = {name: proc.port or 0 for name, proc in stack.services.items()}
-    config = render(stack.root / "nginx", port, ports)
-    proc = Process(
-        name="gateway",
-        argv=[nginx, "-p", str(config.parent), "-c", str(config)],
-        log_path=stack.root / "gateway.log",
-        port=port,
-    ).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.stop()
-        subprocess.run(["pkill", "-f", str(config)], check=False)
+    with servers.gateway(stack.root / "nginx", {name: proc.port or 0 for name, proc in stack.services.items()}) as url:
+        yield url
 
 
 def create_hotel(stack: Stack, hotel: str) -> str:
@@ -205,6 +189,12 @@ def create_hotel(stack: Stack, hotel: str) -> str:
     )
     assert answer.status_code == 201, answer.text
     return hotel
+
+
+@pytest.fixture
+def new_hotel() -> str:
+    """A hotel id of this test's own that the directory does not know yet (for tests that create it)."""
+    return f"hotel-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ test may sign in from 127.0.0.1); a limit's key names its settings, so they do n
 
 import asyncio
 import json
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,11 +18,9 @@ import pytest
 import websockets
 from faststream.nats import NatsBroker
 
-from scripts.gateway import render
 from shared.client_limits import ClientLimits, Limit
 from tests.integration.conftest import ADMIN, Stack
 from tests.support import servers
-from tests.support.servers import Process
 
 pytestmark = pytest.mark.integration
 PASSWORD = "a-long-enough-password"
@@ -54,18 +51,8 @@ def gateway_to(stack: Stack, service: str, url: str) -> Iterator[str]:
     """The nginx gateway of deploy/nginx with `service` routed to the replica at `url`."""
     ports = {name: proc.port or 0 for name, proc in stack.services.items()}
     ports[service] = int(url.rpartition(":")[2])
-    port = servers.free_port()
-    config = render(stack.root / f"nginx-{uuid.uuid4().hex[:6]}", port, ports)
-    proc = Process(
-        name="gateway",
-        argv=[shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(config.parent), "-c", str(config)],
-        log_path=config.parent / "gateway.log",
-        port=port,
-    ).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.stop()
+    with servers.gateway(stack.root / f"nginx-{uuid.uuid4().hex[:6]}", ports) as gateway_url:
+        yield gateway_url
 
 
 async def new_agent(http: httpx.AsyncClient, stack: Stack, location: str) -> str:

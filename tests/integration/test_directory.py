@@ -70,8 +70,9 @@ class TestSignIn:
 
 class TestHotelsGroupsAgents:
     async def test_admin_builds_a_chain_and_an_agent_sees_only_their_hotels(
-        self, stack: Stack, http: httpx.AsyncClient, nc: NatsClient, admin: dict[str, str], location: str
+        self, stack: Stack, http: httpx.AsyncClient, nc: NatsClient, admin: dict[str, str], new_hotel: str
     ) -> None:
+        location = new_hotel  # this test creates its hotel through the API
         base = f"{stack.url('inbox')}/api/v1"
         other = f"{location}-b"
         grouped = f"{location}-g"
@@ -126,8 +127,9 @@ class TestHotelsGroupsAgents:
         assert conversations[0]["snippet"] == "via the group"
 
     async def test_unknown_ids_are_404_and_a_null_in_a_patch_changes_nothing(
-        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], new_hotel: str
     ) -> None:
+        location = new_hotel  # this test creates its hotel through the API
         base = f"{stack.url('inbox')}/api/v1"
         for path in ("locations", "location-groups", "agents", "templates"):
             assert (await http.get(f"{base}/{path}/nothing-here", headers=admin)).status_code == 404, path
@@ -173,8 +175,9 @@ class TestHotelsGroupsAgents:
 
 class TestTemplatesAndSettings:
     async def test_template_crud_and_render_for_a_conversation(
-        self, stack: Stack, http: httpx.AsyncClient, nc: NatsClient, admin: dict[str, str], location: str
+        self, stack: Stack, http: httpx.AsyncClient, nc: NatsClient, admin: dict[str, str], new_hotel: str
     ) -> None:
+        location = new_hotel  # this test creates its hotel through the API
         base = f"{stack.url('inbox')}/api/v1"
         await post(http, f"{base}/locations", {"id": location, "name": "Hôtel Opéra"}, admin)
         template = await post(
@@ -203,8 +206,9 @@ class TestTemplatesAndSettings:
         assert (await http.get(f"{base}/templates/{template['id']}", headers=admin)).status_code == 404
 
     async def test_templates_of_another_hotel_are_404_and_agents_do_not_edit_them(
-        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], new_hotel: str
     ) -> None:
+        location = new_hotel  # this test creates its hotel through the API
         base = f"{stack.url('inbox')}/api/v1"
         other = f"{location}-b"
         for hotel in (location, other):
@@ -265,8 +269,9 @@ class TestTemplatesAndSettings:
         assert admin_edit.status_code == 200
 
     async def test_settings_round_trip_and_only_admins_change_them(
-        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], new_hotel: str
     ) -> None:
+        location = new_hotel  # this test creates its hotel through the API
         base = f"{stack.url('inbox')}/api/v1/settings"
         body = {
             "contact_reasons": [{"id": "billing", "label_fr": "Facturation", "label_en": "Billing"}],

@@ -78,7 +78,7 @@ async def dead_letter_a_chat(nc: NatsClient, mongo: Mongo, location: str) -> tup
     message, its DLQ sequence and the dangling conversation id; removing the reference fixes the cause.
     """
     session, dangling = f"dlq-{uuid.uuid4().hex}", f"gone-{uuid.uuid4().hex}"
-    await mongo["hub"]["thread_refs"].insert_one({"_id": f"chat:{session}", "conversation_id": dangling})
+    await mongo["hub"]["thread_refs"].insert_one({"_id": f"{location}|chat:{session}", "conversation_id": dangling})
     message = await publish_inbound(
         nc, location, channel=Channel.CHAT, text="Is the pool heated?", chat_session_id=session
     )
@@ -92,7 +92,8 @@ async def dead_letter_a_chat(nc: NatsClient, mongo: Mongo, location: str) -> tup
 
 
 async def fix_the_cause(mongo: Mongo, message: InboundMessage) -> None:
-    await mongo["hub"]["thread_refs"].delete_one({"_id": f"chat:{message.thread.chat_session_id}"})
+    reference = f"{message.location_id}|chat:{message.thread.chat_session_id}"
+    await mongo["hub"]["thread_refs"].delete_one({"_id": reference})
 
 
 async def stored_once(mongo: Mongo, location: str, message: InboundMessage) -> dict[str, object]:

@@ -3,21 +3,18 @@ and the client address the services see is the peer nginx saw, never a header th
 
 import asyncio
 import json
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from scripts.gateway import render
 from tests.integration.conftest import Stack
 from tests.support import servers
-from tests.support.servers import Process
 
 pytestmark = pytest.mark.integration
 
+SERVICES = ("ingest", "inbox", "contacts", "notify", "solicit")
 OPERATIONAL = ["/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"]
 
 
@@ -72,21 +69,10 @@ async def echo_gateway(tmp_path: Path) -> AsyncIterator[str]:
     """The real gateway configuration in front of an echo upstream (every route goes to it)."""
     echo = _Echo()
     echo.server = await asyncio.start_server(echo.handle, "127.0.0.1", echo.port)
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = servers.free_port()
-    ports = dict.fromkeys(("ingest", "inbox", "contacts", "notify", "solicit"), echo.port)
-    config = render(tmp_path / "nginx", port, ports)
-    proc = Process(
-        name="echo-gateway",
-        argv=[nginx, "-p", str(config.parent), "-c", str(config)],
-        log_path=tmp_path / "gateway.log",
-        port=port,
-    ).start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        with servers.gateway(tmp_path / "nginx", dict.fromkeys(SERVICES, echo.port)) as url:
+            yield url
     finally:
-        proc.stop()
-        await asyncio.to_thread(subprocess.run, ["pkill", "-f", str(config)], check=False)
         echo.server.close()
 
 

@@ -13,7 +13,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from pymongo import AsyncMongoClient
 
-from tests.integration.conftest import Stack
+from tests.integration.conftest import ADMIN, Stack
 from tests.support import servers
 from tests.support.polling import eventually
 from tests.support.servers import Process
@@ -95,6 +95,9 @@ async def test_killing_the_stream_leader_during_ingestion_loses_nothing(
     assert info.cluster is not None
     leader = info.cluster.leader
     location = f"hotel-{uuid.uuid4().hex[:10]}"
+    hotel = {"id": location, "name": location}  # ingest takes forms only for the directory's hotels
+    created = await http.post(f"{cluster.url('inbox')}/api/v1/locations", json=hotel, headers=ADMIN)
+    assert created.status_code == 201, created.text
     url = f"{cluster.url('ingest')}/ingest/forms/{location}"
     attempts: list[int] = []
     semaphore = asyncio.Semaphore(5)

@@ -12,11 +12,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from scripts.gateway import render
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools" / "bin"
@@ -100,6 +103,26 @@ class Process:
         if self.popen is not None and self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait()
+
+
+@contextmanager
+def gateway(folder: Path, ports: Mapping[str, int]) -> Iterator[str]:
+    """The nginx gateway of deploy/nginx (rendered under `folder`) in front of the services at `ports`;
+    yields its URL."""
+    port = free_port()
+    config = render(folder, port, dict(ports))
+    proc = Process(
+        name="gateway",
+        argv=[shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(config.parent), "-c", str(config)],
+        log_path=folder / "gateway.log",
+        port=port,
+    ).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stop()
+        # nginx's workers outlive a master stopped before they started
+        subprocess.run(["pkill", "-f", str(config)], check=False)
 
 
 def nats_server(data_dir: Path, port: int | None = None) -> Process:

@@ -235,7 +235,12 @@ class ConversationRepository(ABC):
             if found is None:
                 continue
             conversation = await self.conversations.find_one({"_id": found["conversation_id"]}, {"location_id": 1})
-            if conversation is not None and conversation["location_id"] == location_id:
+            if conversation is None:
+                # This hotel's reference to a conversation that is gone (a partial restore) is still its
+                # thread: the message fails and waits in the DLQ for an operator rather than open a second one.
+                if reference.startswith(f"{location_id}|"):
+                    return str(found["conversation_id"])
+            elif conversation["location_id"] == location_id:
                 return str(found["conversation_id"])
         return None
 
