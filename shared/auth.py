@@ -28,7 +28,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import Depends, Request
 from faststream.nats import NatsBroker
@@ -258,22 +258,25 @@ class Sessions:
         return None
 
 
-def revocations_of(request: Request) -> Revocations:
+_Store = TypeVar("_Store", Revocations, SessionEpochs)
+
+
+def _kept_on_app(request: Request, attribute: str, kind: type[_Store]) -> _Store:
+    """One `kind` per process, made on first use from the app's runtime (its bus and stream replicas)."""
     state = request.app.state
-    if getattr(state, "revocations", None) is None:
+    if getattr(state, attribute, None) is None:
         runtime = state.runtime
-        state.revocations = Revocations(runtime.broker, runtime.settings.stream_replicas)
-    revocations: Revocations = state.revocations
-    return revocations
+        setattr(state, attribute, kind(runtime.broker, runtime.settings.stream_replicas))
+    store: _Store = getattr(state, attribute)
+    return store
+
+
+def revocations_of(request: Request) -> Revocations:
+    return _kept_on_app(request, "revocations", Revocations)
 
 
 def epochs_of(request: Request) -> SessionEpochs:
-    state = request.app.state
-    if getattr(state, "session_epochs", None) is None:
-        runtime = state.runtime
-        state.session_epochs = SessionEpochs(runtime.broker, runtime.settings.stream_replicas)
-    epochs: SessionEpochs = state.session_epochs
-    return epochs
+    return _kept_on_app(request, "session_epochs", SessionEpochs)
 
 
 def sessions_of(request: Request) -> Sessions:
