@@ -29,6 +29,7 @@ from .directory import api as directory_api
 from .directory import handlers as directory_handlers
 from .directory.repository import DIRECTORY_INDEXES
 from .live import api as live_api
+from .live.service import LiveHub
 from .privacy import handlers as privacy_handlers
 from .settings import InboxSettings
 from .solicitations import handlers as solicitations_handlers
@@ -51,6 +52,8 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
     settings = settings or HubSettings()
     indexes = {**indexes_for(settings.mongo_flavour), **DIRECTORY_INDEXES}
     runtime = Runtime.build("inbox", settings, indexes, publications=PUBLICATIONS)
+    # The agents' live streams have a NATS connection of their own: a slow one never costs the broker's.
+    live_hub = LiveHub(settings.nats_url)
     for handlers in (conversations_handlers, privacy_handlers, solicitations_handlers, directory_handlers):
         handlers.register(runtime, http)
     app = create_app(
@@ -70,12 +73,14 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
             jobs.count_gauges(http),
             jobs.fill_derived,
             jobs.prune_claims,
+            live_hub.close_at_shutdown,
         ],
         # An upload is the file plus the multipart envelope.
         body_limits=[("/api/v1/attachments", http.attachment_max_bytes + 64 * 1024)],
     )
     app.mount("/console", console_api.static_files(), name="console")
     app.state.inbox_settings = http
+    app.state.live_hub = live_hub
     # The client address is uvicorn's: the peer, or X-Forwarded-For when the peer is the trusted gateway
     # (FORWARDED_ALLOW_IPS, see docker-compose.yml); the counters are shared by every replica.
     app.state.client_limits = ClientLimits(runtime.broker, settings.stream_replicas)

@@ -54,3 +54,19 @@ OLDEST_UNANSWERED_ALERT = Gauge(
 # every hotel's words on the metrics page, so only their number is counted (the words are listed, per
 # hotel and within an agent's rights, by GET /api/v1/conversations/labels).
 LABELS_APPLIED = Counter("hub_inbox_labels_applied_total", "Labels put on requests.")
+# Live streams (live/service.py): one subscription per hotel per process, fanned out to its streams.
+LIVE_STREAMS = Gauge("hub_inbox_live_streams", "Agents' live streams (server-sent events) open on this process.")
+LIVE_HOTEL_SUBSCRIPTIONS = Gauge(
+    "hub_inbox_live_hotel_subscriptions",
+    "Hotels this process subscribes to for its live streams (the admins' whole chain counts as one).",
+)
+LIVE_RESYNCS = Counter(
+    "hub_inbox_live_resyncs_total",
+    "Live streams told to refetch instead of losing events: stream_behind (the console did not read its "
+    "queue), subscription_behind (the hub's subscription dropped messages), reconnected (the bus was away).",
+    ["reason"],
+)
+LIVE_SLOW_CONSUMER = Counter(
+    "hub_inbox_live_slow_consumer_total",
+    "Bus messages the live streams' NATS connection dropped because a hotel's subscription had too many waiting.",
+)

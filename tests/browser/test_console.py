@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests.browser.conftest import (
     PASSWORD,
@@ -24,6 +24,7 @@ from tests.browser.conftest import (
     sign_in,
 )
 from tests.integration.conftest import Stack
+from tests.integration.inbox_helpers import AgentApi
 from tests.support.polling import eventually
 
 PNG = base64.b64decode(  # one pixel
@@ -68,6 +69,35 @@ class TestInbox:
         await expect(new_row).to_have_attribute("data-unread", "true")
         await expect(tab).to_have_text(str(before + 1))
         await shot(agent, screenshots, "02-inbox")
+
+    async def test_a_resync_from_the_live_stream_reloads_the_open_request(
+        self, gateway: str, chain: Chain, new_page: NewPage
+    ) -> None:
+        """Issue 19: a stream that fell behind is sent `resync` instead of losing events silently, and the
+        console reloads the list, the counts and the open request. The test plays the stream: silent while
+        a note is added, then `resync` (a reconnection alone reloads the list, never the open request)."""
+        subject = unique("Extra pillows")
+        await send_form(gateway, chain.opera, subject, "Two more pillows for room 8, please.")
+        async with httpx.AsyncClient(timeout=10) as http:
+            admin = AgentApi(http, gateway, chain.admin)
+            found = await eventually(lambda: admin.conversations(location=chain.opera, q=subject), bool)
+            may_speak = asyncio.Event()
+
+            async def stream(route: Route) -> None:
+                await may_speak.wait()
+                body = 'retry: 3000\n\nevent: resync\ndata: {"reason": "stream_behind"}\n\n'
+                await route.fulfill(status=200, content_type="text/event-stream", body=body)
+
+            agent = (await new_page()).page
+            await agent.route("**/api/v1/events", stream)
+            await sign_in(agent, gateway, chain.claire)
+            await open_request(agent, subject)
+            note = unique("Pillows brought up")
+            await admin.ok("POST", found[0]["id"], "notes", {"text": note})
+            await agent.wait_for_timeout(500)
+            await expect(agent.locator(".entry.note")).to_have_count(0)
+            may_speak.set()
+            await expect(agent.locator(".entry.note").last).to_contain_text(note)
 
     async def test_unread_clears_after_three_seconds_of_viewing_not_one(
         self, gateway: str, chain: Chain, new_page: NewPage

@@ -163,8 +163,9 @@ class TestOneHotelsSubscriber:
         assert live.subjects_for(admin) == ["hub.events.>", "hub.presence.>"]
         broker, _ = make_broker(HubSettings(nats_url=nats_url), client_name="test-live")
         await broker.connect()
+        hub = live.LiveHub(nats_url)
         try:
-            async with live.LiveStream(nc, agent) as agents, live.LiveStream(nc, admin) as admins:
+            async with live.LiveStream(hub, agent) as agents, live.LiveStream(hub, admin) as admins:
                 for location in (theirs, mine):
                     await publish_event(broker, example(bus.ConversationAssigned, hotel=location))
                 await publish_event(broker, example(bus.ContactMerged))
@@ -174,6 +175,7 @@ class TestOneHotelsSubscriber:
                 assert await admins.next(timeout=0.5) is None, "chain-wide events are no console's"
         finally:
             await broker.stop()
+            await hub.close()
         assert [(e.name if e else None) for e in shown] == ["conversation.assigned"]
         assert shown[0] is not None
         data = json.loads(shown[0].data)

@@ -4,6 +4,8 @@ import json
 from typing import Any, cast
 
 import pytest
+from nats.errors import SlowConsumerError
+from prometheus_client import REGISTRY
 
 from services.inbox.live import service as live
 from services.inbox.live.service import live_event, subjects_for
@@ -28,6 +30,11 @@ class TestSubscriptions:
     def test_an_admin_listens_to_everything_and_an_agent_of_no_hotel_to_nothing(self) -> None:
         assert subjects_for(ADMIN) == ["hub.events.>", "hub.presence.>"]
         assert subjects_for(NOBODY) == []
+
+    def test_a_stream_joins_one_feed_per_hotel_and_an_admins_the_whole_chains(self) -> None:
+        assert live.feeds_for(AGENT) == ["lyon", "paris"]
+        assert live.feeds_for(ADMIN) == [live.EVERYWHERE]
+        assert live.subjects_of(live.EVERYWHERE) == subjects_for(ADMIN)
 
 
 class TestWhatIsShown:
@@ -62,9 +69,9 @@ class TestWhatIsShown:
 
 
 class _Connection:
-    """Enough of a NATS client for a stream that subscribes and flushes."""
+    """Enough of a NATS client for a hub that subscribes and flushes."""
 
-    async def subscribe(self, subject: str, cb: object) -> "_Subscription":
+    async def subscribe(self, subject: str, cb: object, **limits: int) -> "_Subscription":
         return _Subscription()
 
     async def flush(self) -> None:
@@ -74,6 +81,13 @@ class _Connection:
 class _Subscription:
     async def unsubscribe(self) -> None:
         return None
+
+
+def hub() -> live.LiveHub:
+    """A hub over a pretend connection (it never opens a real one)."""
+    made = live.LiveHub("nats://unused")
+    made.connection = cast(Any, _Connection())
+    return made
 
 
 class _Sessions:
@@ -94,7 +108,8 @@ class TestSessionEnd:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(live, "SESSION_RECHECK_SECONDS", 0.01)
-        stream = live.LiveStream(cast(Any, _Connection()), AGENT, cast(Any, _Sessions(checks=2)))
+        the_hub = hub()
+        stream = live.LiveStream(the_hub, AGENT, cast(Any, _Sessions(checks=2)))
 
         async def connected() -> bool:
             return False
@@ -103,7 +118,57 @@ class TestSessionEnd:
         assert sent[0].startswith("retry:")
         assert sent[-1].startswith("event: session.ended\ndata: ")
         assert json.loads(sent[-1].split("data: ", 1)[1]) == {"detail": "signed out"}
-        assert not stream.subscriptions, "the subscriptions are gone with the stream"
+        assert not the_hub.feeds, "the subscriptions are gone with the stream"
+        assert not the_hub.streams
 
     def test_it_rechecks_well_within_ten_seconds(self) -> None:
         assert live.SESSION_RECHECK_SECONDS + SESSION_CHECK_SECONDS < 10
+
+
+def resync_count(reason: str) -> float:
+    return REGISTRY.get_sample_value("hub_inbox_live_resyncs_total", {"reason": reason}) or 0.0
+
+
+async def drained(stream: live.LiveStream) -> list[str]:
+    """The data of every event queued on the stream, read as the SSE response reads them."""
+    events = []
+    while (event := await stream.next(timeout=0.05)) is not None:
+        events.append(event.data)
+    return events
+
+
+def note(data: str) -> live.LiveEvent:
+    return live.LiveEvent("conversation.note_added", data)
+
+
+class TestResync:
+    """Issue 19: a stream never loses events silently; it is told to refetch, once, and counted."""
+
+    async def test_a_full_queue_becomes_one_resync_and_later_events_queue_behind_it(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(live, "QUEUE_SIZE", 3)
+        stream = live.LiveStream(hub(), AGENT)
+        before = resync_count("stream_behind")
+        for number in range(7):  # 0 to 2 fill it, 3 finds it full, 4 and 5 queue, 6 finds it full again
+            stream.offer(note(str(number)))
+        assert resync_count("stream_behind") == before + 1, "one resync as long as the console has not read it"
+        assert await drained(stream) == ['{"reason": "stream_behind"}', "4", "5"]
+        assert not stream.resync_pending
+        for number in range(4):
+            stream.offer(note(str(number)))
+        assert resync_count("stream_behind") == before + 2, "once read, a new overflow is told again"
+
+    async def test_a_dropping_subscription_and_a_reconnection_resync_the_streams_they_feed(self) -> None:
+        the_hub = hub()
+        async with live.LiveStream(the_hub, AGENT) as agents, live.LiveStream(the_hub, ADMIN) as admins:
+            subscription = the_hub.feeds["paris"].subscriptions[0]
+            slow = SlowConsumerError(subject="hub.events.x.y.paris", reply="", sid=1, sub=cast(Any, subscription))
+            await the_hub._on_error(slow)
+            await the_hub._on_error(slow)
+            assert (agents.queue.qsize(), admins.queue.qsize()) == (1, 0), "the admins' feed lost nothing"
+            await the_hub._on_error(RuntimeError("unrelated"))  # logged, never raised
+            await the_hub._on_reconnected()
+            assert (agents.queue.qsize(), admins.queue.qsize()) == (1, 1), "one resync each"
+            assert await drained(agents) == ['{"reason": "subscription_behind"}']
+            assert await drained(admins) == ['{"reason": "reconnected"}']

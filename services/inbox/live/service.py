@@ -1,9 +1,18 @@
 """Each agent's live stream: the events of their hotels as they happen, and who has which request open.
 
-A stream subscribes to its agent's hotels only (`hub.events.*.*.<hotel>` and the hotel's presence
-subject), one NATS subscription per hotel, so an agent of one hotel never receives, let alone decodes,
-the rest of the chain's traffic; an admin subscribes to everything. Core NATS: a stream sees what
-happens while it is open, and the console catches up by reloading after a drop.
+The streams of one inbox process share a `LiveHub`. It has a NATS connection of its own, not the
+broker's: a console that falls behind can never get the inbox's JetStream consumers cut off as a slow
+consumer. It subscribes once per hotel that has an agent connected (`hub.events.*.*.<hotel>` and the
+hotel's presence subject), counted by the streams that need it and unsubscribed with the last one;
+admins' streams share one subscription to everything. Each message is decoded once per subscription that
+receives it (its hotel's, and the admins' when one is connected) and offered to the streams of that
+subscription, which re-check that their agent may see it: a stream costs O(its agent's hotels), not
+O(the chain's events).
+
+Core NATS: a stream sees what happens while it is open, and the console catches up by reloading after a
+drop. Nothing is dropped silently: a stream whose queue is full (its console stopped reading), whose
+hotel's subscription lost messages, or whose connection came back after an outage has its queue
+replaced by one `resync` event, and the console reloads what it shows.
 
 The hotels are the token's, fixed when the stream opens; so the stream re-checks its session every
 `SESSION_RECHECK_SECONDS` (sign-out, or a change of the agent's rights, ends it: shared/auth.py) and
@@ -17,10 +26,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
+import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.errors import SlowConsumerError
 from pydantic import ValidationError
 
 from shared.auth import Actor, Sessions
@@ -32,9 +44,11 @@ from shared.bus import (
     decode_event,
 )
 from shared.messaging import publish_core
+from shared.runtime import Runtime
 
 from ..conversations.schemas import Viewing
 from ..conversations.service import Inbox
+from ..metrics import LIVE_HOTEL_SUBSCRIPTIONS, LIVE_RESYNCS, LIVE_SLOW_CONSUMER, LIVE_STREAMS
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +58,26 @@ KEEP_ALIVE_SECONDS = 15.0
 SESSION_RECHECK_SECONDS = 2.0
 SESSION_ENDED = "session.ended"
 VIEWING = "conversation.viewing"
+RESYNC = "resync"
+
+LIVE_CONNECTION_NAME = "hub-inbox-live"
+# A subscription's own queue holds the messages its callback has not run yet (the event loop busy
+# elsewhere); one dropped there makes every stream of the hotel resync, so the ceilings are high. They
+# cost memory only while the loop is behind.
+PENDING_MESSAGES = 1_000_000
+PENDING_BYTES = 256 * 1024 * 1024
+# A drop is reported for every message: the log says so at most this often (the metric counts each).
+SLOW_CONSUMER_LOG_SECONDS = 10.0
+# The key of the admins' feed: no hotel is called ">" (a subject's wildcard).
+EVERYWHERE = ">"
+
+
+class ResyncReason(StrEnum):
+    """Why a stream is told to refetch (the `reason` of the `resync` event and of its metric)."""
+
+    STREAM_BEHIND = "stream_behind"  # its queue was full: the console did not read fast enough
+    SUBSCRIPTION_BEHIND = "subscription_behind"  # its hotel's subscription dropped messages
+    RECONNECTED = "reconnected"  # the live connection came back: what was published meanwhile is lost
 
 
 @dataclass(frozen=True)
@@ -58,72 +92,261 @@ class LiveEvent:
         return f"event: {self.name}\ndata: {self.data}\n\n"
 
 
-def subjects_for(actor: Actor) -> list[str]:
-    """What the actor's stream subscribes to: their hotels' events and presence, or everything for an admin."""
-    if actor.sees_everything:
-        return [Subjects.EVENTS_ALL, Subjects.PRESENCE_ALL]
-    hotels = sorted(set(actor.location_ids))
-    return [subject for hotel in hotels for subject in (Subjects.events_of_hotel(hotel), Subjects.presence(hotel))]
+@dataclass(frozen=True)
+class Decoded:
+    """A bus message read once for every stream of its hotel: the hotel it belongs to, the event to show."""
+
+    hotel: str
+    event: LiveEvent
+
+    def visible_to(self, actor: Actor) -> bool:
+        # The subject named the hotel already; checked again so a wide subscription (an admin's) or a
+        # producer's mistake never shows one hotel's request to another's agent. Chain-wide events
+        # (contacts merged or erased) are no console's business.
+        return self.hotel != CHAIN and actor.can_see(self.hotel)
+
+
+def decode(subject: str, data: bytes) -> Decoded | None:
+    """The live event a bus message makes, or None for an unreadable one."""
+    try:
+        if subject.startswith("hub.presence."):
+            viewing = ConversationViewing.model_validate_json(data)
+            return Decoded(viewing.location_id, LiveEvent(VIEWING, data.decode()))
+        event = decode_event(data)
+        return Decoded(event.hotel, LiveEvent(event.type, data.decode()))
+    except (ValidationError, UnicodeDecodeError):
+        log.info("live stream skipped an unreadable message", extra={"subject": subject})
+        return None
 
 
 def live_event(actor: Actor, subject: str, data: bytes) -> LiveEvent | None:
     """The server-sent event for a bus message, or None for what the agent is not to see."""
-    try:
-        if subject.startswith("hub.presence."):
-            viewing = ConversationViewing.model_validate_json(data)
-            return LiveEvent(VIEWING, data.decode()) if actor.can_see(viewing.location_id) else None
-        event = decode_event(data)
-    except (ValidationError, UnicodeDecodeError):
-        log.info("live stream skipped an unreadable message", extra={"subject": subject})
-        return None
-    # The subject named the hotel already; checked again so a wide subscription (an admin's) or a
-    # producer's mistake never shows one hotel's request to another's agent. Chain-wide events
-    # (contacts merged or erased) are no console's business.
-    if event.hotel == CHAIN or not actor.can_see(event.hotel):
-        return None
-    return LiveEvent(event.type, data.decode())
+    decoded = decode(subject, data)
+    return decoded.event if decoded is not None and decoded.visible_to(actor) else None
 
 
-@dataclass
+def feeds_for(actor: Actor) -> list[str]:
+    """The feeds an actor's stream joins: one per hotel of theirs, or the whole chain's for an admin."""
+    return [EVERYWHERE] if actor.sees_everything else sorted(set(actor.location_ids))
+
+
+def subjects_of(feed: str) -> list[str]:
+    """What a feed subscribes to: a hotel's events and presence, or everything."""
+    if feed == EVERYWHERE:
+        return [Subjects.EVENTS_ALL, Subjects.PRESENCE_ALL]
+    return [Subjects.events_of_hotel(feed), Subjects.presence(feed)]
+
+
+def subjects_for(actor: Actor) -> list[str]:
+    """What the actor's stream listens to, through the feeds it joins."""
+    return [subject for feed in feeds_for(actor) for subject in subjects_of(feed)]
+
+
+@dataclass(eq=False)  # compared by identity: feeds hold their streams in sets
 class LiveStream:
-    """An agent's subscriptions and the queue the SSE response reads; `async with` opens and closes them."""
+    """An agent's place in the hub and the queue the SSE response reads; `async with` joins and leaves."""
 
-    connection: NatsClient
+    hub: "LiveHub"
     actor: Actor
     sessions: Sessions | None = None  # None: a stream that never ends by itself (tests of the bus)
     queue: asyncio.Queue[LiveEvent] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE))
-    subscriptions: list[Subscription] = field(default_factory=list)
+    # A resync is queued and not read yet: the console refetches after reading it, which covers any event
+    # dropped meanwhile, so there is nothing more to tell it.
+    resync_pending: bool = False
 
     async def __aenter__(self) -> "LiveStream":
-        for subject in subjects_for(self.actor):
-            self.subscriptions.append(await self.connection.subscribe(subject, cb=self._on_message))
-        # The server has the subscriptions once the flush returns: what happens after the console sees
-        # the stream open reaches it.
-        await self.connection.flush()
+        await self.hub.join(self)
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        for subscription in self.subscriptions:
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
-        self.subscriptions.clear()
+        await self.hub.leave(self)
 
-    async def _on_message(self, msg: Msg) -> None:
-        event = live_event(self.actor, msg.subject, msg.data)
-        if event is not None:
-            with contextlib.suppress(asyncio.QueueFull):  # a console that stopped reading loses events, not memory
-                self.queue.put_nowait(event)
+    def offer(self, event: LiveEvent) -> None:
+        """Queue an event; a full queue (the console stopped reading) becomes a resync, never a silent drop
+        nor unbounded memory."""
+        if self.queue.full():
+            self.resync(ResyncReason.STREAM_BEHIND)
+        else:
+            self.queue.put_nowait(event)
+
+    def resync(self, reason: ResyncReason) -> None:
+        """Replace what is queued by one `resync` event: the console reloads the list, the counts and the
+        open request, which covers what was queued and what was lost."""
+        if self.resync_pending:
+            return
+        while not self.queue.empty():  # emptied in place: the reader may be waiting on this queue
+            self.queue.get_nowait()
+        self.queue.put_nowait(LiveEvent(RESYNC, json.dumps({"reason": reason.value})))
+        self.resync_pending = True
+        LIVE_RESYNCS.labels(reason.value).inc()
 
     async def next(self, timeout: float = KEEP_ALIVE_SECONDS) -> LiveEvent | None:
         """The next event, or None after `timeout` (time for a keep-alive)."""
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout=timeout)
+            event = await asyncio.wait_for(self.queue.get(), timeout=timeout)
         except TimeoutError:
             return None
+        if event.name == RESYNC:
+            self.resync_pending = False
+        return event
 
     async def ended(self) -> str | None:
         """Why the stream's session is over (signed out, rights changed), or None while it holds."""
         return None if self.sessions is None else await self.sessions.ended(self.actor)
+
+
+@dataclass(eq=False)
+class Feed:
+    """One hotel's subscriptions in this process (or the whole chain's, for admins) and the streams they feed."""
+
+    hotel: str
+    streams: set[LiveStream] = field(default_factory=set)
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+    async def deliver(self, msg: Msg) -> None:
+        """The subscriptions' callback: decode the message once, offer it to each stream that may see it.
+        Nothing here waits for a console: a slow one fills its own queue, never the hotel's subscription."""
+        if not self.streams:  # not joined yet, or closing
+            return
+        decoded = decode(msg.subject, msg.data)
+        if decoded is None:
+            return
+        for stream in self.streams:
+            if decoded.visible_to(stream.actor):
+                stream.offer(decoded.event)
+
+    def resync(self, reason: ResyncReason) -> None:
+        for stream in self.streams:
+            stream.resync(reason)
+
+
+class LiveHub:
+    """The live streams of one inbox process: their own NATS connection, and one feed per hotel they need.
+
+    `join` and `leave` keep the feeds counted by their streams. The connection opens with the first
+    stream; `close_at_shutdown` (a background task of the app) closes it."""
+
+    def __init__(self, nats_url: str) -> None:
+        # Several servers (a cluster) are given comma-separated, as for the broker.
+        self.servers = [url.strip() for url in nats_url.split(",") if url.strip()]
+        self.connection: NatsClient | None = None
+        self.feeds: dict[str, Feed] = {}
+        self.streams: set[LiveStream] = set()
+        # Joins wait for the connection and send SUBs: one at a time, so two streams of a new hotel
+        # subscribe it once. A leave changes the feeds without waiting (it must finish when cancelled).
+        self._joining = asyncio.Lock()
+        self._slow_logged_at = -SLOW_CONSUMER_LOG_SECONDS
+
+    @property
+    def subscriptions(self) -> int:
+        """The NATS subscriptions the hub holds: two per feed (events and presence)."""
+        return sum(len(feed.subscriptions) for feed in self.feeds.values())
+
+    async def join(self, stream: LiveStream) -> None:
+        """Add a stream to its hotels' feeds, subscribing hotels no stream needed yet; returns once the
+        server has the subscriptions, so what happens after the console sees the stream open reaches it."""
+        try:
+            async with self._joining:
+                connection = await self._connected()
+                self.streams.add(stream)
+                for hotel in feeds_for(stream.actor):
+                    if hotel not in self.feeds:
+                        self.feeds[hotel] = await self._subscribe(connection, hotel)
+                    self.feeds[hotel].streams.add(stream)
+                self._observe()
+            await connection.flush()
+        except BaseException:
+            await self.leave(stream)
+            raise
+
+    async def leave(self, stream: LiveStream) -> None:
+        """Take a stream out of its feeds; a feed no stream needs any more is unsubscribed."""
+        self.streams.discard(stream)
+        emptied = []
+        for hotel in feeds_for(stream.actor):
+            feed = self.feeds.get(hotel)
+            if feed is not None and stream in feed.streams:
+                feed.streams.discard(stream)
+                if not feed.streams:
+                    emptied.append(self.feeds.pop(hotel))
+        self._observe()
+        for feed in emptied:
+            await _unsubscribe(feed)
+
+    async def close(self) -> None:
+        """Close the connection, and every subscription with it."""
+        if self.connection is not None and not self.connection.is_closed:
+            await self.connection.close()
+
+    async def close_at_shutdown(self, _runtime: Runtime) -> None:
+        """A background task of the inbox app: it waits for the shutdown, then closes the connection."""
+        try:
+            await asyncio.get_running_loop().create_future()
+        finally:
+            await self.close()
+
+    async def _connected(self) -> NatsClient:
+        if self.connection is None:
+            self.connection = await nats.connect(
+                self.servers,
+                name=LIVE_CONNECTION_NAME,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=1,
+                connect_timeout=5,
+                error_cb=self._on_error,
+                disconnected_cb=self._on_disconnected,
+                reconnected_cb=self._on_reconnected,
+            )
+        return self.connection
+
+    async def _subscribe(self, connection: NatsClient, hotel: str) -> Feed:
+        feed = Feed(hotel)
+        try:
+            for subject in subjects_of(hotel):
+                subscription = await connection.subscribe(
+                    subject, cb=feed.deliver, pending_msgs_limit=PENDING_MESSAGES, pending_bytes_limit=PENDING_BYTES
+                )
+                feed.subscriptions.append(subscription)
+        except BaseException:
+            await _unsubscribe(feed)
+            raise
+        return feed
+
+    def _observe(self) -> None:
+        LIVE_STREAMS.set(len(self.streams))
+        LIVE_HOTEL_SUBSCRIPTIONS.set(len(self.feeds))
+
+    async def _on_error(self, error: Exception) -> None:
+        """What nats-py reports on the live connection: logged and counted, never raised. A slow consumer
+        (a subscription's queue full) lost messages of one feed: its streams resync."""
+        if not isinstance(error, SlowConsumerError):
+            log.warning("live connection: %r", error)
+            return
+        LIVE_SLOW_CONSUMER.inc()
+        for feed in self.feeds.values():
+            if error.sub in feed.subscriptions:
+                feed.resync(ResyncReason.SUBSCRIPTION_BEHIND)
+        now = time.monotonic()
+        if now - self._slow_logged_at >= SLOW_CONSUMER_LOG_SECONDS:
+            self._slow_logged_at = now
+            log.warning("live connection dropped messages of %s: the hotel's streams resync", error.subject)
+
+    async def _on_disconnected(self) -> None:
+        log.warning("live connection lost: reconnecting")
+
+    async def _on_reconnected(self) -> None:
+        """What was published while the connection was away never reaches a stream: every stream resyncs."""
+        log.warning("live connection back: %d live streams resync", len(self.streams))
+        for stream in self.streams:
+            stream.resync(ResyncReason.RECONNECTED)
+
+
+async def _unsubscribe(feed: Feed) -> None:
+    for subscription in feed.subscriptions:
+        with contextlib.suppress(Exception):  # the connection closed or reconnecting: the server forgets it
+            await subscription.unsubscribe()
+    feed.subscriptions.clear()
 
 
 async def frames(stream: LiveStream, is_disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:

@@ -180,6 +180,13 @@ function onLiveEvent(name, event) {
     if (Date.now() - liveSince > 5000) inbox.refreshSoon();
     return;
   }
+  if (name === "resync") {
+    // The server could not deliver every event (this console read too slowly, or the bus was away):
+    // reload what is shown instead of trusting a list that missed changes.
+    inbox.refreshSoon();
+    if (state.openId) conversation.reloadIfOpen(state.openId);
+    return;
+  }
   if (name === "conversation.viewing") { conversation.someoneViewing(event); return; }
   if (!name.startsWith("conversation.")) return;
   if (event.location_id && !visible(event.location_id)) return;

@@ -1,5 +1,6 @@
 // Live updates: the Server-Sent Events stream of the agent's hotels, read with fetch (so every event
-// name is seen, and the cookie goes with it), reconnecting after a pause when it drops.
+// name is seen, and the cookie goes with it), reconnecting after a pause when it drops. A `resync` event
+// (events were lost on the way) goes to the handler like any other: it reloads what the console shows.
 
 import { $ } from "./dom.js";
 import { t } from "./i18n.js";
