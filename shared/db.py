@@ -33,6 +33,8 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "thread_refs",
         "conversation_versions",
         "labels_in_use",
+        "view_counters",
+        "view_counter_deltas",
         "inbox_meta",
         "templates",
         "agents",

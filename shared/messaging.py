@@ -311,8 +311,16 @@ class ConsumerConfigOf:
     config: ConsumerConfig
 
 
-def durable_subscriber(broker: NatsBroker, consumer: ConsumerSpec, policy: RetryPolicy) -> "PullStreamSubscriber":
-    """Register a durable pull consumer with manual acks: `@durable_subscriber(broker, SPEC, policy)`."""
+def durable_subscriber(
+    broker: NatsBroker, consumer: ConsumerSpec, policy: RetryPolicy, *, concurrency: int = 1
+) -> "PullStreamSubscriber":
+    """Register a durable pull consumer with manual acks: `@durable_subscriber(broker, SPEC, policy)`.
+
+    `concurrency` messages are fetched at once and handled together, each from the moment it is
+    fetched (so each has its heartbeat at once: a message waiting in a queue behind one held by an
+    outage would have none, be redelivered at every ack wait and run out of deliveries); the next
+    fetch waits for the whole batch. Handlers that run concurrently must keep their own order where
+    it matters (the inbox serialises the messages of one thread)."""
     config = consumer.config(max_deliver=policy.max_deliver, ack_wait_seconds=policy.ack_wait_seconds)
     _durables.setdefault(broker, []).append(ConsumerConfigOf(consumer.stream.name, config))
     return broker.subscriber(
@@ -320,9 +328,7 @@ def durable_subscriber(broker: NatsBroker, consumer: ConsumerSpec, policy: Retry
         stream=JStream(consumer.stream.name, declare=False),
         durable=consumer.durable,
         config=consumer.config(max_deliver=policy.max_deliver, ack_wait_seconds=policy.ack_wait_seconds),
-        # One message fetched at a time: a fetched message waiting behind one held by an outage or a slow
-        # database would have no heartbeat, be redelivered at every ack wait and run out of deliveries.
-        pull_sub=PullSub(batch_size=1, timeout=2.0),
+        pull_sub=PullSub(batch_size=max(1, concurrency), timeout=2.0),
         ack_policy=AckPolicy.MANUAL,
     )
 

@@ -22,7 +22,6 @@ from faststream.nats import NatsBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import HTTPConnection
 
 from shared.bus import Declared
@@ -37,6 +36,13 @@ from shared.settings import HttpSettings, HubSettings
 log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 120.0
+BACKGROUND_STOP_SECONDS = 5.0
+
+
+def stopping() -> bool:
+    """Whether the running task has been asked to stop (for background loops: see `create_app`)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 @dataclass
@@ -206,11 +212,15 @@ async def refuse_nul_characters(connection: HTTPConnection) -> None:
         and declared.isdigit()
         and int(declared) <= DEFAULT_MAX_BODY_BYTES
     ):
-        try:
-            body = json.loads(await connection.body())
-        except ValueError:  # not JSON, or not UTF-8: the route's own decoding says so
-            body = None
-        found += nul_fields(body)
+        raw = await connection.body()
+        # JSON can only carry a NUL escaped (a raw one is invalid JSON): without the escape there is none,
+        # and the body is not decoded a second time (the route decodes it).
+        if b"\\u0000" in raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:  # not JSON, or not UTF-8: the route's own decoding says so
+                body = None
+            found += nul_fields(body)
     refuse_nul(found)
 
 
@@ -247,19 +257,32 @@ class BodyLimit:
             await problem(scope, receive, send)
 
 
-class RequestMetrics(BaseHTTPMiddleware):
-    def __init__(self, app: Any, service: str) -> None:
-        super().__init__(app)
-        self.service = service
+class RequestMetrics:
+    """Each request's latency and outcome by route (plain ASGI: no task or stream per request)."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    def __init__(self, app: Any, service: str) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        if route not in {"/metrics", "/healthz", "/readyz"}:
-            HTTP_LATENCY.labels(self.service, request.method, route).observe(time.perf_counter() - started)
-            HTTP_REQUESTS.labels(self.service, request.method, route, f"{response.status_code // 100}xx").inc()
-        return response
+        status = 500
+
+        async def send_status(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            if route not in {"/metrics", "/healthz", "/readyz"}:
+                HTTP_LATENCY.labels(self.service, scope["method"], route).observe(time.perf_counter() - started)
+                HTTP_REQUESTS.labels(self.service, scope["method"], route, f"{status // 100}xx").inc()
 
 
 BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -291,7 +314,14 @@ def create_app(
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Python 3.11's `asyncio.wait_for` can swallow a cancellation that arrives as its awaitable
+            # completes (nats-py uses it for every request): a loop that missed it would hold the shutdown
+            # for ever. The loops check `stopping()`, and the shutdown waits for them a few seconds only.
+            _, stuck = await asyncio.wait(tasks, timeout=BACKGROUND_STOP_SECONDS)
+            for task in stuck:
+                log.warning(
+                    "background task did not stop in time; shutting down without it", extra={"task": task.get_name()}
+                )
             await runtime.stop()
 
     app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(refuse_nul_characters)])

@@ -18,11 +18,13 @@ from shared.runtime import Runtime
 from . import history, service
 
 log = logging.getLogger(__name__)
+RESOLVE_WORKERS = 16
 
 
 def register(runtime: Runtime) -> None:
-    # A queue group: replicas of contacts share the requests.
-    @runtime.broker.subscriber(Subjects.RESOLVE_CONTACT, queue="contacts")
+    # A queue group: replicas of contacts share the requests, each answering several at once (concurrent
+    # resolves of one new address still create one contact: `service.resolve`).
+    @runtime.broker.subscriber(Subjects.RESOLVE_CONTACT, queue="contacts", max_workers=RESOLVE_WORKERS)
     async def resolve_contact(request: ResolveContact) -> ContactResolved:
         return await service.resolve(service.repository_of(runtime), request)
 

@@ -1,4 +1,4 @@
-"""The inbox's background jobs: the snooze sweep, the request gauges, completing older documents, the first admin."""
+"""The inbox's background jobs: the snooze sweep, the counters and gauges, older documents, the first admin."""
 
 import asyncio
 import itertools
@@ -9,20 +9,21 @@ from typing import Any
 from shared.bus import (
     utcnow,
 )
-from shared.runtime import Runtime
+from shared.leases import RENEW_SECONDS, Lease
+from shared.runtime import Runtime, stopping
 
-from .conversations import views
 from .conversations.repository import CLAIM_LEASE, conversation_repository
 from .conversations.service import inbox_for
+from .counters.service import CounterKeeper
 from .directory.repository import DirectoryRepository
 from .directory.service import ensure_bootstrap_admin
-from .metrics import GAUGED_VIEWS, OLDEST_UNANSWERED_ALERT, REQUESTS
 from .settings import InboxSettings
 
 log = logging.getLogger(__name__)
 
 
 THOROUGH_SWEEP_SECONDS = 60.0
+COUNTERS_LEASE = "inbox-counters"
 
 
 def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
@@ -33,6 +34,8 @@ def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
         thorough_every = max(1, round(THOROUGH_SWEEP_SECONDS / settings.snooze_sweep_seconds))
         for n in itertools.count():
             await asyncio.sleep(settings.snooze_sweep_seconds)
+            if stopping():
+                return
             try:
                 woken = await inbox_for(runtime, settings).wake_snoozed(utcnow(), thorough=n % thorough_every == 0)
             except Exception:
@@ -44,32 +47,35 @@ def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
     return sweep
 
 
-def count_gauges(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
-    """Refresh the per-hotel request gauges: one grouped count per hotel of the directory, each an
-    equality on the indexed hotel, every `HUB_INBOX_COUNT_METRICS_SECONDS`."""
+def counters_keeper(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+    """Keep the per-hotel counters (counters/) in the replica that holds their lease: fold their changes
+    every `counter_fold_seconds`, export the gauges every `count_metrics_seconds`, and reconcile them
+    with recounts every `reconcile_seconds` (and when the lease is taken). The other replicas wait."""
 
-    async def refresh(runtime: Runtime) -> None:
-        repository = conversation_repository(runtime.db, runtime.settings.mongo_flavour)
+    async def keep(runtime: Runtime) -> None:
+        lease = Lease(runtime.broker, COUNTERS_LEASE, runtime.settings.stream_replicas)
+        keeper = CounterKeeper(
+            conversation_repository(runtime.db, runtime.settings.mongo_flavour),
+            gauge_seconds=settings.count_metrics_seconds,
+            reconcile_seconds=settings.reconcile_seconds,
+        )
         directory = DirectoryRepository(runtime.db)
-        while True:
-            try:
-                for location in await directory.all("locations"):
-                    hotel = str(location["_id"])
-                    totals = views.totals_of(await repository.state_counts(hotel, None))
-                    for view, key in GAUGED_VIEWS.items():
-                        REQUESTS.labels(location=hotel, view=view).set(totals.get(key, 0))
-                    waiting = [
-                        utcnow() - alert["created_at"]
-                        for alert in await repository.unanswered_alerts(hotel)
-                        if alert.get("status") in ("open", "on_hold") and not alert.get("bot_active")
-                    ]
-                    oldest = max(waiting).total_seconds() if waiting else 0.0
-                    OLDEST_UNANSWERED_ALERT.labels(location=hotel).set(max(oldest, 0.0))
-            except Exception:
-                log.warning("request gauges not refreshed", exc_info=True)
-            await asyncio.sleep(settings.count_metrics_seconds)
+        try:
+            while not stopping():
+                if await lease.hold():
+                    try:
+                        hotels = [str(location["_id"]) for location in await directory.all("locations")]
+                        await keeper.turn(hotels)
+                    except Exception:
+                        log.warning("counters not kept this turn", exc_info=True)
+                else:
+                    keeper.step_down()
+                await asyncio.sleep(min(settings.counter_fold_seconds, RENEW_SECONDS))
+        finally:
+            keeper.step_down()
+            await lease.release()
 
-    return refresh
+    return keep
 
 
 async def fill_derived(runtime: Runtime) -> None:
@@ -90,7 +96,7 @@ async def prune_claims(runtime: Runtime) -> None:
     """Delete the version claims past their lease, every lease: their writers delete the older ones of
     their conversation, but each conversation's latest claim, and a dead writer's, stay until then."""
     repository = conversation_repository(runtime.db, runtime.settings.mongo_flavour)
-    while True:
+    while not stopping():
         await asyncio.sleep(CLAIM_LEASE.total_seconds())
         try:
             pruned = await repository.prune_claims(utcnow())

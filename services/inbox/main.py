@@ -70,7 +70,7 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
         background=[
             jobs.snooze_sweep(http),
             jobs.bootstrap_admin(http),
-            jobs.count_gauges(http),
+            jobs.counters_keeper(http),
             jobs.fill_derived,
             jobs.prune_claims,
             live_hub.close_at_shutdown,

@@ -32,7 +32,8 @@ RESOLUTION = Histogram(
     ["channel"],
     buckets=_WORK_BUCKETS,
 )
-# What a hotel's agents have in front of them, refreshed in the background (one grouped count per hotel).
+# What a hotel's agents have in front of them, from its counters (counters/), exported by the replica holding
+# the counters' lease only (the others export no series: dashboards take the max per hotel).
 REQUESTS = Gauge(
     "hub_inbox_requests",
     "Requests of a hotel in a view: open, on_hold, unread (in the inbox), alerts (in the inbox), awaiting.",
@@ -69,4 +70,21 @@ LIVE_RESYNCS = Counter(
 LIVE_SLOW_CONSUMER = Counter(
     "hub_inbox_live_slow_consumer_total",
     "Bus messages the live streams' NATS connection dropped because a hotel's subscription had too many waiting.",
+)
+# The per-hotel counters the counts are read from (counters/), checked against recounts by the one
+# replica holding the counters' lease. The drift must stay 0: anything else is a bug to look into.
+COUNT_DRIFT = Gauge(
+    "hub_inbox_count_drift",
+    "Conversations the last reconciliation found counted in a wrong view state (summed over hotels), then repaired.",
+)
+COUNT_REPAIRS = Counter(
+    "hub_inbox_count_repairs_total",
+    "Hotels whose counters a reconciliation found different from a recount, twice in a row, and repaired.",
+)
+COUNTS_RECONCILED = Gauge(
+    "hub_inbox_counts_reconciled_timestamp_seconds",
+    "When the counters were last checked against a recount of every hotel (Unix time).",
+)
+COUNTER_DELTAS_FOLDED = Counter(
+    "hub_inbox_count_changes_folded_total", "Changes of the counts folded into the hotels' totals."
 )

@@ -14,8 +14,14 @@ class InboxSettings(HttpSettings):
     # Where links in forwarded and shared requests point.
     console_url: str = "http://127.0.0.1:8080"
     snooze_sweep_seconds: float = Field(default=1.0, gt=0)
-    # How often the per-hotel request gauges of /metrics are recounted.
+    # Guest messages handled at once by each replica (those of one thread take turns).
+    inbound_concurrency: int = Field(default=16, ge=1, le=256)
+    # How often the per-hotel request gauges of /metrics are read from the counters.
     count_metrics_seconds: float = Field(default=60.0, gt=0)
+    # The counters (counters/): how often their pending changes are folded into the hotels' totals, and
+    # how often every hotel is recounted to check them (a recount reads each hotel's conversations once).
+    counter_fold_seconds: float = Field(default=2.0, gt=0)
+    reconcile_seconds: float = Field(default=3600.0, gt=0)
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # Sign-in (access/service.py): after `login_max_failures` failures of one account within the window,
     # each further attempt on it waits 1, 2, 4 ... seconds (at most `login_delay_max_seconds`) after the

@@ -110,6 +110,8 @@ def _environment(nats_port: int, ferret_port: int, sink_port: int) -> dict[str, 
         "HUB_NOTIFY_DOMAIN_RATE_PER_MINUTE": "1000000",
         "HUB_NOTIFY_DOMAIN_RATE_BURST": "100000",
         "HUB_INBOX_CONTACTS_TIMEOUT_SECONDS": "1",
+        "HUB_INBOX_COUNTER_FOLD_SECONDS": "0.5",
+        "HUB_INBOX_RECONCILE_SECONDS": "20",
     }
 
 

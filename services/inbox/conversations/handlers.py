@@ -9,7 +9,7 @@ from .service import inbox_for
 
 
 def register(runtime: Runtime, settings: InboxSettings) -> None:
-    @durable_subscriber(runtime.broker, INBOX_INBOUND, runtime.policy)
+    @durable_subscriber(runtime.broker, INBOX_INBOUND, runtime.policy, concurrency=settings.inbound_concurrency)
     async def on_inbound(message: InboundMessage) -> None:
         await inbox_for(runtime, settings).receive(message)
 

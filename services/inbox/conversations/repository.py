@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,11 +19,12 @@ from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.db import Document, IndexSpec
 from shared.settings import MongoFlavour
 
+from ..counters.repository import COUNTER_INDEXES, CounterRepository, StateCounts, transition, view_groups
 from .states import Status, ViewCondition
 
 COMMON_INDEXES: dict[str, list[IndexSpec]] = {
@@ -89,10 +91,13 @@ MONGODB_INDEXES: dict[str, list[IndexSpec]] = {
 def indexes_for(flavour: MongoFlavour) -> dict[str, list[IndexSpec]]:
     """The conversations' indexes for this database (each variant creates only those its queries use)."""
     extra = FERRETDB_INDEXES if flavour == "ferretdb" else MONGODB_INDEXES
-    return {name: [*specs, *extra.get(name, [])] for name, specs in COMMON_INDEXES.items()}
+    return {name: [*specs, *extra.get(name, [])] for name, specs in {**COMMON_INDEXES, **COUNTER_INDEXES}.items()}
 
 
 MAX_KEYS_REMEMBERED = 1000
+DUPLICATE_KEY = 11000
+# What a change must know of the conversation before it to count it (and the version it changes).
+COUNTED_FIELDS = {"location_id": 1, "channel": 1, "status": 1, "unread": 1, "alert": 1, "bot_active": 1, "version": 1}
 CLAIM_LEASE = timedelta(seconds=30)
 # A page walks this many days back, newest first, before it reads the rest of its view in one query.
 DAYS_WALKED = 14
@@ -192,6 +197,7 @@ class ConversationRepository(ABC):
         self.groups = db["location_groups"]
         self.meta = db["inbox_meta"]
         self.labels = db["labels_in_use"]
+        self.counters = CounterRepository(db)
 
     # --- where the variants differ ----------------------------------------------------------------
 
@@ -200,11 +206,21 @@ class ConversationRepository(ABC):
         """A new conversation as this variant stores it."""
 
     @abstractmethod
-    async def update_if_version(
-        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None = None
+    async def _claim_version(
+        self, conversation_id: str, version: int, location_id: str, counted: dict[str, int]
     ) -> bool:
-        """Apply `changes` only if nobody changed the conversation since `version` was read (then the
-        version becomes `version + 1`); `applied_key` joins the keys of the guest messages applied."""
+        """Make this writer the only one that may write `version`, and record its change of the counts
+        (`counted`, maybe empty) before it writes; False if another writer has it."""
+
+    @abstractmethod
+    async def _write(
+        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None
+    ) -> bool:
+        """Write `changes` as `version + 1` if the conversation is still at `version`."""
+
+    @abstractmethod
+    async def _written(self, conversation_id: str, version: int) -> None:
+        """After `version` is written (FerretDB deletes the older claims)."""
 
     @abstractmethod
     async def page(
@@ -225,50 +241,97 @@ class ConversationRepository(ABC):
     async def fill_derived(self, batch: int = 500) -> int:
         """Complete the conversations stored by an older version at start; returns how many changed."""
 
+    async def update_if_version(
+        self,
+        conversation_id: str,
+        version: int,
+        changes: Mapping[str, Any],
+        *,
+        applied_key: str | None = None,
+        before: Document | None = None,
+    ) -> bool:
+        """Apply `changes` only if nobody changed the conversation since `version` was read (then the
+        version becomes `version + 1`); `applied_key` joins the keys of the guest messages applied.
+
+        `before` is the conversation as read at `version` (read here if not given): the change it makes
+        to the state the conversation counts in is recorded for its hotel's counters before the write,
+        and counted once the conversation has that version (counters/repository.py), so a writer that
+        dies between the two never leaves the counters wrong."""
+        if before is None or int(before.get("version", 0)) != version:
+            before = await self.conversations.find_one({"_id": conversation_id}, COUNTED_FIELDS)
+            if before is None or int(before.get("version", 0)) != version:
+                return False
+        written = version + 1
+        counted = transition(before, {**before, **changes})
+        if not await self._claim_version(conversation_id, written, str(before.get("location_id")), counted):
+            return False
+        if not await self._write(conversation_id, version, changes, applied_key=applied_key):
+            await self.counters.withdraw(conversation_id, written)
+            return False
+        await self._written(conversation_id, written)
+        return True
+
     # --- threads ----------------------------------------------------------------------------------
 
     async def find_thread(self, references: Iterable[str], location_id: str) -> str | None:
         """The first conversation of this hotel that one of the references leads to. References name
-        their hotel, but those stored before they did do not: a conversation of another hotel is skipped."""
-        for reference in references:
-            found = await self.thread_refs.find_one({"_id": reference})
-            if found is None:
+        their hotel, but those stored before they did do not: a conversation of another hotel is skipped.
+
+        The references are looked up at once (an equality on `_id` each); only an older reference,
+        which does not name its hotel, needs its conversation read to know whose it is."""
+        ordered = list(dict.fromkeys(references))
+        found = await asyncio.gather(*(self.thread_refs.find_one({"_id": reference}) for reference in ordered))
+        own = f"{location_id}|"
+        for reference, record in zip(ordered, found, strict=True):
+            if record is None:
                 continue
-            conversation = await self.conversations.find_one({"_id": found["conversation_id"]}, {"location_id": 1})
-            if conversation is None:
-                # This hotel's reference to a conversation that is gone (a partial restore) is still its
-                # thread: the message fails and waits in the DLQ for an operator rather than open a second one.
-                if reference.startswith(f"{location_id}|"):
-                    return str(found["conversation_id"])
-            elif conversation["location_id"] == location_id:
-                return str(found["conversation_id"])
+            if reference.startswith(own):
+                # This hotel's own reference is its thread, even to a conversation that is gone (a partial
+                # restore): the message then fails and waits in the DLQ for an operator rather than open a second one.
+                return str(record["conversation_id"])
+            conversation = await self.conversations.find_one({"_id": record["conversation_id"]}, {"location_id": 1})
+            if conversation is not None and conversation["location_id"] == location_id:
+                return str(record["conversation_id"])
         return None
 
     async def remember_references(self, references: Iterable[str], conversation_id: str) -> None:
-        """Record that these references lead to the conversation; the first conversation to claim one keeps it."""
-        for reference in dict.fromkeys(references):
-            try:
-                await self.thread_refs.insert_one({"_id": reference, "conversation_id": conversation_id})
-            except DuplicateKeyError:
-                continue
+        """Record that these references lead to the conversation; the first conversation to claim one keeps it
+        (one unordered insert: the references already taken are refused, the others stored)."""
+        records = [{"_id": reference, "conversation_id": conversation_id} for reference in dict.fromkeys(references)]
+        if not records:
+            return
+        try:
+            await self.thread_refs.insert_many(records, ordered=False)
+        except BulkWriteError as exc:
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
 
-    async def open_thread(self, thread_key: str, new_conversation: Document) -> tuple[Document, bool]:
+    async def open_thread(
+        self, thread_key: str, new_conversation: Document, *, surely_new: bool = False
+    ) -> tuple[Document, bool]:
         """Return the thread's conversation, creating it from `new_conversation` if it has none.
 
         The unique index on `thread_key` decides races between replicas: the loser's insert fails
         and it reads the winner's document. (An upsert would do the same on MongoDB, but FerretDB
-        v1 runs updates as a read then a write, so only unique inserts are atomic there.)
+        v1 runs updates as a read then a write, so only unique inserts are atomic there.) `surely_new`:
+        the caller knows this message is new (its entry was just stored), so the insert comes first.
         """
-        existing = await self.conversations.find_one({"thread_key": thread_key})
-        if existing is not None:
-            return existing, False
+        if not surely_new:
+            existing = await self.conversations.find_one({"thread_key": thread_key})
+            if existing is not None:
+                return existing, False
         new_conversation = self._stored(new_conversation)
+        conversation_id, location = str(new_conversation["_id"]), str(new_conversation.get("location_id"))
+        # Counted once the conversation exists (and dropped if it never does): see `update_if_version`.
+        await self.counters.intend(location, conversation_id, 0, transition(None, new_conversation), replace=True)
         try:
             await self.conversations.insert_one(new_conversation)
         except DuplicateKeyError:
             existing = await self.conversations.find_one({"thread_key": thread_key})
             if existing is None:  # pragma: no cover - the winner's document is there
                 raise
+            if existing["_id"] != conversation_id:  # another conversation won the thread: ours never was
+                await self.counters.withdraw(conversation_id, 0)
             return existing, False
         return new_conversation, True
 
@@ -383,40 +446,16 @@ class ConversationRepository(ABC):
     # --- view counts -----------------------------------------------------------------------------
 
     async def state_counts(self, location_id: str, channel: str | None) -> list[Document]:
-        """How many of a hotel's conversations are in each combination of the fields views depend on.
-
-        Counted from the conversations themselves, so counts always equal a recount: counters kept
-        with `$inc` lose increments on FerretDB v1 under concurrency. The `$match` is an equality
-        on the indexed hotel, so only that hotel's conversations are read.
-        """
-        match: Document = {"location_id": location_id}
-        if channel is not None:
-            match["channel"] = channel
-        pipeline: list[Document] = [
-            {"$match": match},
-            {
-                "$group": {
-                    "_id": {"status": "$status", "unread": "$unread", "alert": "$alert", "bot": "$bot_active"},
-                    "n": {"$sum": 1},
-                }
-            },
-        ]
-        cursor = await self.conversations.aggregate(pipeline)
-        return [group async for group in cursor]
+        """How many of a hotel's conversations are in each combination of the fields views depend on,
+        from the hotel's counters (counters/repository.py): two equality look-ups, whatever its size."""
+        return view_groups(await self.counters.of_hotel(location_id), channel)
 
     async def all_state_counts(self, channel: str | None) -> list[Document]:
-        """The same, for every hotel at once (the chain-wide view of admins)."""
-        pipeline: list[Document] = [{"$match": {"channel": channel}}] if channel else []
-        pipeline.append(
-            {
-                "$group": {
-                    "_id": {"status": "$status", "unread": "$unread", "alert": "$alert", "bot": "$bot_active"},
-                    "n": {"$sum": 1},
-                }
-            }
-        )
-        cursor = await self.conversations.aggregate(pipeline)
-        return [group async for group in cursor]
+        """The same, for every hotel at once (the chain-wide view of admins): the sum of their counters."""
+        chain: StateCounts = Counter()
+        for counts in (await self.counters.of_chain()).values():
+            chain.update(counts)
+        return view_groups(chain, channel)
 
     # --- directory look-ups (read-only here; the directory owns their lifecycle) ------------------
 
@@ -448,30 +487,36 @@ class FerretDBConversationRepository(ConversationRepository):
     def _stored(self, conversation: Document) -> Document:
         return with_derived(conversation)
 
-    async def update_if_version(
-        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None = None
+    async def _claim_version(
+        self, conversation_id: str, version: int, location_id: str, counted: dict[str, int]
     ) -> bool:
         """Compare-and-set built on a unique insert, the one atomic operation FerretDB v1 offers
         (its updates read then write, so a filter on `version` alone lets two writers through):
-        whoever inserts the claim for `version + 1` is the only one allowed to write it.
+        whoever inserts the claim for `version` is the only one allowed to write it.
 
-        The filter keeps the version too: claims of written versions are deleted (below, and by the
-        sweep), so a writer that read long ago can claim one again, but finds its version gone.
+        The write's filter keeps the version too: claims of written versions are deleted (`_written`,
+        and the sweep), so a writer that read long ago can claim one again, but finds its version gone.
         """
-        written = version + 1
-        if not await self._claim(conversation_id, written):
+        if not await self._claim(conversation_id, version):
             return False
-        update: Document = {"$set": {**with_derived(changes), "version": written}}
+        if counted:
+            await self.counters.intend(location_id, conversation_id, version, counted, replace=True)
+        return True
+
+    async def _write(
+        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None
+    ) -> bool:
+        update: Document = {"$set": {**with_derived(changes), "version": version + 1}}
         if applied_key is not None:
             # The keys of the guest messages already applied, so a redelivery is recognised.
             update["$push"] = {"applied_keys": {"$each": [applied_key], "$slice": -MAX_KEYS_REMEMBERED}}
         result = await self.conversations.update_one({"_id": conversation_id, "version": version}, update)
-        if result.matched_count == 0:
-            return False
+        return result.matched_count == 1
+
+    async def _written(self, conversation_id: str, version: int) -> None:
         # The older claims guard versions that are written now: they can go (an equality on the
         # indexed conversation, so FerretDB reads only this conversation's claims).
-        await self.versions.delete_many({"conversation_id": conversation_id, "version": {"$lt": written}})
-        return True
+        await self.versions.delete_many({"conversation_id": conversation_id, "version": {"$lt": version}})
 
     async def _claim(self, conversation_id: str, version: int) -> bool:
         now = datetime.now(UTC)
@@ -497,6 +542,8 @@ class FerretDBConversationRepository(ConversationRepository):
         except DuplicateKeyError:
             return False
         log.warning("recovered an abandoned change", extra={"conversation": conversation_id, "version": version})
+        # The version is written with no change: the dead writer's intent, if it left one, must not count.
+        await self.counters.withdraw(conversation_id, version)
         await self.conversations.update_one({"_id": conversation_id}, {"$set": {"version": version}})
         return False
 
@@ -581,8 +628,16 @@ class MongoDBConversationRepository(ConversationRepository):
     def _stored(self, conversation: Document) -> Document:
         return conversation
 
-    async def update_if_version(
-        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None = None
+    async def _claim_version(
+        self, conversation_id: str, version: int, location_id: str, counted: dict[str, int]
+    ) -> bool:
+        """The intent of the change (even one that leaves the counts alone) is the claim: recorded by
+        unique insert, so a writer that died after its intent can never have its change counted once
+        another writer has written the version (the fold counts an intent by version)."""
+        return await self.counters.intend(location_id, conversation_id, version, counted, replace=False)
+
+    async def _write(
+        self, conversation_id: str, version: int, changes: Mapping[str, Any], *, applied_key: str | None
     ) -> bool:
         """Compare-and-set in one update with the version in its filter: MongoDB applies a single-document
         update atomically, filter and change together, so of two writers of one version only one matches.
@@ -595,6 +650,9 @@ class MongoDBConversationRepository(ConversationRepository):
             update["$unset"] = stale
         result = await self.conversations.update_one({"_id": conversation_id, "version": version}, update)
         return result.matched_count == 1
+
+    async def _written(self, conversation_id: str, version: int) -> None:
+        return None  # no claims to clean up: the intents are folded or dropped by the fold
 
     async def page(
         self, query: ConversationQuery, *, before: tuple[datetime, str] | None, limit: int

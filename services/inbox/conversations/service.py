@@ -5,9 +5,11 @@ retry), followed by its timeline entry and its event. So replicas and agents act
 lose a change, and a decision is always made on the state it changes.
 """
 
+import asyncio
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
@@ -59,7 +61,7 @@ from ..settings import InboxSettings
 from . import states
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
-from .threading import email_ref, lookup_for
+from .threading import ThreadLookup, ThreadTurns, email_ref, lookup_for
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,26 @@ SNIPPET_LENGTH = 160
 MAX_ATTEMPTS = 25
 REPLY_TOKEN_PURPOSE = "reply"  # noqa: S105 - a signature domain, not a secret
 DEFAULT_ALERT_MAX_RATING = 2
+# The messages of one thread take turns in this process (the inbound consumer handles many at once).
+THREADS = ThreadTurns()
+
+
+@dataclass
+class Remembered:
+    """A value read from the database for every review, kept a few seconds (a change to the chain's
+    alert rule applies within `seconds`)."""
+
+    seconds: float
+    _value: Document | None = None
+    _until: float = 0.0
+
+    async def get(self, load: Callable[[], Awaitable[Document]]) -> Document:
+        if self._value is None or time.monotonic() >= self._until:
+            self._value, self._until = await load(), time.monotonic() + self.seconds
+        return self._value
+
+
+ALERT_RULE = Remembered(seconds=5.0)
 
 
 def snippet(text: str) -> str:
@@ -132,21 +154,45 @@ class Inbox:
 
         Idempotent: a redelivery finds the thread by its references and the message by its key
         among the conversation's applied keys, and changes nothing; events carry deterministic
-        message ids, so JetStream drops the repeats.
+        message ids, so JetStream drops the repeats. Messages are handled many at once; two of one
+        thread (sharing a reference) take turns in this process, and replicas race safely (the
+        thread key is unique, every change a compare-and-set).
         """
         lookup = lookup_for(message)
+        async with THREADS.holding([*lookup.references, lookup.new_thread_key, *lookup.own_references]):
+            received, created_event = await self._store(message, lookup)
+        events: list[ConversationEvent] = [] if created_event is None else [created_event]
+        events.append(
+            MessageReceived(
+                conversation_id=received.conversation_id,
+                location_id=message.location_id,
+                channel=message.channel,
+                message_key=message.key,
+            )
+        )
+        await asyncio.gather(*(publish_event(self.broker, event) for event in events))
+        return received
+
+    async def _store(self, message: InboundMessage, lookup: ThreadLookup) -> tuple[Received, ConversationEvent | None]:
         conversation_id = await self.repository.find_thread(lookup.references, lookup.location_id)
         if conversation_id is None and message.thread.reply_token:
             conversation_id = await self._conversation_of_token(message.thread.reply_token, message.location_id)
         created = False
         alert = await self._is_alert(message)
+        created_event: ConversationCreated | None = None
         # The message's entry is written before the conversation shows it, so an agent never opens
         # a request whose message is not there yet.
         if conversation_id is None:
-            earlier = await self.repository.entry_by_key(message.key)  # a redelivery after a crash
-            new_id = str(earlier["conversation_id"]) if earlier else uuid.uuid4().hex
-            stored = earlier is None and await self.repository.add_entry(self._inbound_entry(new_id, message))
-            document, created = await self._open_conversation(message, lookup.new_thread_key, alert, new_id)
+            # Who the guest is, asked while the entry is written (contacts answers in a few ms).
+            contact = asyncio.create_task(self._resolve_contact(message))
+            new_id = uuid.uuid4().hex
+            stored = await self.repository.add_entry(self._inbound_entry(new_id, message))
+            if not stored:  # a redelivery after a crash: the entry names the conversation it was for
+                earlier = await self.repository.entry_by_key(message.key)
+                new_id = str(earlier["conversation_id"]) if earlier else new_id
+            document, created = await self._open_conversation(
+                message, lookup.new_thread_key, alert, new_id, contact, surely_new=stored
+            )
             conversation_id = str(document["_id"])
             if conversation_id != new_id:
                 # Another replica opened this thread first: the entry joins its conversation.
@@ -163,28 +209,16 @@ class Inbox:
             PIPELINE_LATENCY.labels(channel=message.channel.value).observe(max(age, 0.0))
         if created:
             CONVERSATIONS_CREATED.labels(channel=message.channel.value).inc()
-            await publish_event(
-                self.broker,
-                ConversationCreated(
-                    conversation_id=conversation_id,
-                    location_id=message.location_id,
-                    channel=message.channel,
-                    contact_id=document.get("contact_id"),
-                    subject=str(document.get("subject") or ""),
-                    status=str(document["status"]),
-                    occurred_at=message.received_at,
-                ),
-            )
-        await publish_event(
-            self.broker,
-            MessageReceived(
+            created_event = ConversationCreated(
                 conversation_id=conversation_id,
                 location_id=message.location_id,
                 channel=message.channel,
-                message_key=message.key,
-            ),
-        )
-        return Received(conversation_id=conversation_id, created=created, stored=stored)
+                contact_id=document.get("contact_id"),
+                subject=str(document.get("subject") or ""),
+                status=str(document["status"]),
+                occurred_at=message.received_at,
+            )
+        return Received(conversation_id=conversation_id, created=created, stored=stored), created_event
 
     async def _conversation_of_token(self, token: str, location_id: str) -> str | None:
         conversation_id = tokens.verify(REPLY_TOKEN_PURPOSE, token, self.secret)
@@ -200,13 +234,20 @@ class Inbox:
     async def _is_alert(self, message: InboundMessage) -> bool:
         if message.rating is None:
             return False
-        rule = await self.repository.alert_rule()
+        rule = await ALERT_RULE.get(self.repository.alert_rule)
         return message.rating <= int(rule.get("max_rating", DEFAULT_ALERT_MAX_RATING))
 
     async def _open_conversation(
-        self, message: InboundMessage, thread_key: str, alert: bool, conversation_id: str
+        self,
+        message: InboundMessage,
+        thread_key: str,
+        alert: bool,
+        conversation_id: str,
+        contact_lookup: "asyncio.Task[ContactResolved | None]",
+        *,
+        surely_new: bool,
     ) -> tuple[Document, bool]:
-        contact = await self._resolve_contact(message)
+        contact = await contact_lookup
         guest = message.guest.model_dump(exclude_none=True)
         if contact and contact.display_name and "name" not in guest:
             guest["name"] = contact.display_name
@@ -242,6 +283,7 @@ class Inbox:
                 "created_at": message.received_at,
                 "last_activity_at": message.received_at,
             },
+            surely_new=surely_new,
         )
 
     async def _link_contact_if_missing(self, conversation_id: str, message: InboundMessage) -> None:
@@ -306,7 +348,7 @@ class Inbox:
                 changes["last_activity_at"] = message.received_at
                 changes["snippet"] = snippet(message.text)
             if await self.repository.update_if_version(
-                conversation_id, int(document["version"]), changes, applied_key=message.key
+                conversation_id, int(document["version"]), changes, applied_key=message.key, before=document
             ):
                 if status != Status(document["status"]):
                     entry = {
@@ -387,7 +429,7 @@ class Inbox:
                 return document, []
             after = {**document, **change.set}
             if change.set and not await self.repository.update_if_version(
-                conversation_id, int(document["version"]), change.set
+                conversation_id, int(document["version"]), change.set, before=document
             ):
                 continue
             if added := set(change.set.get("labels") or []) - set(document.get("labels") or []):

@@ -2,10 +2,12 @@
 
 Which conversations a view holds is `states.VIEWS`, one table for the lists and the counts; this
 module picks the entry of a tab or bucket and adds the agent's filters (a `ConversationQuery`,
-plain values), which the repository turns into its query. Counts are grouped per hotel from the
-conversations themselves (one aggregation per hotel in scope), so they always equal a recount.
+plain values), which the repository turns into its query. Counts come from each hotel's counters
+(counters/: a total and the changes not folded into it yet), kept equal to a recount; only filters
+the counters do not cover (assignee, label, priority, text) count the conversations themselves.
 """
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,7 +126,8 @@ async def counts(repository: ConversationRepository, actor: Actor, filters: Filt
         if locations is None:
             groups = await repository.all_state_counts(filters.channel)
         else:
-            groups = [g for location in locations for g in await repository.state_counts(location, filters.channel)]
+            per_hotel = await asyncio.gather(*(repository.state_counts(loc, filters.channel) for loc in locations))
+            groups = [group for hotel in per_hotel for group in hotel]
         totals = totals_of(groups)
     else:
         # Filters the grouped counts do not cover: count within the hotels in scope, view by view

@@ -1,0 +1,1 @@
+"""Per-hotel view counters: counts read in O(1), kept from the conversations' transitions."""
