@@ -88,6 +88,9 @@ async def test_counts_follow_every_change_and_survive_the_fold(repository: Conve
     await assert_counts_equal_recount(counters)
     chain = await counters.of_chain()
     assert +chain[HOTEL] == await counters.recount(HOTEL)
+    assert +(await counters.of_chain_total()) == await counters.recount(HOTEL)  # the fold's chain total + pending
+    await counters.fold()
+    assert +(await counters.of_chain_total()) == await counters.recount(HOTEL)
 
 
 async def test_a_writer_that_dies_before_its_write_counts_nothing_and_one_after_it_counts_once(
@@ -121,7 +124,7 @@ async def test_a_fold_that_died_half_way_adds_nothing_twice(repository: Conversa
         await repository.open_thread(f"thread-{number}", conversation(number))
     deltas = [delta async for delta in counters.deltas.find({})]
     # The total is written, naming the deltas it holds, and the fold dies before deleting them.
-    total = {"_id": HOTEL, "counts": [{"k": state_key(conversation(0)), "n": 3}], "folded": [d["_id"] for d in deltas]}
+    total = {"_id": HOTEL, "counts": f"{state_key(conversation(0))}=3", "folded": [d["_id"] for d in deltas]}
     await counters.totals.insert_one(total)
     await assert_counts_equal_recount(counters)
     await counters.fold()

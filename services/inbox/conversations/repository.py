@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,7 +23,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from shared.db import Document, IndexSpec
 from shared.settings import MongoFlavour
 
-from ..counters.repository import COUNTER_INDEXES, CounterRepository, StateCounts, transition, view_groups
+from ..counters.repository import COUNTER_INDEXES, CounterRepository, transition, view_groups
 from .states import Status, ViewCondition
 
 COMMON_INDEXES: dict[str, list[IndexSpec]] = {
@@ -452,10 +451,7 @@ class ConversationRepository(ABC):
 
     async def all_state_counts(self, channel: str | None) -> list[Document]:
         """The same, for every hotel at once (the chain-wide view of admins): the sum of their counters."""
-        chain: StateCounts = Counter()
-        for counts in (await self.counters.of_chain()).values():
-            chain.update(counts)
-        return view_groups(chain, channel)
+        return view_groups(await self.counters.of_chain_total(), channel)
 
     # --- directory look-ups (read-only here; the directory owns their lifecycle) ------------------
 

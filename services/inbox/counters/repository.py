@@ -40,7 +40,9 @@ COUNTER_INDEXES: dict[str, list[IndexSpec]] = {
     "view_counter_deltas": [IndexSpec(keys=[("location_id", 1)], name="location")],
 }
 # What the fold reads at once; what is left waits for the next fold.
-FOLD_BATCH = 20_000
+FOLD_BATCH = 5_000
+# The `_id` of the chain's total in `view_counters` (hotels' ids never start with an underscore there).
+CHAIN_TOTAL = "_chain"
 # An intent whose conversation has not reached its version this long after is a write that never happened.
 INTENT_LEASE = timedelta(seconds=30)
 
@@ -86,15 +88,19 @@ def view_groups(counts: Mapping[str, int], channel: str | None = None) -> list[D
     return grouped
 
 
-def _pairs(counts: Mapping[str, int]) -> list[Document]:
-    """Counts as stored: a list of `{k, n}` (a state key is data, not a field name)."""
-    return [{"k": key, "n": n} for key, n in sorted(counts.items()) if n]
+def _encoded(counts: Mapping[str, int]) -> str:
+    """Counts as stored: one string, `state=n;state=n` (a state key is data, not a field name). A hotel has
+    up to 160 states: FerretDB decodes one string far faster than as many sub-documents (reading 500
+    hotels' totals took 580 ms as `{k, n}` pairs)."""
+    return ";".join(f"{key}={n}" for key, n in sorted(counts.items()) if n)
 
 
-def _counts(pairs: Iterable[Mapping[str, Any]] | None) -> StateCounts:
+def _counts(encoded: str | None) -> StateCounts:
     found: StateCounts = Counter()
-    for pair in pairs or []:
-        found[str(pair["k"])] += int(pair["n"])
+    for pair in (encoded or "").split(";"):
+        if pair:
+            key, _, n = pair.rpartition("=")
+            found[key] += int(n)
     return found
 
 
@@ -121,7 +127,7 @@ class CounterRepository:
             "location_id": location_id,
             "conversation_id": conversation_id,
             "version": version,
-            "changes": _pairs(changes),
+            "changes": _encoded(changes),
             "at": datetime.now(UTC),
         }
         try:
@@ -157,18 +163,25 @@ class CounterRepository:
     async def of_chain(self) -> dict[str, StateCounts]:
         """Every hotel's counts per state (headquarters' view, the gauges): every total and pending delta."""
         deltas = await self.deltas.find({}).to_list()
-        totals = {str(total["_id"]): total async for total in self.totals.find({})}
+        totals = {str(total["_id"]): total async for total in self.totals.find({"_id": {"$ne": CHAIN_TOTAL}})}
         pending: dict[str, list[Document]] = {}
         for delta in deltas:
             pending.setdefault(str(delta["location_id"]), []).append(delta)
         hotels = set(totals) | set(pending)
         return {hotel: _with_pending(totals.get(hotel, {}), pending.get(hotel, [])) for hotel in sorted(hotels)}
 
-    async def hotels(self) -> list[str]:
-        """The hotels that have counters (a total, or deltas not folded yet)."""
-        counted = {str(total["_id"]) async for total in self.totals.find({}, {"_id": 1})}
-        counted |= {str(hotel) for hotel in await self.deltas.distinct("location_id")}
-        return sorted(counted)
+    async def of_chain_total(self) -> StateCounts:
+        """The chain's counts per state (headquarters): the chain's total, which each fold writes as the sum
+        of the hotels' totals, and the changes not folded yet: two reads, whatever the number of hotels
+        (reading 500 hotels' totals takes FerretDB 60 ms). Before the first fold: the sum of `of_chain`."""
+        deltas = await self.deltas.find({}).to_list()
+        total = await self.totals.find_one({"_id": CHAIN_TOTAL})
+        if total is None:
+            summed: StateCounts = Counter()
+            for counts in (await self.of_chain()).values():
+                summed.update(counts)
+            return summed
+        return _with_pending(total, deltas)
 
     # --- the lease holder's work ------------------------------------------------------------------
 
@@ -192,7 +205,7 @@ class CounterRepository:
                 pending.setdefault(str(delta["location_id"]), []).append(delta)
             elif now - delta["at"] >= INTENT_LEASE:
                 dropped.append(str(delta["_id"]))
-        totals = {str(t["_id"]): t async for t in self.totals.find({})}
+        totals = {str(t["_id"]): t async for t in self.totals.find({"_id": {"$ne": CHAIN_TOTAL}})}
         folds: list[tuple[Document | None, Document]] = []
         for hotel, written in pending.items():
             total = totals.get(hotel)
@@ -206,12 +219,20 @@ class CounterRepository:
             for delta in fresh:
                 counts.update(_counts(delta["changes"]))
             ids = [str(d["_id"]) for d in fresh]
-            folds.append((total, {"_id": hotel, "counts": _pairs(counts), "folded": ids, "at": now}))
+            folds.append((total, {"_id": hotel, "counts": _encoded(counts), "folded": ids, "at": now}))
         if dropped:
             await self.deltas.delete_many({"_id": {"$in": dropped}})
         saved = await asyncio.gather(*(self._save_total(before, after) for before, after in folds))
         done = [delta_id for (_, after), ok in zip(folds, saved, strict=True) if ok for delta_id in after["folded"]]
         if done:
+            # The chain's total, recomputed from the hotels' totals as saved (so it cannot drift on its own),
+            # naming the changes it holds like a hotel's; written before they are deleted.
+            totals |= {after["_id"]: after for (_, after), ok in zip(folds, saved, strict=True) if ok}
+            chain: StateCounts = Counter()
+            for total in totals.values():
+                chain.update(_counts(total.get("counts")))
+            chain_total = {"_id": CHAIN_TOTAL, "counts": _encoded(chain), "folded": done, "at": now}
+            await self.totals.replace_one({"_id": CHAIN_TOTAL}, chain_total, upsert=True)
             await self.deltas.delete_many({"_id": {"$in": done}})
         return len(done)
 
@@ -275,7 +296,7 @@ class CounterRepository:
     async def correct(self, location_id: str, correction_id: str, difference: Mapping[str, int]) -> None:
         """Add a correcting change (the reconciliation's repair): it names no conversation, so the next
         fold adds it as it is."""
-        correction = {"_id": correction_id, "location_id": location_id, "changes": _pairs(difference)}
+        correction = {"_id": correction_id, "location_id": location_id, "changes": _encoded(difference)}
         await self.deltas.insert_one({**correction, "at": datetime.now(UTC)})
 
 
