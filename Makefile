@@ -1,5 +1,5 @@
 # One obvious command per task. `make up` runs the hub locally; `make test` runs every test.
-.PHONY: up test test-mongodb-flavour tools lint typecheck deploy-check unit integration browser backup restore clean
+.PHONY: up test test-mongodb-flavour tools lint typecheck deploy-check unit integration browser bench backup restore clean
 
 up:
 	bash scripts/up.sh
@@ -42,6 +42,12 @@ integration: tools
 
 browser: tools
 	.venv/bin/python -m pytest -q tests/browser
+
+# Raw limits of the bus and the database, the pipeline, the agent API at 1,000,000 conversations, memory and
+# live streams, in one run, written to bench/RESULTS.md (about half an hour; never part of `make test`).
+# BENCH_QUICK=1 (or BENCH_ARGS=--quick) runs a short version for development; BENCH_ARGS passes other flags.
+bench: tools
+	.venv/bin/python -m bench.run $(BENCH_ARGS)
 
 # The database of HUB_MONGO_URL / HUB_MONGO_DATABASE, through the driver (scripts/backup.py).
 backup:

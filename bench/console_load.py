@@ -22,7 +22,7 @@ from playwright.async_api import async_playwright
 from pymongo import AsyncMongoClient
 
 from bench.inbox_list import load
-from bench.stack import SECRET, bench_stack, p95
+from bench.stack import BACKEND_HELP, BACKENDS, SECRET, bench_stack, p95
 from shared.auth import CSRF_COOKIE, SESSION_COOKIE, Actor, csrf_token, issue_token
 
 HOTEL = "hotel-000"  # bench.inbox_list's first hotel: every request, with --locations 1
@@ -107,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--loads", type=int, default=9)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--backend", choices=BACKENDS, default="postgresql", help=BACKEND_HELP)
     options = parser.parse_args()
     asyncio.run(run(options.conversations, options.loads, options.backend))
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
-from bench.stack import SECRET, bench_stack, p95
+from bench.stack import BACKEND_HELP, BACKENDS, SECRET, bench_stack, p95
 from services.contacts.repository import FerretDbSearch
 from shared.auth import Actor, issue_token
 
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=200_000)
     parser.add_argument("--locations", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--backend", choices=BACKENDS, default="postgresql", help=BACKEND_HELP)
     parser.add_argument("--no-gin", action="store_true", help="without scripts/ferretdb_indexes.py (to compare)")
     args = parser.parse_args()
     asyncio.run(run(args.contacts, args.locations, args.rounds, args.backend, not args.no_gin))
