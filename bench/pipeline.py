@@ -35,6 +35,10 @@ HOTELS = 20
 # Commands a driver sends to watch the server, not to read or write data.
 HANDSHAKES = {"ismaster", "isMaster", "hello", "ping", "endSessions", "buildInfo", "getParameter", "saslStart"}
 PIPELINE_HISTOGRAM = "hub_pipeline_latency_seconds"
+# Requests the load generator has in flight at most. Beyond, it waits to send (the rate it really offers is
+# then what ingest answers): thousands of requests queued in httpx's pool cost it time quadratic in their
+# number, and a full run once spent its 100/s step with the generator at 100% CPU sending nothing.
+IN_FLIGHT = 256
 
 
 @dataclass(frozen=True)
@@ -210,14 +214,17 @@ async def offer(client: httpx.AsyncClient, url: str, step: Step, observer: Obser
     refused: Counter[str] = Counter()
     total = round(step.rate * step.seconds)
 
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
     async def send(n: int) -> None:
         body, headers = signed(review(n, run))
-        sent = time.perf_counter()
-        try:
-            answer = await client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            refused[type(exc).__name__] += 1
-            return
+        async with gate:
+            sent = time.perf_counter()
+            try:
+                answer = await client.post(url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                refused[type(exc).__name__] += 1
+                return
         if answer.status_code == 202:
             key = answer.json()["key"]
             observer.accepted_at[key] = now = time.perf_counter()

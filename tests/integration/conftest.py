@@ -138,7 +138,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_INBOX_LOGIN_FAILURES_PER_ADDRESS": "100000",  # its own test: test_client_limits.py
         "HUB_INBOX_COUNT_METRICS_SECONDS": "1",
         "HUB_INBOX_COUNTER_FOLD_SECONDS": "0.5",
-        "HUB_INBOX_RECONCILE_SECONDS": "15",
+        "HUB_INBOX_RECONCILE_SECONDS": "60",
         "HUB_INBOX_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         # Short waits so redelivery after a kill -9 is seconds, not minutes.
         "HUB_CONSUMER_ACK_WAIT_SECONDS": "4",
