@@ -27,6 +27,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -240,5 +241,12 @@ async def main() -> None:
     print(f"\nwritten to {run.options.output} in {(time.perf_counter() - run.started) / 60:.1f} min")
 
 
+def stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (a `timeout`, a `kill`) ends the run like Ctrl-C: the stacks' context managers stop the
+    servers and services they started, instead of leaving them running, and loading the next run."""
+    raise SystemExit(128 + signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     asyncio.run(main())

@@ -60,11 +60,14 @@ def counters_keeper(settings: InboxSettings) -> Callable[[Runtime], Coroutine[An
             reconcile_seconds=settings.reconcile_seconds,
         )
         directory = DirectoryRepository(runtime.db)
+
+        async def hotels() -> list[str]:
+            return [str(location["_id"]) for location in await directory.all("locations")]
+
         try:
             while not stopping():
                 if await lease.hold():
                     try:
-                        hotels = [str(location["_id"]) for location in await directory.all("locations")]
                         await keeper.turn(hotels)
                     except Exception:
                         log.warning("counters not kept this turn", exc_info=True)

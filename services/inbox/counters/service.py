@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -124,13 +124,14 @@ class CounterKeeper:
     _last_reconciliation: float = float("-inf")
     _reconciling: asyncio.Task[int] | None = field(default=None, repr=False)
 
-    async def turn(self, hotels: Iterable[str]) -> None:
+    async def turn(self, hotels: Callable[[], Awaitable[list[str]]]) -> None:
+        """Fold; export the gauges when due (for every hotel `hotels` names, the directory's, read then only)."""
         folded = await self.conversations.counters.fold()
         COUNTER_DELTAS_FOLDED.inc(folded)
         now = time.monotonic()
         if now - self._last_gauges >= self.gauge_seconds:
             self._last_gauges = now
-            await export_gauges(self.conversations, hotels, utcnow())
+            await export_gauges(self.conversations, await hotels(), utcnow())
         if now - self._last_reconciliation >= self.reconcile_seconds and not self.reconciling:
             self._last_reconciliation = now
             # In the background: a chain's recount takes minutes, folding goes on meanwhile.
