@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.db import Document, IndexSpec
 from shared.settings import MongoFlavour
+from shared.turns import Turns
 
 from .search_words import contact_words, is_name_word, name_keys, search_keys, sort_name
 
@@ -39,6 +40,9 @@ INDEXES: dict[str, list[IndexSpec]] = {
     "contact_imports": [IndexSpec(keys=[("started_at", DESCENDING)], name="started_at")],
 }
 MAX_MERGE_HOPS = 10
+# Writes to one contact take turns in this process: FerretDB v1 runs an update as a read then a write,
+# so an agent's edit and a projection's `$set` landing together would lose one of them.
+WRITES = Turns()
 
 
 def indexes_for(flavour: MongoFlavour) -> dict[str, list[IndexSpec]]:
@@ -332,16 +336,19 @@ class ContactRepository:
         await self.search.unindex(contact_id)
 
     async def update(self, contact_id: str, changes: Document) -> Document | None:
-        await self.contacts.update_one({"_id": contact_id}, {"$set": changes})
+        async with WRITES.holding([contact_id]):
+            await self.contacts.update_one({"_id": contact_id}, {"$set": changes})
         return await self.get(contact_id)
 
     async def replace(self, contact_id: str, document: Document) -> None:
         """Swap a contact for its tombstone (merged or erased): the id stays, the data goes."""
-        await self.contacts.replace_one({"_id": contact_id}, document)
+        async with WRITES.holding([contact_id]):
+            await self.contacts.replace_one({"_id": contact_id}, document)
 
     async def set_attributes(self, contact_id: str, attributes: Mapping[str, Any], now: datetime) -> None:
         changes = {f"attributes.{name}": value for name, value in attributes.items()}
-        await self.contacts.update_one({"_id": contact_id}, {"$set": {**changes, "updated_at": now}})
+        async with WRITES.holding([contact_id]):
+            await self.contacts.update_one({"_id": contact_id}, {"$set": {**changes, "updated_at": now}})
 
     # --- history (projection of the inbox's events) -----------------------------------------------
 

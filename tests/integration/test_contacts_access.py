@@ -104,7 +104,9 @@ async def test_a_public_form_does_not_take_over_another_hotels_guest(
         assert refused.status_code == 403, refused.text
         assert louvre not in refused.text
 
-    as_admin = (await http.get(contacts_url(stack, f"/{contact_id}"), headers=ADMIN)).json()
+    read_as_admin = await http.get(contacts_url(stack, f"/{contact_id}"), headers=ADMIN)
+    assert read_as_admin.status_code == 200, read_as_admin.text
+    as_admin = read_as_admin.json()
     assert as_admin["first_name"] == "Nina"
     assert as_admin["display_name"] == "Nina"
     assert as_admin["attributes"]["vip"] is True

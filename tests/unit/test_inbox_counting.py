@@ -4,9 +4,9 @@ change does to the counts, the counts as views read them, and the turns messages
 import asyncio
 
 from services.inbox.conversations.states import VIEWS, view_keys
-from services.inbox.conversations.threading import ThreadTurns
 from services.inbox.conversations.views import totals_of
 from services.inbox.counters.repository import state_key, state_of, transition, view_groups
+from shared.turns import Turns
 
 OPEN = {"channel": "review", "status": "open", "unread": True, "alert": True, "bot_active": False}
 
@@ -42,7 +42,7 @@ def test_counts_per_state_give_the_same_view_totals_as_the_conversations_themsel
 
 
 async def test_messages_of_one_thread_take_turns_in_their_order_and_others_go_at_once() -> None:
-    turns = ThreadTurns()
+    turns = Turns()
     order: list[str] = []
     first_in = asyncio.Event()
 

@@ -48,6 +48,7 @@ from shared.db import Document
 from shared.messaging import PublishFailedError, publish_core, publish_durably, publish_event, rpc
 from shared.problems import Problem
 from shared.runtime import Runtime
+from shared.turns import Turns
 
 from ..metrics import (
     CONVERSATIONS_CREATED,
@@ -61,7 +62,7 @@ from ..settings import InboxSettings
 from . import states
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
-from .threading import ThreadLookup, ThreadTurns, email_ref, lookup_for
+from .threading import ThreadLookup, email_ref, lookup_for
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ MAX_ATTEMPTS = 25
 REPLY_TOKEN_PURPOSE = "reply"  # noqa: S105 - a signature domain, not a secret
 DEFAULT_ALERT_MAX_RATING = 2
 # The messages of one thread take turns in this process (the inbound consumer handles many at once).
-THREADS = ThreadTurns()
+THREADS = Turns()  # the messages of one thread are stored in turn
 
 
 @dataclass

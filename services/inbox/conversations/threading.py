@@ -15,10 +15,7 @@ thread to a sister hotel opens a request *there*). Form and call keys have alway
 reference only when its conversation belongs to the message's hotel (`find_thread`).
 """
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from shared.bus import Channel, InboundMessage
 
@@ -71,37 +68,3 @@ def lookup_for(message: InboundMessage) -> ThreadLookup:
 def _keyed(hotel: str, reference: str) -> ThreadLookup:
     key = in_hotel(hotel, reference)
     return ThreadLookup(hotel, references=[key, reference], new_thread_key=key, own_references=[key])
-
-
-@dataclass
-class ThreadTurns:
-    """Turns, within one process, for the messages of one thread: the inbox handles many messages at
-    once, and two that share a reference (a reply names the message it answers) are stored one after
-    the other, in the order they came. Locks are taken in sorted order (no two messages wait for each
-    other) and forgotten when nobody holds or waits for them."""
-
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
-    _users: dict[str, int] = field(default_factory=dict)
-
-    @contextlib.asynccontextmanager
-    async def holding(self, references: Iterable[str]) -> AsyncIterator[None]:
-        keys = sorted(set(references))
-        for key in keys:
-            self._users[key] = self._users.get(key, 0) + 1
-        held: list[str] = []
-        try:
-            for key in keys:
-                await self._locks.setdefault(key, asyncio.Lock()).acquire()
-                held.append(key)
-            yield
-        finally:
-            for key in reversed(held):
-                self._locks[key].release()
-            for key in keys:
-                self._users[key] -= 1
-                if not self._users[key]:
-                    del self._users[key], self._locks[key]
-
-    def __len__(self) -> int:
-        """How many references are held or waited for (tests: none once every message is stored)."""
-        return len(self._users)
