@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
@@ -80,14 +80,24 @@ class AttachmentStore:
         self.bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
 
     async def put(
-        self, data: bytes, filename: str, location_id: str, uploaded_by: str, *, file_id: str | None = None
+        self,
+        data: bytes,
+        filename: str,
+        location_id: str,
+        uploaded_by: str,
+        *,
+        file_id: str | None = None,
+        known_type: Literal["message/rfc822"] | None = None,
     ) -> Attachment:
-        """Store a file. With a `file_id` derived from the message it came in, storing it again is a no-op."""
+        """Store a file. With a `file_id` derived from the message it came in, storing it again is a no-op.
+
+        `known_type` is what the hub itself made of the bytes (an email attached to an email, kept whole),
+        never a sender's declaration; it is no type a browser shows inline."""
         if file_id is not None and (existing := await self.describe(file_id)) is not None:
             return existing
         file_id = file_id or "att_" + secrets.token_urlsafe(24)
         metadata = {
-            "content_type": sniff(data),
+            "content_type": known_type or sniff(data),
             "location_id": location_id,
             "sha256": hashlib.sha256(data).hexdigest(),
             "uploaded_by": uploaded_by,

@@ -8,6 +8,10 @@ hub.inbound.guest.{channel}.{location}                INBOUND   InboundMessage
     ingest -> inbox-inbound
 hub.inbound.solicitation.{location}                   INBOUND   InboundMessage
     ingest -> solicit-inbound
+hub.inbound.bounce.{location}                         INBOUND   BounceReceived
+    ingest -> notify-bounces
+hub.inbound.guest.email.{location}                    INBOUND   InboundMessage
+    notify -> inbox-inbound
 hub.outbound.email                                    OUTBOUND  OutboundMessage
     inbox -> notify-outbound
 hub.outbound.chat                                     OUTBOUND  OutboundMessage
@@ -80,6 +84,8 @@ hub.events.contact.merged._chain                      EVENTS    ContactMerged
     contacts -> inbox-contacts, contacts-events
 hub.events.contact.erased._chain                      EVENTS    ContactErased
     contacts -> inbox-contacts, contacts-events
+hub.events.contact.renamed._chain                     EVENTS    ContactRenamed
+    contacts -> inbox-contacts, contacts-events
 hub.events.erasure.applied._chain                     EVENTS    ErasureApplied
     inbox -> contacts-events
 hub.events.location.changed.{hotel}                   EVENTS    LocationChanged
@@ -109,6 +115,7 @@ the inbox can filter them in one wildcard and the solicitation replies, which be
 service, never reach it.
 """
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -159,6 +166,7 @@ class Channel(StrEnum):
 class Subjects:
     INBOUND_GUEST_ALL = "hub.inbound.guest.>"
     INBOUND_SOLICITATION_ALL = "hub.inbound.solicitation.>"
+    INBOUND_BOUNCE_ALL = "hub.inbound.bounce.>"
     OUTBOUND_ALL = "hub.outbound.>"
     EVENTS_ALL = "hub.events.>"
     DLQ_ALL = "hub.dlq.>"
@@ -181,6 +189,10 @@ class Subjects:
     @staticmethod
     def inbound_solicitation(location_id: str) -> str:
         return f"hub.inbound.solicitation.{location_id}"
+
+    @staticmethod
+    def inbound_bounce(location_id: str) -> str:
+        return f"hub.inbound.bounce.{location_id}"
 
     @staticmethod
     def event(aggregate: str, name: str, hotel: str) -> str:
@@ -301,6 +313,8 @@ SOLICIT_INBOUND = ConsumerSpec(
 CONTACTS_EVENTS = ConsumerSpec(durable="contacts-events", stream=EVENTS, filter_subject=Subjects.EVENTS_ALL)
 # notify sends every outbound command once (email over SMTP, chat pushes) and reports on `hub.events.delivery.*`.
 NOTIFY_OUTBOUND = ConsumerSpec(durable="notify-outbound", stream=OUTBOUND, filter_subject=Subjects.OUTBOUND_ALL)
+# notify matches the bounces ingest received to the emails it sent (it keeps their Message-IDs).
+NOTIFY_BOUNCES = ConsumerSpec(durable="notify-bounces", stream=INBOUND, filter_subject=Subjects.INBOUND_BOUNCE_ALL)
 DURABLE_CONSUMERS = (
     INBOX_INBOUND,
     INBOX_DELIVERIES,
@@ -310,6 +324,7 @@ DURABLE_CONSUMERS = (
     SOLICIT_INBOUND,
     CONTACTS_EVENTS,
     NOTIFY_OUTBOUND,
+    NOTIFY_BOUNCES,
 )
 
 
@@ -385,6 +400,16 @@ class AttachmentRef(BaseModel):
     content_id: str | None = None  # an inline image's cid, referenced by the message's HTML
 
 
+class ForwardedEmail(BaseModel):
+    """An email attached to a guest's email (a forward, a booking confirmation, a digest): kept whole as
+    one `.eml` attachment, with what it says of itself for the timeline. Shown, never routed on."""
+
+    sender: Annotated[str, StringConstraints(max_length=500)] = ""  # its From header, as written
+    date: datetime | None = None
+    subject: Annotated[str, StringConstraints(max_length=500)] = ""
+    attachment_id: str  # the .eml among the message's attachments
+
+
 class InboundMessage(BusMessage):
     """A guest's message from any channel, normalized by ingest (`hub.inbound.guest.*`)."""
 
@@ -408,6 +433,44 @@ class InboundMessage(BusMessage):
     # The email's From can be read as another sender than the address kept (CVE-2023-27043): the message is
     # stored, flagged, and never taken as proof of who the guest is (the inbox links no contact for it).
     ambiguous_sender: bool = False
+    # An auto-responder wrote it (RFC 3834: an out-of-office, a "we received your message"): stored on the
+    # conversation it answers, which it neither reopens nor marks unread (inbox `Inbox.receive`).
+    automatic: Literal["auto_reply"] | None = None
+    forwarded: list[ForwardedEmail] = Field(default=[], max_length=20)
+
+
+class BounceKind(StrEnum):
+    """What a delivery status notification (RFC 3464) says of one recipient."""
+
+    HARD = "hard"  # failed for good (5.x.x): the address does not take mail
+    SOFT = "soft"  # failed for a reason that may pass (4.x.x: mailbox full, gave up retrying)
+    DELAYED = "delayed"  # not delivered yet; the reporting server keeps trying
+
+
+class BouncedRecipient(BaseModel):
+    """One recipient of a bounce report: the address (Original- or Final-Recipient), the Status and the
+    receiving server's Diagnostic-Code ("550 5.1.1 mailbox unavailable")."""
+
+    model_config = ConfigDict(extra="allow")
+
+    address: Annotated[str, StringConstraints(max_length=320)] | None = None  # None: the report names nobody
+    kind: BounceKind
+    status: Annotated[str, StringConstraints(max_length=20)] | None = None
+    diagnostic: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class BounceReceived(BusMessage):
+    """A bounce (delivery status notification) that came to a hotel's address (`hub.inbound.bounce.<hotel>`):
+    the Message-IDs of the email it reports on, and what happened to each recipient. notify matches it to
+    an email it sent from that hotel; one that matches none goes to the hotel's inbox as `report`."""
+
+    type: Literal["inbound.bounce"] = "inbound.bounce"
+    key: Annotated[str, StringConstraints(min_length=1, max_length=512)]  # the report's own email key
+    location_id: LocationId
+    received_at: datetime = Field(default_factory=utcnow)
+    original_message_ids: list[MessageId] = Field(default=[], max_length=20)
+    recipients: list[BouncedRecipient] = Field(default=[], max_length=50)
+    report: InboundMessage  # the report itself, as the hotel's inbox would keep it
 
 
 # --- events: `hub.events.<aggregate>.<event>.<hotel>` ---------------------------------------------
@@ -653,10 +716,13 @@ class DeliveryUpdated(ConversationEventBase):
     type: Literal["conversation.delivery_updated"] = "conversation.delivery_updated"
     key: str
     state: str
+    bounce: str | None = None  # a bounce report's kind (hard, soft, delayed) when one changed the state
 
     def dedup_key(self) -> str:
-        # One per state of an entry: "sent" after "queued" on the same version is news, not a repeat.
-        return f"{self.type}:{self.conversation_id}:{self.entry_id}:{self.state}"
+        # One per state of an entry: "sent" after "queued" on the same version is news, not a repeat; so is
+        # a bounce's "queued" (delayed) after the first "queued".
+        bounced = f":bounce:{self.bounce}" if self.bounce else ""
+        return f"{self.type}:{self.conversation_id}:{self.entry_id}:{self.state}{bounced}"
 
 
 class SolicitationShown(ConversationEventBase):
@@ -724,9 +790,14 @@ class DeliveryStatus(HotelEvent):
     reason: str | None = None
     message_id: str | None = None  # the email's Message-ID, so replies to it thread back
     attempt: int | None = None  # a retried email's attempt: each "queued, will retry" is news
+    # A bounce received after the email was sent: its recipients, the worst first, and the report's key.
+    bounces: list[BouncedRecipient] = []
+    bounce_key: str | None = None
 
     def dedup_key(self) -> str:
         key = f"delivery:{self.key}:{self.state.value}"
+        if self.bounce_key is not None:
+            return f"{key}:bounce:{hashlib.sha256(self.bounce_key.encode()).hexdigest()[:32]}"
         return key if self.attempt is None else f"{key}:{self.attempt}"
 
 
@@ -768,6 +839,8 @@ def delivery_status(
     reason: str | None = None,
     message_id: str | None = None,
     attempt: int | None = None,
+    bounces: list[BouncedRecipient] | None = None,
+    bounce_key: str | None = None,
 ) -> DeliveryStatus:
     """notify's report in the model of its state."""
     return _DELIVERY_OF_STATE[state](
@@ -777,6 +850,8 @@ def delivery_status(
         reason=reason,
         message_id=message_id,
         attempt=attempt,
+        bounces=bounces or [],
+        bounce_key=bounce_key,
     )
 
 
@@ -843,7 +918,20 @@ class ContactErased(Event):
         return f"{self.type}:{self.erasure_id}:{self.contact_id}"
 
 
-ContactEvent = ContactMerged | ContactErased
+class ContactRenamed(Event):
+    """An agent changed a contact's name: the requests linked to it show the new one where they showed its old
+    one or none (a name the guest gave themselves stays)."""
+
+    type: Literal["contact.renamed"] = "contact.renamed"
+    contact_id: str
+    display_name: str | None
+    actor_id: str | None = None
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.contact_id}:{self.occurred_at.isoformat()}"
+
+
+ContactEvent = ContactMerged | ContactErased | ContactRenamed
 
 
 class ErasureApplied(Event):
@@ -970,16 +1058,23 @@ class ContactResolved(BusMessage):
 
 
 class ContactHotelsRequest(BusMessage):
-    """Request on `hub.rpc.contacts.hotels`: the hotels a contact belongs to, which say who may see it."""
+    """Request on `hub.rpc.contacts.hotels`: the hotels a contact belongs to, which say who may see it,
+    and the contact's name and email addresses for the hotels asking (`hotels`: those the agent works for,
+    or the request's hotel; None: an admin, any contact)."""
 
     type: Literal["contacts.hotels"] = "contacts.hotels"
     contact_id: str
+    hotels: list[LocationId] | None = None
 
 
 class ContactHotels(BusMessage):
     type: Literal["contacts.hotels_reply"] = "contacts.hotels_reply"
     found: bool  # false for an unknown or erased contact; a merged-away id answers for its survivor
     location_ids: list[str] = []
+    # The card, only for a contact in contact with one of the hotels asking (see ContactHotelsRequest).
+    contact_id: str | None = None  # the survivor's id for a merged-away one
+    display_name: str | None = None
+    emails: list[str] = []
 
 
 class ConversationBriefRequest(BusMessage):
@@ -1138,6 +1233,22 @@ INBOUND_SOLICITATION_REPLY = Publication(
     producer="ingest",
     description="An external person's answer to a solicitation (sent to solicit+<token>@…); consumed by solicit.",
 )
+INBOUND_BOUNCE = Publication(
+    subject="hub.inbound.bounce.{location}",
+    stream=INBOUND,
+    schema=BounceReceived,
+    producer="ingest",
+    description="A bounce (delivery status notification) to a hotel's address; notify matches it to the email "
+    "it reports on.",
+)
+UNMATCHED_BOUNCE = Publication(
+    subject="hub.inbound.guest.email.{location}",
+    stream=INBOUND,
+    schema=InboundMessage,
+    producer="notify",
+    description="A bounce that matches no email the hotel sent through the hub, kept in its spam view "
+    "(reason: undelivered mail report).",
+)
 OUTBOUND_EMAIL = Publication(
     subject="hub.outbound.email",
     stream=OUTBOUND,
@@ -1164,6 +1275,7 @@ DELIVERY_STATUSES = tuple(_event_publication(model, "notify") for model in get_a
 SOLICITATION_EVENTS = tuple(_event_publication(model, "solicit") for model in get_args(SolicitationEvent))
 CONTACT_MERGED = _event_publication(ContactMerged, "contacts")
 CONTACT_ERASED = _event_publication(ContactErased, "contacts")
+CONTACT_RENAMED = _event_publication(ContactRenamed, "contacts")
 ERASURE_APPLIED = _event_publication(ErasureApplied, "inbox")
 LOCATION_CHANGED = _event_publication(LocationChanged, "inbox")
 EVENT_PUBLICATIONS: dict[type[BusMessage], Publication] = {
@@ -1174,6 +1286,7 @@ EVENT_PUBLICATIONS: dict[type[BusMessage], Publication] = {
         *SOLICITATION_EVENTS,
         CONTACT_MERGED,
         CONTACT_ERASED,
+        CONTACT_RENAMED,
         ERASURE_APPLIED,
         LOCATION_CHANGED,
     )
@@ -1214,7 +1327,7 @@ CONTACT_HOTELS: Rpc[ContactHotelsRequest, ContactHotels] = Rpc(
     asker="inbox",
     responder="contacts",
     description="Request/reply: contacts answers with ContactHotels; an agent links a request only to a contact "
-    "of their hotels.",
+    "of their hotels, whose name and email addresses the request then takes.",
 )
 CONTACT_EXPORT: Rpc[ContactExportRequest, ContactExportPage] = Rpc(
     subject=Subjects.CONTACT_EXPORT,
@@ -1252,6 +1365,8 @@ RPCS: tuple[Rpc[Any, Any], ...] = (
 PUBLICATIONS: tuple[Publication, ...] = (
     INBOUND_GUEST_MESSAGE,
     INBOUND_SOLICITATION_REPLY,
+    INBOUND_BOUNCE,
+    UNMATCHED_BOUNCE,
     OUTBOUND_EMAIL,
     OUTBOUND_CHAT,
     OUTBOUND_SOLICITATION,

@@ -19,6 +19,7 @@ CARD_FIELDS = (
     "last_name",
     "display_name",
     "emails",
+    "bounced_emails",  # addresses a mail server returned an email from for good (a fact of the address)
     "phones",
     "language",
     "merged_ids",

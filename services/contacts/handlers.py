@@ -30,7 +30,7 @@ def register(runtime: Runtime) -> None:
 
     @runtime.broker.subscriber(Subjects.CONTACT_HOTELS, queue="contacts")
     async def contact_hotels(request: ContactHotelsRequest) -> ContactHotels:
-        return await service.hotels_of(service.repository_of(runtime), request.contact_id)
+        return await service.hotels_of(service.repository_of(runtime), request)
 
     @durable_subscriber(runtime.broker, CONTACTS_EVENTS, runtime.policy)
     async def on_event(event: BusEventIn) -> None:

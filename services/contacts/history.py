@@ -5,7 +5,7 @@ activity) is kept from the inbox's conversation events, one document per request
 answer, link or request opened for the guest makes its hotel one that served the guest; the hotels' phone
 regions from the inbox's hotel events; erasure reports from the services that carried them out.
 Each field carries the time of the event that set it, so redelivered or late events never roll a
-request back.
+request back. A hard bounce of an email to a guest marks the address on their contact (bounces.py).
 """
 
 from shared.bus import (
@@ -15,6 +15,7 @@ from shared.bus import (
     ConversationErased,
     ConversationReplied,
     ConversationUpdated,
+    DeliveryFailed,
     ErasureApplied,
     LocationChanged,
     MessageReceived,
@@ -22,6 +23,7 @@ from shared.bus import (
     UnknownEvent,
 )
 
+from .bounces import mark_bounced
 from .repository import ContactRepository
 from .service import served
 
@@ -68,6 +70,8 @@ async def project(repository: ContactRepository, event: BusEvent | UnknownEvent)
             await repository.set_if_newer(event.conversation_id, "subject", subject, event.occurred_at)
         case LocationChanged():
             await repository.set_region(event.location_id, event.default_phone_region, event.occurred_at)
+        case DeliveryFailed(bounces=[_, *_]):
+            await mark_bounced(repository, event.bounces, event.occurred_at)
         case ErasureApplied():
             report = event.model_dump(exclude={"type", "schema_version", "erasure_id", "contact_id", "service"})
             await repository.erasure_applied(event.erasure_id, event.service, report)

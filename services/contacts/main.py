@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from shared.bus import CONTACT_ERASED, CONTACT_EXPORT, CONTACT_MERGED, Declared
+from shared.bus import CONTACT_ERASED, CONTACT_EXPORT, CONTACT_MERGED, CONTACT_RENAMED, Declared
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
@@ -11,7 +11,7 @@ from .api import router
 from .repository import indexes_for
 from .settings import ContactsSettings
 
-PUBLICATIONS: list[Declared] = [CONTACT_MERGED, CONTACT_ERASED, CONTACT_EXPORT]
+PUBLICATIONS: list[Declared] = [CONTACT_MERGED, CONTACT_ERASED, CONTACT_RENAMED, CONTACT_EXPORT]
 
 
 def build_app(settings: HubSettings | None = None, http: ContactsSettings | None = None) -> FastAPI:

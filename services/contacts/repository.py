@@ -279,6 +279,19 @@ class ContactRepository:
         found = await self.identities.find_one({"_id": identity})
         return str(found["contact_id"]) if found else None
 
+    async def claim_of(self, identity: str) -> Document | None:
+        """The identity's claim: the contact it is bound to and since when."""
+        return await self.identities.find_one({"_id": identity})
+
+    async def release_identities(self, identities: list[str], contact_id: str) -> None:
+        """Unbind the identities still bound to `contact_id` (a creation that failed): a claim another
+        contact holds is never touched."""
+        await self.identities.delete_many({"_id": {"$in": identities}, "contact_id": contact_id})
+
+    async def release_identity(self, identity: str, contact_id: str) -> None:
+        """Unbind the identity from the contact (a number an agent replaced); another owner's stays."""
+        await self.identities.delete_one({"_id": identity, "contact_id": contact_id})
+
     async def identities_of(self, contact_id: str) -> list[Document]:
         return [doc async for doc in self.identities.find({"contact_id": contact_id})]
 

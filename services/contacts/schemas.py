@@ -2,9 +2,10 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{4,30}$")]
 
 
 class NewContact(BaseModel):
@@ -25,6 +26,9 @@ class ContactChanges(BaseModel):
     last_name: Name | None = None
     display_name: Name | None = None
     language: Literal["fr", "en"] | None = None
+    phone: Phone | None = Field(
+        default=None, description="The main phone number (the first of `phones`, which it replaces), as typed."
+    )
 
 
 class MergeRequest(BaseModel):

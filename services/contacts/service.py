@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -13,7 +14,17 @@ from fastapi import Depends, Request
 from faststream.nats import NatsBroker
 
 from shared.auth import Actor
-from shared.bus import Channel, ContactHotels, ContactResolved, Guest, ResolveContact, utcnow
+from shared.bus import (
+    Channel,
+    ContactHotels,
+    ContactHotelsRequest,
+    ContactRenamed,
+    ContactResolved,
+    Guest,
+    ResolveContact,
+    utcnow,
+)
+from shared.messaging import PublishFailedError, publish_event
 from shared.problems import Problem
 from shared.runtime import Runtime
 
@@ -27,9 +38,16 @@ from .settings import ContactsSettings
 log = logging.getLogger(__name__)
 DEFAULT_REGION = ContactsSettings().default_phone_region
 
-# Channels whose guest typed their own name: it names a new contact. An email's display name or a
-# caller id is not reliable enough; such a contact starts with its address or number only.
-NAMED_CHANNELS = frozenset({Channel.FORM, Channel.CHAT})
+# Channels whose guest gave their own name: a form's or a chat's, an email's From display name. It names
+# a contact that has no name yet, and never replaces one (an agent's or an import's names win). A caller id
+# or a review's author is not the guest's own words; such a contact starts with its number or address only.
+NAMED_CHANNELS = frozenset({Channel.FORM, Channel.CHAT, Channel.EMAIL})
+
+
+def guest_name(request: ResolveContact) -> str | None:
+    """The name the guest gave on a channel that names contacts; a display name that is an address is none."""
+    name = (request.guest.name or "").strip() if request.channel in NAMED_CHANNELS else ""
+    return name if name and "@" not in name else None
 
 
 _regions: dict[str, tuple[str, float]] = {}
@@ -83,7 +101,7 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
     candidate = uuid.uuid4().hex
     contact_id = owner or await repository.claim_identity(keys[0], candidate, now)
     unowned = [key for key, found in owners.items() if found is None and (owner or key != keys[0])]
-    name = request.guest.name if request.channel in NAMED_CHANNELS else None
+    name = guest_name(request)
     # Nobody vouched for a guest who only wrote: no hotel served them yet (see `access`).
     fields: dict[str, Any] = {
         "display_name": name or None,
@@ -97,17 +115,31 @@ async def resolve(repository: ContactRepository, request: ResolveContact) -> Con
     contact = await _learn(repository, contact, unowned, name, request.location_id, now)
     return ContactResolved(
         contact_id=str(contact["_id"]),
-        display_name=str(contact["display_name"]) if contact.get("display_name") else None,
+        display_name=name_of(contact),
         created=contact_id == candidate,
     )
 
 
-async def hotels_of(repository: ContactRepository, contact_id: str) -> ContactHotels:
-    """The hotels of a contact (following merges), for the inbox to check an agent may link it."""
-    contact = await repository.get(contact_id)
+async def hotels_of(repository: ContactRepository, request: ContactHotelsRequest) -> ContactHotels:
+    """The hotels of a contact (following merges), for the inbox to check an agent may link it, and its
+    name and addresses when it is in contact with one of the hotels asking (the inbox then replies by
+    email on a request linked to it, chat or not)."""
+    contact = await repository.get(request.contact_id)
     if contact is None:
         return ContactHotels(found=False)
-    return ContactHotels(found=True, location_ids=list(contact.get("location_ids") or []))
+    hotels = access.hotels_of(contact)
+    answer = ContactHotels(found=True, location_ids=hotels)
+    if request.hotels is None or set(request.hotels) & set(hotels):
+        answer.contact_id = str(contact["_id"])
+        answer.display_name = name_of(contact)
+        answer.emails = list(contact.get("emails") or [])
+    return answer
+
+
+def name_of(contact: dict[str, Any]) -> str | None:
+    """What the contact is called: the names an agent gave, else the name it was known by."""
+    names = " ".join(str(n) for n in (contact.get("first_name"), contact.get("last_name")) if n)
+    return names or (str(contact["display_name"]) if contact.get("display_name") else None)
 
 
 async def served(repository: ContactRepository, contact_id: str, location_id: str) -> None:
@@ -145,7 +177,7 @@ async def _learn(
         updated[field] = list(dict.fromkeys([*(contact.get(field) or []), *values]))
     if location not in (contact.get("location_ids") or []):
         updated["location_ids"] = [*(contact.get("location_ids") or []), location]
-    if name and not contact.get("display_name"):
+    if name and not name_of(contact):
         updated["display_name"] = name
     if updated == contact:
         return contact
@@ -206,9 +238,17 @@ class InvalidPhoneError(ValueError):
 
 
 class AlreadyKnownError(Exception):
-    def __init__(self, contact_id: str) -> None:
-        super().__init__(contact_id)
-        self.contact_id = contact_id
+    """The identity (`email:…` or `phone:…`) the agent typed belongs to a contact they may open: link it."""
+
+    def __init__(self, contact: dict[str, Any], identity: str) -> None:
+        super().__init__(contact["_id"])
+        self.contact_id = str(contact["_id"])
+        self.display_name = str(contact["display_name"]) if contact.get("display_name") else None
+        self.identity = identity
+
+
+class CreationBusyError(Exception):
+    """Concurrent creations of the same identities kept taking and giving them back (answered 409, retry)."""
 
 
 @dataclass(frozen=True)
@@ -238,33 +278,75 @@ def _new_fields(new: NewContact, phone: str | None) -> dict[str, Any]:
 
 
 async def create(repository: ContactRepository, new: NewContact, may_open: Callable[[dict[str, Any]], bool]) -> Created:
-    """A contact an agent creates in one of their hotels, without ever duplicating a guest's identity.
+    """A contact an agent creates in one of their hotels, all or nothing, never duplicating a guest's identity.
 
-    An address or number of a contact the agent may open is refused (AlreadyKnownError names it). One of
-    a guest the agent may not open changes nothing and answers as a creation would: typing an address
-    neither puts a hotel in contact with a guest nor tells that another hotel knows them.
+    Every address and number is claimed for the new contact, or none is: a conflict gives back what this
+    creation claimed. An address or number of a contact the agent may open is refused (AlreadyKnownError
+    names it). One of a guest the agent may not open changes nothing and answers as a creation would:
+    typing an address neither puts a hotel in contact with a guest nor tells that another hotel knows them.
     """
     now = utcnow()
     phone = to_e164(new.phone, await region_for(repository, new.location_id)) if new.phone else None
     if new.phone and phone is None:
         raise InvalidPhoneError(new.phone)
+    # Always email before phone: identical creations race for the same first claim, and one wins it.
     identities = [f"email:{new.email.lower()}"] if new.email else []
     identities += [f"phone:{phone}"] if phone else []
     fields = _new_fields(new, phone)
     contact_id = uuid.uuid4().hex
-    owners = [owner for identity in identities if (owner := await repository.owner_of(identity))]
-    if not owners:
+    for _ in range(CREATE_ATTEMPTS):
+        owners = await _claim_all(repository, identities, contact_id)
+        if owners is None:
+            fields["served_location_ids"] = [new.location_id]
+            return Created(await reindex(repository, await repository.ensure_contact(contact_id, fields, now)))
+        if owners:
+            if known := next(((key, c) for key, c in owners if may_open(c)), None):
+                raise AlreadyKnownError(known[1], known[0])
+            return Created({"_id": contact_id, **fields, "created_at": now, "updated_at": now}, stored=False)
+        # The identities were given back meanwhile (a creation that failed): claim them again.
+    raise CreationBusyError(identities)
+
+
+CREATE_ATTEMPTS = 3
+# A creation or a resolve stores its contact within milliseconds of claiming its first identity; a claim
+# without a contact after this long is a crashed one's, and is given back.
+CLAIM_SETTLES_SECONDS = 5.0
+
+
+async def _claim_all(
+    repository: ContactRepository, identities: list[str], candidate: str
+) -> list[tuple[str, dict[str, Any]]] | None:
+    """Claim every identity for `candidate`; None once all are its. Else nothing stays claimed for it (only
+    claims naming it are given back: a contact that won one keeps it) and the answer lists the contacts
+    holding the identities, empty when they were given back meanwhile and the claims may be tried again.
+
+    FerretDB v1 has no multi-document transaction: each claim is a unique insert, the one atomic write.
+    """
+    if not any([await repository.owner_of(identity) for identity in identities]):  # the usual case: all new
         for identity in identities:
-            if (claimed := await repository.claim_identity(identity, contact_id, now)) != contact_id:
-                owners.append(claimed)  # a resolve of the same guest came first
+            if await repository.claim_identity(identity, candidate, utcnow()) != candidate:
+                await repository.release_identities(identities, candidate)
                 break
-    known = await repository.get(owners[0]) if owners else None
-    if known is not None:
-        if may_open(known):
-            raise AlreadyKnownError(str(known["_id"]))
-        return Created({"_id": contact_id, **fields, "created_at": now, "updated_at": now}, stored=False)
-    fields["served_location_ids"] = [new.location_id]
-    return Created(await reindex(repository, await repository.ensure_contact(contact_id, fields, now)))
+        else:
+            return None
+    holders = [(identity, await _holder(repository, identity)) for identity in identities]
+    return [(identity, contact) for identity, contact in holders if contact is not None]
+
+
+async def _holder(repository: ContactRepository, identity: str) -> dict[str, Any] | None:
+    """The contact the identity is bound to, waiting for one being created to be stored; None if unbound."""
+    while True:
+        claim = await repository.claim_of(identity)
+        if claim is None:
+            return None
+        owner = str(claim["contact_id"])
+        if (contact := await repository.get(owner)) is not None:
+            return contact
+        claimed_at: datetime = claim.get("created_at") or datetime.min.replace(tzinfo=UTC)  # none: an old one
+        if (utcnow() - claimed_at).total_seconds() > CLAIM_SETTLES_SECONDS:
+            await repository.release_identities([identity], owner)
+            return None
+        await asyncio.sleep(0.05)
 
 
 async def change(repository: ContactRepository, contact: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -274,6 +356,42 @@ async def change(repository: ContactRepository, contact: dict[str, Any], changes
     values = {k: updated.get(k) for k in ("first_name", "last_name", "display_name", "language")}
     values["updated_at"] = utcnow()
     return await reindex(repository, await repository.update(str(contact["_id"]), values) or updated)
+
+
+class PhoneTakenError(Exception):
+    """The number is another contact's identity (answered 409, naming it only to who may open it)."""
+
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(contact_id)
+        self.contact_id = contact_id
+
+
+async def change_phone(
+    repository: ContactRepository, contact: dict[str, Any], typed: str, region: str
+) -> dict[str, Any]:
+    """Make `typed` the contact's main number (the first of its phones, which it replaces).
+
+    Identities stay one owner each: the new number is claimed for the contact before the contact shows
+    it (another contact's number raises PhoneTakenError and changes nothing), and the replaced number is
+    released after, so a guest calling from it is no longer taken for this contact.
+    """
+    number = to_e164(typed, region)
+    if number is None:
+        raise InvalidPhoneError(typed)
+    contact_id, phones = str(contact["_id"]), [str(p) for p in contact.get("phones") or []]
+    if phones[:1] == [number]:
+        return contact
+    now = utcnow()
+    owner = await repository.claim_identity(f"phone:{number}", contact_id, now)
+    if owner != contact_id:
+        raise PhoneTakenError(owner)
+    replaced = phones[0] if phones else None
+    kept = [number, *(p for p in phones[1:] if p != number)]
+    changes = {"phones": kept, "updated_at": now}
+    updated = await repository.update(contact_id, changes) or {**contact, **changes}
+    if replaced is not None and replaced not in kept:
+        await repository.release_identity(f"phone:{replaced}", contact_id)
+    return await reindex(repository, updated)
 
 
 def repository_of(runtime: Runtime) -> ContactRepository:
@@ -289,6 +407,13 @@ NOT_YOURS = (
     "Only admins, or agents of the hotels that served this guest, may {what}: it is shared with hotels"
     " you do not work for."
 )
+
+
+def already_known_detail(known: AlreadyKnownError) -> str:
+    """Which contact holds what the agent typed, named so the agent links it rather than create it again."""
+    what = "phone number" if known.identity.startswith("phone:") else "email address"
+    holder = f"the contact {known.display_name}" if known.display_name else "a contact with no name yet"
+    return f"This {what} belongs to {holder} already; link that contact instead."
 
 
 def admins_only(actor: Actor, what: str) -> None:
@@ -334,8 +459,16 @@ class Contacts:
             raise Problem(422, "Invalid request", f"phone: {new.phone!r} is not a phone number.") from None
         except AlreadyKnownError as exc:
             # Only a contact the actor may open already: another hotel's guest answers as a creation does.
-            detail = "This email or phone belongs to a contact already."
-            raise Problem(409, "Already a contact", detail, contact_id=exc.contact_id) from None
+            raise Problem(
+                409,
+                "Already a contact",
+                already_known_detail(exc),
+                contact_id=exc.contact_id,
+                display_name=exc.display_name,
+            ) from None
+        except CreationBusyError:
+            detail = "This email or phone is being given to a contact right now; try again."
+            raise Problem(409, "Busy", detail) from None
         if not created.stored:
             log.info("creation of another hotel's guest answered as new", extra={"location_id": new.location_id})
         return access.view(actor, created.contact)
@@ -344,10 +477,44 @@ class Contacts:
         return access.view(actor, await self.visible(actor, contact_id))
 
     async def edit(self, actor: Actor, contact_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Names, language and the main phone number; a number another contact holds answers 409."""
         contact = await self.visible(actor, contact_id)
         if not access.may_edit(actor, contact):
             raise Problem(403, "Forbidden", NOT_YOURS.format(what="change this contact"))
-        return access.view(actor, await change(self.repository, contact, changes))
+        phone = changes.pop("phone", None)
+        if phone is not None:
+            contact = await self._change_phone(actor, contact, str(phone))
+        if changes:
+            before = name_of(contact)
+            contact = await change(self.repository, contact, changes)
+            if name_of(contact) != before:
+                await self._tell_renamed(actor, contact)
+        return access.view(actor, contact)
+
+    async def _tell_renamed(self, actor: Actor, contact: dict[str, Any]) -> None:
+        """The inbox shows the new name on the contact's requests (`ContactRenamed`)."""
+        renamed = ContactRenamed(contact_id=str(contact["_id"]), display_name=name_of(contact), actor_id=actor.agent_id)
+        try:
+            await publish_event(self.broker, renamed)
+        except PublishFailedError:  # the name is stored; its requests show the old one until it changes again
+            log.warning("a contact's new name was not announced", extra={"contact_id": renamed.contact_id})
+
+    async def _change_phone(self, actor: Actor, contact: dict[str, Any], typed: str) -> dict[str, Any]:
+        # A national number is read in the region of a hotel of the actor's where the guest is known.
+        hotels = access.hotels_of(contact)
+        hotel = next((h for h in hotels if actor.can_see(h)), hotels[0] if hotels else None)
+        region = await region_for(self.repository, hotel) if hotel else DEFAULT_REGION
+        try:
+            return await change_phone(self.repository, contact, typed, region)
+        except InvalidPhoneError:
+            raise Problem(422, "Invalid request", f"phone: {typed!r} is not a phone number.") from None
+        except PhoneTakenError as exc:
+            owner = await self.repository.get(exc.contact_id)
+            if owner is not None and access.may_open(actor, owner):
+                detail = "This phone number belongs to another contact; merge the two instead."
+                raise Problem(409, "Already a contact", detail, contact_id=str(owner["_id"])) from None
+            # Not named: the agent may not open that guest (the answer does not tell whose it is).
+            raise Problem(409, "Already a contact", "This phone number belongs to another contact.") from None
 
     async def history(self, actor: Actor, contact_id: str, limit: int) -> list[dict[str, Any]]:
         """The guest's requests in the hotels the actor works for, newest activity first."""

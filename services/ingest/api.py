@@ -290,6 +290,9 @@ async def chat_file(location_id: str, request: Request, runtime: RuntimeDep) -> 
         raise Problem(429, "Too many requests", f"Slow down: try again in {wait:.0f} s.")
     try:
         key = await chat.guest_sends_file(runtime, session, files[0])
+    except chat.ChatEndedError:
+        detail = "This chat has ended: write a message to start a new one, then send the file."
+        raise Problem(409, "Chat ended", detail) from None
     except PublishFailedError:
         raise Problem(503, "Temporarily unavailable", "The file could not be sent; send it again.") from None
     return {"status": "accepted", "key": key, "filename": files[0].filename}

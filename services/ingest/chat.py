@@ -4,6 +4,14 @@ A session is an unguessable token the widget keeps in localStorage; its transcri
 messages, one document each, inserted by key so nothing is stored twice) lets a reloaded page show
 the conversation again. The guest's messages go to the inbox like any channel's; what agents send
 arrives on `hub.chat.to_guest.{session}` and is pushed by whichever replica holds the socket.
+
+After the end. The session remembers that the agent ended its chat, so a reloaded widget shows the end
+(and the email form) again rather than a live chat. The guest's next message starts a new chat: the
+session's successor (one per ended session, keeping the guest's name and email), whose first message
+opens a new request that the agent answers by chat. The ended request is not reopened: its agent chose
+its status when ending the chat and goes on by email, and a chat re-opened from the guest's side would
+undo that choice. An email address the guest leaves after the end reaches the ended request (a short
+message from the guest), so that its agent can go on by email.
 """
 
 import hashlib
@@ -32,7 +40,7 @@ from shared.runtime import Runtime
 from . import spam
 from .limits import GuestLimits
 from .metrics import INBOUND_ACCEPTED
-from .repository import ChatRepository
+from .repository import ChatRepository, successor_id
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 5000
@@ -47,10 +55,22 @@ class ChatSession:
     session_id: str
     location_id: str
     guest: dict[str, str] = field(default_factory=dict)
+    ended: bool = False  # the agent ended the chat: a new message goes to the successor
+
+
+def session_from(stored: Document) -> ChatSession:
+    guest = dict(stored.get("guest") or {})
+    return ChatSession(str(stored["_id"]), str(stored["location_id"]), guest, stored.get("ended_at") is not None)
+
+
+class ChatEndedError(Exception):
+    """A file for a chat the agent ended: it would reach the ended request (a message starts a new chat)."""
 
 
 async def guest_sends_file(runtime: Runtime, session: ChatSession, upload: UploadedFile) -> str:
     """A file from the guest's widget: stored for the hotel, then a chat message that carries it."""
+    if session.ended:
+        raise ChatEndedError(session.session_id)
     digest = hashlib.sha256(upload.data).hexdigest()
     stored = await AttachmentStore(runtime.db).put(
         upload.data, upload.filename, session.location_id, "chat", file_id=f"att_c{digest[:40]}"
@@ -64,8 +84,24 @@ async def guest_says(
 ) -> str:
     """Store a guest's chat message in the transcript and publish it; returns its key once acknowledged."""
     key = f"chat:{session.session_id}:{client_id}"
+    message = await _publish(runtime, session, key, text, attachments or [])
+    await ChatRepository(runtime.db).remember(
+        session.session_id,
+        key,
+        "guest",
+        text,
+        message.received_at,
+        attachments=[a.model_dump() for a in attachments or []],
+    )
+    return key
+
+
+async def _publish(
+    runtime: Runtime, session: ChatSession, key: str, text: str, attachments: list[AttachmentRef]
+) -> InboundMessage:
+    """Hand a guest's message to the inbox; returns it once the bus acknowledged it."""
     message = InboundMessage(
-        attachments=attachments or [],
+        attachments=attachments,
         key=key,
         channel=Channel.CHAT,
         location_id=session.location_id,
@@ -83,16 +119,8 @@ async def guest_says(
         msg_id=key,
         timeout=runtime.settings.nats_publish_timeout_seconds,
     )
-    await ChatRepository(runtime.db).remember(
-        session.session_id,
-        key,
-        "guest",
-        text,
-        message.received_at,
-        attachments=[a.model_dump() for a in attachments or []],
-    )
     INBOUND_ACCEPTED.labels(channel=Channel.CHAT.value, location=session.location_id).inc()
-    return key
+    return message
 
 
 def transcript_event(document: Document, location_id: str) -> dict[str, Any]:
@@ -125,10 +153,13 @@ def to_guest_event(push: ChatToGuest, location_id: str) -> dict[str, Any]:
 
 
 def register(runtime: Runtime) -> None:
-    """Keep the transcript of what agents send, once across replicas (a queue group)."""
+    """Keep the transcript of what agents send, and that they ended the chat, once across replicas (a queue
+    group): a reloaded widget shows both."""
 
     @runtime.broker.subscriber("hub.chat.to_guest.*", queue="ingest-chat-transcripts", include_in_schema=False)
     async def keep_transcript(push: ChatToGuest) -> None:
+        if push.kind == "closed":
+            await ChatRepository(runtime.db).end(push.session_id, push.at)
         if push.kind == "message":
             await ChatRepository(runtime.db).remember(
                 push.session_id,
@@ -156,7 +187,7 @@ async def session_of(runtime: Runtime, location_id: str, session_id: object) -> 
     stored = await ChatRepository(runtime.db).session(session_id) if is_session_id(session_id) else None
     if stored is None or stored["location_id"] != location_id:
         return None
-    return ChatSession(str(stored["_id"]), location_id, dict(stored.get("guest") or {}))
+    return session_from(stored)
 
 
 class TooManyChatsError(Exception):
@@ -181,6 +212,27 @@ async def open_or_resume(
     return ChatSession(str(stored["_id"]), location_id, {})
 
 
+MAX_SUCCESSORS = 20  # ended chats in a row an old tab may follow to the live one
+
+
+async def session_for_message(runtime: Runtime, session: ChatSession, limits: GuestLimits, client: str) -> ChatSession:
+    """Where the guest's new message goes: this session while its chat is live; once the agent ended it,
+    the session following it (opened now, counted as a new chat, unless another tab of the guest did)."""
+    repository = ChatRepository(runtime.db)
+    for _ in range(MAX_SUCCESSORS):
+        stored = await repository.session(session.session_id)
+        session.ended = session.ended or (stored is not None and stored.get("ended_at") is not None)
+        if stored is None or not session.ended:
+            return session
+        following = await repository.session(successor_id(session.session_id))
+        if following is None:
+            if wait := await limits.new_chat(client):
+                raise TooManyChatsError(wait)
+            following = await repository.open_successor(stored)
+        session = session_from(following)
+    return session
+
+
 async def transcript(runtime: Runtime, session: ChatSession) -> list[dict[str, Any]]:
     """What a reloaded widget shows again, oldest first."""
     messages = await ChatRepository(runtime.db).history(session.session_id)
@@ -190,7 +242,14 @@ async def transcript(runtime: Runtime, session: ChatSession) -> list[dict[str, A
 async def guest_identifies(runtime: Runtime, session: ChatSession, guest: Guest) -> None:
     """The guest gave their name and email: kept on the session, and told to contacts."""
     session.guest = {k: v for k, v in guest.model_dump(exclude_none=True).items() if isinstance(v, str)}
-    await ChatRepository(runtime.db).identify(session.session_id, session.guest)
+    repository = ChatRepository(runtime.db)
+    await repository.identify(session.session_id, session.guest)
+    stored = await repository.session(session.session_id)
+    session.ended = session.ended or (stored is not None and stored.get("ended_at") is not None)
+    if session.ended and guest.email:
+        # No message of the guest follows in this chat to bring the address to the ended request: this does.
+        key = f"chat:{session.session_id}:email-{hashlib.sha256(guest.email.lower().encode()).hexdigest()[:16]}"
+        await _publish(runtime, session, key, f"Left an email address to continue by email: {guest.email}", [])
     await introduce_to_contacts(runtime, session, guest)
 
 

@@ -1,9 +1,11 @@
 """The chat widget's live channel: the WebSocket protocol between a guest's page and the hub.
 
-Frames are JSON: hello {session?} -> welcome {session, history}; message {id, text} -> ack {id};
-identify {email, name} -> identified; the agent's messages and the chat's closing arrive as
-message {from: "agent"} and closed. A frame that cannot be read is answered with an error frame,
-never by dropping the socket (the guest's chat would end with it).
+Frames are JSON: hello {session?} -> welcome {session, history, ended, identified}; message {id, text}
+-> ack {id}; identify {email, name} -> identified; the agent's messages and the chat's closing arrive as
+message {from: "agent"} and closed. A message written after the end starts a new chat (`chat`'s rule):
+restarted {session} comes before its ack, and the socket then speaks for the new session. A frame that
+cannot be read is answered with an error frame, never by dropping the socket (the guest's chat would end
+with it).
 """
 
 import asyncio
@@ -14,6 +16,7 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from pydantic import ValidationError
 
 from shared.bus import ChatToGuest, Guest, Subjects, is_location_id
@@ -50,28 +53,61 @@ async def serve(websocket: WebSocket, runtime: Runtime, location_id: str, limits
         await websocket.close(code=4429, reason="too many new chats")
         return
     history = await chat.transcript(runtime, session)
-    await websocket.send_json({"type": "welcome", "session": session.session_id, "history": history})
-    pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=PUSH_QUEUE)
-
-    async def on_push(msg: Msg) -> None:
-        with contextlib.suppress(ValueError, asyncio.QueueFull):
-            pushes.put_nowait(chat.to_guest_event(ChatToGuest.model_validate_json(msg.data), location_id))
-
-    subscription = await runtime.broker.connection.subscribe(Subjects.chat_to_guest(session.session_id), cb=on_push)
+    await websocket.send_json(
+        {
+            "type": "welcome",
+            "session": session.session_id,
+            "history": history,
+            "ended": session.ended,
+            "identified": bool(session.guest.get("email")),
+        }
+    )
+    live = LiveSession(runtime, session)
+    await live.follow(session)
 
     async def push_to_guest() -> None:
         while True:
-            await websocket.send_json(await pushes.get())
+            await websocket.send_json(await live.pushes.get())
 
     pusher = asyncio.create_task(push_to_guest())
     try:
         while True:
-            await answer_frame(websocket, runtime, session, limits, client)
+            await answer_frame(websocket, runtime, live, limits, client)
     except WebSocketDisconnect:
         pass
     finally:
         pusher.cancel()
-        await subscription.unsubscribe()
+        await live.stop()
+
+
+class LiveSession:
+    """The session a socket speaks for, and the subscription bringing it what the agent sends; a message
+    written after the end moves both to the session that follows."""
+
+    def __init__(self, runtime: Runtime, session: chat.ChatSession) -> None:
+        self.runtime = runtime
+        self.session = session
+        self.pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=PUSH_QUEUE)
+        self.subscription: Subscription | None = None
+
+    async def follow(self, session: chat.ChatSession) -> None:
+        await self.stop()
+        self.session = session
+        self.subscription = await self.runtime.broker.connection.subscribe(
+            Subjects.chat_to_guest(session.session_id), cb=self.on_push
+        )
+
+    async def on_push(self, msg: Msg) -> None:
+        with contextlib.suppress(ValueError, asyncio.QueueFull):
+            push = ChatToGuest.model_validate_json(msg.data)
+            if push.kind == "closed" and push.session_id == self.session.session_id:
+                self.session.ended = True  # at once: the stored end may come a moment later
+            self.pushes.put_nowait(chat.to_guest_event(push, self.session.location_id))
+
+    async def stop(self) -> None:
+        if self.subscription is not None:
+            await self.subscription.unsubscribe()
+            self.subscription = None
 
 
 def is_unicode(text: str) -> bool:
@@ -93,7 +129,7 @@ async def receive_frame(websocket: WebSocket) -> str:
 
 
 async def answer_frame(
-    websocket: WebSocket, runtime: Runtime, session: chat.ChatSession, limits: GuestLimits, client: str
+    websocket: WebSocket, runtime: Runtime, live: LiveSession, limits: GuestLimits, client: str
 ) -> None:
     """Read one frame of the guest and answer it."""
     raw = await receive_frame(websocket)
@@ -111,14 +147,18 @@ async def answer_frame(
         await websocket.send_json({"type": "error", "id": client_id, "message": NUL_MESSAGE})
         return
     if kind == "message":
-        await _guest_message(websocket, runtime, session, (limits, client), client_id, frame.get("text"))
+        await _guest_message(websocket, runtime, live, (limits, client), client_id, frame.get("text"))
     elif kind == "identify":
         try:
             guest = Guest(name=frame.get("name"), email=frame.get("email"))
         except ValidationError:
             await websocket.send_json({"type": "error", "message": "Give a valid email address and a name."})
             return
-        await chat.guest_identifies(runtime, session, guest)
+        try:
+            await chat.guest_identifies(runtime, live.session, guest)
+        except PublishFailedError:
+            await websocket.send_json({"type": "error", "message": "Not sent; send it again."})
+            return
         await websocket.send_json({"type": "identified"})
     else:
         await websocket.send_json({"type": "error", "message": f"Unknown frame type {kind!r}."})
@@ -127,7 +167,7 @@ async def answer_frame(
 async def _guest_message(
     websocket: WebSocket,
     runtime: Runtime,
-    session: chat.ChatSession,
+    live: LiveSession,
     limited: tuple[GuestLimits, str],
     client_id: str | None,
     text: object,
@@ -144,9 +184,17 @@ async def _guest_message(
         await websocket.send_json({"type": "error", "id": client_id, "message": LONE_SURROGATE_MESSAGE})
         return
     limits, client = limited
-    if wait := await limits.chat_message(client, session.session_id):
+    if wait := await limits.chat_message(client, live.session.session_id):
         await websocket.send_json({"type": "error", "id": client_id, "message": f"Slow down: {wait:.0f} s."})
         return
+    try:
+        session = await chat.session_for_message(runtime, live.session, limits, client)
+    except chat.TooManyChatsError as refused:
+        await websocket.send_json({"type": "error", "id": client_id, "message": str(refused)})
+        return
+    if session is not live.session:
+        await live.follow(session)
+        await websocket.send_json({"type": "restarted", "session": session.session_id})
     try:
         await chat.guest_says(runtime, session, client_id, text.strip())
     except PublishFailedError:

@@ -5,6 +5,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -14,16 +15,18 @@ from shared.bus import (
     INBOUND_SOLICITATION_REPLY,
     AttachmentRef,
     Channel,
+    ForwardedEmail,
     Guest,
     InboundMessage,
     Subjects,
     ThreadHints,
     is_location_id,
 )
+from shared.mail_threads import answered_solicitation
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
 
-from . import spam
+from . import bounces, spam
 from .email_parsing import ParsedEmail, UnreadableEmailError, parse, valid_address
 from .metrics import INBOUND_ACCEPTED, INBOUND_REJECTED
 from .settings import IngestSettings
@@ -100,6 +103,7 @@ async def accept_email(
     mailbox_location: str | None = None,
     may_write: Callable[[str], bool] = lambda _: True,
     hotel_exists: Callable[[str], Awaitable[bool]] | None = None,
+    envelope_sender: str | None = None,
 ) -> EmailOutcome:
     """Store the email's files, publish it, and return once JetStream has it.
 
@@ -108,9 +112,14 @@ async def accept_email(
     (permanent: tell the sender), NotYoursError (the hotel the recipients resolve to is not one
     `may_write` allows: nothing is stored) or PublishFailedError (temporary). `hotel_exists` checks the
     hotel a recipient address names (an IMAP mailbox's is configured); it raises HotelsUnavailableError
-    (temporary) when the directory cannot say.
+    (temporary) when the directory cannot say. `envelope_sender` is the SMTP MAIL FROM, answered when the
+    email names no sender itself (None without an SMTP session: the Return-Path header is read instead).
+
+    An automatic reply (RFC 3834) is published like a guest's message, flagged: the inbox keeps it without
+    reopening anything. A delivery report (a bounce) goes to notify (bounces.py), which shows it on the email
+    it is about, or keeps it in the hotel's spam view when it is about none of the hub's.
     """
-    parsed = parse(raw)
+    parsed = parse(raw, envelope_sender)
     destination = next(
         (d for r in [*envelope_recipients, *parsed.recipients] if (d := destination_of(r, settings)) is not None),
         None,
@@ -119,6 +128,13 @@ async def accept_email(
         destination = Destination(mailbox_location) if mailbox_location else None
     if destination is None:
         raise UnreadableEmailError("none of the recipients is a hotel mailbox of this hub")
+    if not destination.reply_token and not destination.solicitation_token:
+        # An answer to a solicitation sent to the hotel's own address rather than to its Reply-To still
+        # names the solicitation's email (In-Reply-To, References), whose Message-ID carries its token.
+        secret = runtime.settings.secret_key.get_secret_value()
+        parents = [*parsed.in_reply_to, *parsed.references]
+        if token := answered_solicitation(parents, destination.location_id, settings.reply_domain, secret):
+            destination = Destination(destination.location_id, solicitation_token=token)
     if not may_write(destination.location_id):
         # A hotel-limited token is checked against where the email goes, not where the caller says.
         INBOUND_REJECTED.labels(channel=Channel.EMAIL.value, reason="forbidden_hotel").inc()
@@ -127,11 +143,12 @@ async def accept_email(
     named = destination.location_id != mailbox_location
     if hotel_exists is not None and named and not await hotel_exists(destination.location_id):
         raise UnreadableEmailError(f"no hotel has the id {destination.location_id!r}")
-    if parsed.automatic is not None:
-        # Out-of-office answers and bounces are not guests writing; they must not reopen requests.
-        INBOUND_REJECTED.labels(channel=Channel.EMAIL.value, reason=parsed.automatic).inc()
-        log.info("automatic email not routed to the inbox", extra={"kind": parsed.automatic})
-        return EmailOutcome(key=None, automatic=parsed.automatic)
+    if parsed.automatic == "bounce":
+        # Delivery reports are not guests writing: notify shows them on the email they are about (or
+        # keeps them in the hotel's spam view); they never reopen requests.
+        key = email_key(destination.location_id, parsed, raw)
+        await bounces.accept(runtime, raw, parsed, destination.location_id, key, settings.reply_domain)
+        return EmailOutcome(key=key, automatic=parsed.automatic)
     key = email_key(destination.location_id, parsed, raw)
     try:
         guest = Guest(name=parsed.sender_name, email=parsed.sender_email)
@@ -140,10 +157,17 @@ async def accept_email(
         raise UnreadableEmailError(f"the sender's address cannot receive answers ({reason})") from None
     store = AttachmentStore(runtime.db)
     attachments = []
+    forwarded = []
     for index, part in enumerate(parsed.attachments):
         file_id = "att_m" + hashlib.sha256(f"{key}:{index}".encode()).hexdigest()[:40]
-        stored = await store.put(part.data, part.filename, destination.location_id, "email", file_id=file_id)
+        known_type: Literal["message/rfc822"] | None = "message/rfc822" if part.forwarded else None
+        stored = await store.put(
+            part.data, part.filename, destination.location_id, "email", file_id=file_id, known_type=known_type
+        )
         attachments.append(AttachmentRef(**stored.public(), content_id=part.content_id))
+        if part.forwarded:
+            sender, date, subject = part.forwarded.sender, part.forwarded.date, part.forwarded.subject
+            forwarded.append(ForwardedEmail(sender=sender, date=date, subject=subject, attachment_id=stored.id))
     verdict = None
     if settings.spamd_host:
         verdict = await spam.spamassassin(raw, settings.spamd_host, settings.spamd_port)
@@ -158,6 +182,8 @@ async def accept_email(
         html=parsed.html,
         attachments=attachments,
         ambiguous_sender=parsed.ambiguous_sender,
+        automatic=parsed.automatic,
+        forwarded=forwarded,
         thread=ThreadHints(
             message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to[:100],
@@ -181,7 +207,7 @@ async def accept_email(
         timeout=runtime.settings.nats_publish_timeout_seconds,
     )
     INBOUND_ACCEPTED.labels(channel=Channel.EMAIL.value, location=destination.location_id).inc()
-    return EmailOutcome(key=key)
+    return EmailOutcome(key=key, automatic=parsed.automatic)
 
 
 __all__ = ["EmailOutcome", "NotYoursError", "UnreadableEmailError", "accept_email", "destination_of"]

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from shared.bus import INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY, LOCATION_EXISTS
+from shared.bus import INBOUND_BOUNCE, INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY, LOCATION_EXISTS
 from shared.client_limits import ClientLimits
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings, require_real_secrets
@@ -25,7 +25,7 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
         "ingest",
         settings,
         {**MAILBOX_INDEXES, **CHAT_INDEXES},
-        publications=[INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY, LOCATION_EXISTS],
+        publications=[INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY, INBOUND_BOUNCE, LOCATION_EXISTS],
     )
     chat.register(runtime)
     known_hotels = hotels.KnownHotels(runtime.broker)

@@ -1,6 +1,7 @@
 """Ingest's only access to MongoDB: the chat's sessions and transcript (`chat_sessions`, `chat_messages`)
 and what each IMAP mailbox was read up to (`mailbox_state`)."""
 
+import hashlib
 import secrets
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,11 @@ def new_session_id() -> str:
     return "s" + secrets.token_hex(16)
 
 
+def successor_id(session_id: str) -> str:
+    """The id of the session following an ended one: only whoever holds the ended session's token knows it."""
+    return "s" + hashlib.sha256(f"next:{session_id}".encode()).hexdigest()[:32]
+
+
 class ChatRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.sessions = db["chat_sessions"]
@@ -36,6 +42,26 @@ class ChatRepository:
         document = {"_id": new_session_id(), "location_id": location_id, "guest": {}, "created_at": utcnow()}
         await self.sessions.insert_one(document)
         return document
+
+    async def open_successor(self, ended: Document) -> Document:
+        """The session that follows an ended one, with its guest; one however many sockets ask at once
+        (its id is derived from the ended one's, and only a unique insert decides a race on FerretDB)."""
+        document = {
+            "_id": successor_id(str(ended["_id"])),
+            "location_id": ended["location_id"],
+            "guest": dict(ended.get("guest") or {}),
+            "follows": ended["_id"],
+            "created_at": utcnow(),
+        }
+        try:
+            await self.sessions.insert_one(document)
+        except DuplicateKeyError:
+            return await self.sessions.find_one({"_id": document["_id"]}) or document
+        return document
+
+    async def end(self, session_id: str, at: datetime) -> None:
+        """The agent ended the chat: the session stays readable, and a new message opens its successor."""
+        await self.sessions.update_one({"_id": session_id, "ended_at": None}, {"$set": {"ended_at": at}})
 
     async def identify(self, session_id: str, guest: dict[str, str]) -> None:
         await self.sessions.update_one({"_id": session_id}, {"$set": {"guest": guest}})

@@ -50,7 +50,12 @@ class MailHandler:
     async def _accept(self, raw: bytes, envelope: Envelope) -> str:
         try:
             outcome = await accept_email(
-                self.runtime, self.settings, raw, list(envelope.rcpt_tos), hotel_exists=self.hotels.exists
+                self.runtime,
+                self.settings,
+                raw,
+                list(envelope.rcpt_tos),
+                hotel_exists=self.hotels.exists,
+                envelope_sender=envelope.mail_from or "",
             )
         except UnreadableEmailError as exc:
             INBOUND_REJECTED.labels(channel="email", reason="unreadable").inc()
@@ -60,7 +65,7 @@ class MailHandler:
         except Exception:
             log.exception("email could not be processed")
             return "451 4.3.0 Temporary failure; try again later"
-        return "250 2.0.0 Accepted" if outcome.key else "250 2.0.0 Accepted (automatic reply, not routed)"
+        return "250 2.0.0 Accepted" if outcome.key else "250 2.0.0 Accepted (delivery report, not routed)"
 
 
 def smtp_receiver(

@@ -4,7 +4,6 @@ Pure functions of the command and the files' bytes, so the same command always g
 email: its Message-ID comes from the command's key, and a retry sends the very same message.
 """
 
-import base64
 import hashlib
 import html
 import re
@@ -15,6 +14,8 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 
 from shared.bus import AttachmentRef, OutboundKind, OutboundMessage
+from shared.mail_threads import bare, capped, solicitation_message_id
+from shared.mail_threads import reference_tag as reference_tag  # where it was defined before: still read here
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|réf|ref)\s*:", re.IGNORECASE)
@@ -22,6 +23,10 @@ _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|réf|ref)\s*:", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*(\S(?:[^*\n]*?\S)?)\*(?![*\w])")
 _TAG = re.compile(r"\[#[A-Z2-7]{6}\]")
+_NOT_IN_ID = re.compile(r"[\s\x00-\x1f\x7f<>]")
+MAX_LINE = 78
+# Headers stored raw (`set_raw`: In-Reply-To, References) are written as given, never refolded.
+POLICY = SMTP.clone(refold_source="none")
 # Kinds whose answers come back, by the local part ingest routes on: a guest's to the inbox, an
 # external person's to solicit. Forwards, delegations and shares are answered by colleagues directly.
 REPLY_PREFIXES = {"reply": "reply", "solicitation": "solicit"}
@@ -49,15 +54,17 @@ class Envelope:
     console_url: str
 
 
-def reference_tag(conversation_id: str) -> str:
-    """A short, stable reference of a request for subjects (`ABC123`); agents and guests can quote it."""
-    digest = hashlib.sha256(conversation_id.encode()).digest()
-    return base64.b32encode(digest).decode()[:6]
-
-
 def message_id(key: str, domain: str) -> str:
     """The email's Message-ID (without angle brackets), the same for every attempt at one command."""
     return f"hub.{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}"
+
+
+def message_id_of(message: OutboundMessage, reply_domain: str) -> str:
+    """The Message-ID of the email a command sends: a solicitation's carries its token (ingest routes an
+    answer to the hotel's main address by it), every other one only its key."""
+    if message.kind == OutboundKind.SOLICITATION and message.reply_token:
+        return solicitation_message_id(message.key, message.reply_token, message.location_id, reply_domain)
+    return message_id(message.key, reply_domain)
 
 
 def reply_address(token: str, location_id: str, reply_domain: str, prefix: str = "reply") -> str:
@@ -75,7 +82,17 @@ def subject_of(message: OutboundMessage) -> str:
 
 
 def _angle(message_ids: Sequence[str]) -> str:
-    return " ".join(f"<{m.strip().strip('<>')}>" for m in message_ids if m.strip().strip("<>"))
+    """Message-IDs as In-Reply-To and References write them, folded between ids only (`set_raw` keeps
+    it so): the library would fold a long id as an RFC 2047 encoded word, which no mail program reads
+    as an id. An id with a space or a control character in it is no id, and could end the header."""
+    line_ids = [f"<{m}>" for m in (bare(m) for m in message_ids) if m and not _NOT_IN_ID.search(m)]
+    lines: list[str] = []
+    for line_id in line_ids:
+        if lines and len(lines[-1]) + len(line_id) < MAX_LINE - len("References: "):
+            lines[-1] += f" {line_id}"
+        else:
+            lines.append(line_id)
+    return "\n ".join(lines)
 
 
 def text_of(message: OutboundMessage, envelope: Envelope) -> str:
@@ -117,19 +134,18 @@ def html_of(text: str, inline_images: Sequence[File], formatted: bool = False) -
 
 
 def compose(message: OutboundMessage, envelope: Envelope, files: Sequence[File]) -> EmailMessage:
-    email = EmailMessage(policy=SMTP)
+    email = EmailMessage(policy=POLICY)
     email["From"] = formataddr((envelope.sender_name, envelope.sender_address))
     email["To"] = ", ".join(message.to)
     email["Subject"] = subject_of(message)
     email["Date"] = format_datetime(message.created_at)
-    email["Message-ID"] = f"<{message_id(message.key, envelope.reply_domain)}>"
+    email["Message-ID"] = f"<{message_id_of(message, envelope.reply_domain)}>"
     parents = [*message.references]
     if message.in_reply_to:
-        email["In-Reply-To"] = _angle([message.in_reply_to])
-        if message.in_reply_to not in parents:
-            parents.append(message.in_reply_to)
-    if parents:
-        email["References"] = _angle(parents)
+        email.set_raw("In-Reply-To", _angle([message.in_reply_to]))
+        parents.append(message.in_reply_to)  # last, as the parent of this email (a repeat is dropped)
+    if parents := capped(parents):
+        email.set_raw("References", _angle(parents))
     prefix = REPLY_PREFIXES.get(message.kind.value)
     if message.reply_token and prefix:
         address = reply_address(message.reply_token, message.location_id, envelope.reply_domain, prefix)
@@ -159,4 +175,4 @@ def compose(message: OutboundMessage, envelope: Envelope, files: Sequence[File])
 
 
 def as_bytes(email: EmailMessage) -> bytes:
-    return email.as_bytes(policy=SMTP)
+    return email.as_bytes(policy=POLICY)

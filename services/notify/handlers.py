@@ -1,4 +1,5 @@
-"""Bus handlers of notify: the OUTBOUND work queue, one command at a time per delivery."""
+"""Bus handlers of notify: the OUTBOUND work queue, one command at a time per delivery, and the bounces
+ingest received for the emails it sent."""
 
 import asyncio
 import logging
@@ -7,11 +8,12 @@ from typing import Any
 
 from faststream.nats.annotations import NatsMessage
 
-from shared.bus import NOTIFY_OUTBOUND
+from shared.bus import NOTIFY_BOUNCES, NOTIFY_OUTBOUND, BounceReceived
 from shared.messaging import RetryPolicy, durable_subscriber
 from shared.ratelimit import RateLimiter
 from shared.runtime import Runtime
 
+from .bounces import bounces_for
 from .commits import CommitMarks
 from .service import notifier_for
 from .settings import NotifySettings
@@ -39,6 +41,10 @@ def register(runtime: Runtime, settings: NotifySettings) -> CommitMarks:
         if retry is not None:
             # Acknowledged as "try again later"; the retry middleware's ack after this is a no-op.
             await msg.nack(delay=retry.delay)
+
+    @durable_subscriber(runtime.broker, NOTIFY_BOUNCES, runtime.policy)
+    async def on_bounce(bounce: BounceReceived) -> None:
+        await bounces_for(runtime).receive(bounce)
 
     return commits
 

@@ -1,8 +1,9 @@
-"""Composition root of the notify service: the OUTBOUND consumer that sends email and chat pushes."""
+"""Composition root of the notify service: the OUTBOUND consumer that sends email and chat pushes, and the
+bounce consumer that reports what came back."""
 
 from fastapi import FastAPI
 
-from shared.bus import CHAT_TO_GUEST, DELIVERY_STATUSES
+from shared.bus import CHAT_TO_GUEST, DELIVERY_STATUSES, UNMATCHED_BOUNCE
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings
 
@@ -10,7 +11,7 @@ from . import handlers
 from .repository import INDEXES
 from .settings import NotifySettings
 
-PUBLICATIONS = [*DELIVERY_STATUSES, CHAT_TO_GUEST]
+PUBLICATIONS = [*DELIVERY_STATUSES, CHAT_TO_GUEST, UNMATCHED_BOUNCE]
 
 
 def build_app(settings: HubSettings | None = None, notify: NotifySettings | None = None) -> FastAPI:

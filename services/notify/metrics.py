@@ -16,3 +16,9 @@ OUTBOUND = Counter(
     "Outbound messages that reached a final state, by channel (email, chat), kind and result (sent, failed).",
     ["channel", "kind", "result"],
 )
+BOUNCES = Counter(
+    "hub_notify_bounces_total",
+    "Bounces received for the hub's emails, by kind: hard (5.x.x, the address is marked on the contact), soft "
+    "(failed, 4.x.x), delayed (still being tried), unmatched (about no email the hotel sent: kept in its spam view).",
+    ["kind"],
+)

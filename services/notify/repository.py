@@ -15,7 +15,11 @@ from shared.db import Document, IndexSpec
 
 INDEXES = {
     # One delivery per outbound command key: a redelivered command never sends twice.
-    "deliveries": [IndexSpec(keys=[("key", 1)], name="key", unique=True)],
+    "deliveries": [
+        IndexSpec(keys=[("key", 1)], name="key", unique=True),
+        # A bounce names the email it is about by its Message-ID.
+        IndexSpec(keys=[("message_id", 1)], name="message_id"),
+    ],
 }
 
 
@@ -37,6 +41,15 @@ class DeliveryRepository:
                 raise
             return existing, False
         return delivery, True
+
+    async def sent_from(self, location_id: str, message_ids: list[str]) -> Document | None:
+        """The hotel's email with one of these Message-IDs (the first found, in their order); another
+        hotel's email with the same id is never it."""
+        for message_id in message_ids:
+            found = await self.deliveries.find_one({"message_id": message_id, "location_id": location_id})
+            if found is not None:
+                return found
+        return None
 
     async def update(self, key: str, changes: Mapping[str, Any]) -> Document | None:
         # Read-then-write on FerretDB; only the attempt holding the command writes its delivery.

@@ -242,7 +242,7 @@ class Notifier:
             "conversation_id": message.conversation_id,
             "location_id": message.location_id,
             "to": [str(to) for to in message.to],
-            "message_id": composer.message_id(message.key, self.settings.reply_domain)
+            "message_id": composer.message_id_of(message, self.settings.reply_domain)
             if message.channel == Channel.EMAIL
             else None,
             "commits": 0,
@@ -278,7 +278,7 @@ class Notifier:
             conversation_id=message.conversation_id,
             location_id=message.location_id,
             reason=reason,
-            message_id=composer.message_id(message.key, self.settings.reply_domain) if sent_email else None,
+            message_id=composer.message_id_of(message, self.settings.reply_domain) if sent_email else None,
             attempt=attempt,
         )
         await publish_event(self.broker, status)

@@ -34,6 +34,7 @@ from shared.bus import (
     utcnow,
 )
 from shared.db import Document
+from shared.mail_threads import SOLICIT_TOKEN_PURPOSE
 from shared.messaging import publish_durably, publish_event, rpc
 from shared.problems import Problem
 from shared.runtime import Runtime
@@ -41,7 +42,7 @@ from shared.runtime import Runtime
 from .metrics import ANSWERED, SENT, TIME_TO_ANSWER, UNMATCHED
 from .repository import SolicitRepository
 
-TOKEN_PURPOSE = "solicit"  # noqa: S105 - a signature domain, not a secret
+TOKEN_PURPOSE = SOLICIT_TOKEN_PURPOSE  # ingest reads it in Message-IDs too (shared/mail_threads.py)
 MIN_PREFIX = 1
 MAX_PREFIX = 40
 
@@ -325,11 +326,12 @@ class Solicit:
                 "text": message.text,
                 "html": message.html,
                 "message_id": message.thread.message_id,
+                "automatic": message.automatic,
                 "attachments": [a.model_dump() for a in message.attachments],
                 "at": message.received_at,
             }
         )
-        if stored:
+        if stored and message.automatic is None:  # an out-of-office is kept, but is no answer
             ANSWERED.inc()
             if solicitation.get("first_answer_at") is None:
                 TIME_TO_ANSWER.observe(max((message.received_at - solicitation["created_at"]).total_seconds(), 0.0))

@@ -1,7 +1,6 @@
 """Live chat through the widget's WebSocket: messages land in the inbox, history survives a reload,
 what agents send arrives live, and closing is shown to the guest."""
 
-import asyncio
 import json
 from typing import Any
 
@@ -14,20 +13,10 @@ from shared.attachments import AttachmentStore
 from shared.bus import AttachmentRef, ChatToGuest, Subjects
 from tests.integration.conftest import ADMIN, Stack, create_hotel
 from tests.integration.inbox_helpers import AgentApi
+from tests.support.chat import receive, ws_url
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
-
-
-def ws_url(stack: Stack, location: str) -> str:
-    return stack.url("ingest").replace("http://", "ws://") + f"/ingest/chat/{location}"
-
-
-async def receive(socket: Any, kind: str) -> dict[str, Any]:
-    while True:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
-        if frame["type"] == kind:
-            return frame
 
 
 async def test_chat_end_to_end(stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str) -> None:

@@ -38,16 +38,21 @@ async def test_resolve_rules_of_each_channel(
     stack: Stack, nc: NatsClient, http: httpx.AsyncClient, location: str
 ) -> None:
     me = agent_headers([location])
-    # Email: an unknown address makes a contact with the address only; the next message is linked to it
-    # and shows whatever name an agent gave it.
+    # Email: an unknown address makes a contact named by the From's display name; the next message is linked
+    # to it and shows the name, and once an agent names the guest, another display name changes nothing.
     first = await resolve(nc, location, Channel.EMAIL, email=f"Nina.{location}@Example.com", name="NINA (mobile)")
     assert first.created
-    assert first.display_name is None
+    assert first.display_name == "NINA (mobile)"
     contact = await read_contact(http, stack, str(first.contact_id), me)
     assert contact["emails"] == [f"nina.{location}@example.com"]
+    unnamed = await resolve(nc, location, Channel.EMAIL, email=f"nina.{location}@example.com")
+    assert (unnamed.contact_id, unnamed.display_name) == (first.contact_id, "NINA (mobile)")
     await http.patch(contacts_url(stack, f"/{first.contact_id}"), json={"first_name": "Nina"}, headers=me)
-    again = await resolve(nc, location, Channel.EMAIL, email=f"nina.{location}@example.com")
+    again = await resolve(nc, location, Channel.EMAIL, email=f"nina.{location}@example.com", name="N. from work")
     assert (again.contact_id, again.created, again.display_name) == (first.contact_id, False, "Nina")
+    # A display name that is an address names nobody.
+    bare = await resolve(nc, location, Channel.EMAIL, email=f"ana.{location}@example.com", name="ana@example.com")
+    assert bare.display_name is None
 
     # A web form and a chat hand-over name the contact they create.
     form = await resolve(nc, location, Channel.FORM, email=f"omar.{location}@example.com", name="Omar Haddad")

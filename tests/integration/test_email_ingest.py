@@ -143,12 +143,18 @@ async def test_replies_thread_by_headers_and_by_signed_reply_address(
     assert len(await api.conversations(location=location, view="all")) == 1
 
 
-async def test_automatic_replies_do_not_reach_the_inbox(stack: Stack, mongo: Mongo, location: str) -> None:
+async def test_automatic_replies_are_kept_without_opening_a_request(
+    stack: Stack, http: httpx.AsyncClient, mongo: Mongo, location: str
+) -> None:
+    """Issue 20: an out-of-office is stored, flagged; answering nothing known, it opens a closed request
+    (tests/integration/test_email_intake_realworld.py follows each case)."""
     message = guest_email(location, f"ooo@{location}", Auto_Submitted="auto-replied", Subject="Absent")
     code, text = await asyncio.to_thread(send, stack, message.as_bytes(), [f"{location}@{HOTEL_MAIL_DOMAIN}"])
     assert (code, text) == (250, "accepted")
-    await asyncio.sleep(1.5)
-    assert await entries_of(mongo, location) == []
+    [entry] = await eventually(lambda: entries_of(mongo, location), lambda entries: len(entries) == 1)
+    assert entry["automatic"] == "auto_reply"
+    api = AgentApi(http, stack.url("inbox"), ADMIN)
+    assert [c["status"] for c in await api.conversations(location=location, view="all")] == ["closed"]
 
 
 async def test_refusals_unknown_recipient_and_30_mb(stack: Stack, location: str) -> None:
@@ -192,13 +198,12 @@ async def test_cpython_email_corpus_is_stored_or_refused_with_a_reason(
     assert len(accepted) > len(files) // 2
     assert (await http.get(f"{stack.url('ingest')}/readyz")).status_code == 200
     # Each accepted email written by a person is one timeline entry, keyed by its Message-ID (the
-    # corpus reuses a few); automatic replies and bounces are accepted but not routed.
+    # corpus reuses a few): nothing accepted is left out, automatic replies and delivery reports included
+    # (issue 20: the inbox files them without opening requests).
     keys = set()
     for name in accepted:
         raw = crlf((CORPUS / name).read_bytes())
-        parsed = parse(raw)
-        if parsed.automatic is None:
-            keys.add(email_key(location, parsed, raw))
+        keys.add(email_key(location, parse(raw, "guest@example.com"), raw))  # the envelope sender `send` gives
     stored = await eventually(lambda: entries_of(mongo, location), lambda e: len(e) >= len(keys), timeout=60)
     assert {entry["key"] for entry in stored} == keys
     assert all(isinstance(entry["text"], str) and entry["text"] for entry in stored), "text readable"

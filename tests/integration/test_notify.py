@@ -114,7 +114,7 @@ async def test_reply_arrives_threaded_with_files_and_the_answer_threads_back(
     message_id = composer.message_id(key, REPLY_DOMAIN)
     assert email["Message-ID"] == f"<{message_id}>"
     assert email["In-Reply-To"] == "<second@guest.example>"
-    assert email["References"] == "<second@guest.example>"
+    assert email["References"] == "<first@guest.example> <second@guest.example>", "the guest email's chain"
     assert email["Subject"] == f"Re: Late arrival [#{composer.reference_tag(cid)}]"
     assert parseaddr(str(email["From"]))[1] == f"{location}@hotels.hub.localhost"
     assert mail.rcpt_tos == [guest_address(location)]

@@ -55,6 +55,7 @@ EXAMPLE_FIELDS: dict[str, dict[str, Any]] = {
     "solicitation.failed": {"solicitation_id": "s1", "conversation_id": "c1", "key": "k", "recipient": "r"},
     "contact.merged": {"survivor_id": "k1", "merged_id": "k2"},
     "contact.erased": {"contact_id": "k1", "erasure_id": "er1"},
+    "contact.renamed": {"contact_id": "k1", "display_name": "Léa Martin"},
     "erasure.applied": {"erasure_id": "er1", "contact_id": "k1", "service": "inbox"},
     "location.changed": {"default_phone_region": "FR"},
 }

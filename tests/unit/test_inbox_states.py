@@ -53,6 +53,21 @@ class TestGuestAndReplies:
     def test_guest_writing_again(self, current: Status, after: Status) -> None:
         assert states.guest_writes(current) == after
 
+    @pytest.mark.parametrize(
+        ("spam", "automatic", "status"),
+        [
+            (False, False, Status.OPEN),
+            (True, False, Status.SPAM),
+            (False, True, Status.CLOSED),
+            (True, True, Status.SPAM),
+        ],
+    )
+    def test_a_new_request_opened_by_an_automatic_reply_is_closed(
+        self, spam: bool, automatic: bool, status: Status
+    ) -> None:
+        """Issue 20: kept and findable, never a request asking for an answer."""
+        assert states.new_request(spam=spam, automatic=automatic) == status
+
     def test_agent_reply_reopens_on_hold_only(self) -> None:
         assert states.agent_replies(Status.ON_HOLD) == Status.OPEN
         assert states.agent_replies(Status.OPEN) == Status.OPEN

@@ -34,7 +34,12 @@ async def _uploaded(inbox: Inbox, ids: list[str], field: str) -> list[Attachment
 async def reply(inbox: Inbox, conversation_id: str, body: schemas.Reply, actor: Actor) -> schemas.ActionResult:
     files = await _uploaded(inbox, body.attachment_ids, "attachment_ids")
     images = await _uploaded(inbox, body.inline_image_ids, "inline_image_ids")
-    decide = decisions.reply(body, actor, reply_token(conversation_id, inbox.secret), files, images)
+    document = await inbox.visible(conversation_id, actor)
+    # An ended chat (or any request) whose guest left no address goes on by email to its contact's.
+    contact_email = None
+    if not (document.get("guest") or {}).get("email") and not decisions.in_live_chat(document):
+        contact_email = await inbox.contact_email(document)
+    decide = decisions.reply(body, actor, reply_token(conversation_id, inbox.secret), files, images, contact_email)
     return await _apply(inbox, conversation_id, actor, decide)
 
 
@@ -93,8 +98,8 @@ async def link_contact(
 ) -> schemas.ActionResult:
     """Link the request to a contact of its hotels (contacts knows which)."""
     await inbox.visible(conversation_id, actor)
-    await inbox.check_contact(body.contact_id, actor)
-    return await _apply(inbox, conversation_id, actor, decisions.link_contact(body))
+    card = await inbox.check_contact(body.contact_id, actor)
+    return await _apply(inbox, conversation_id, actor, decisions.link_contact(body, card))
 
 
 async def set_status(inbox: Inbox, conversation_id: str, body: schemas.SetStatus, actor: Actor) -> schemas.ActionResult:

@@ -17,6 +17,7 @@ from shared.bus import (
     CallLogged,
     Channel,
     ChatClosed,
+    ContactHotels,
     ContactLinked,
     ConversationAssigned,
     ConversationDelegated,
@@ -40,7 +41,7 @@ from shared.db import Document
 from shared.problems import Problem
 
 from . import schemas, states
-from .service import Change, about
+from .service import Change, about, with_contact
 from .states import Status
 
 Decide = Callable[[Document], Change]
@@ -283,23 +284,36 @@ def reservation(request: schemas.Reservation) -> Decide:
     return decide
 
 
+def in_live_chat(document: Document) -> bool:
+    """The guest's chat widget is still there: a reply goes to it, not by email."""
+    return (
+        document["channel"] == Channel.CHAT.value
+        and bool(document.get("chat_session_id"))
+        and bool(document.get("chat_open", True))
+    )
+
+
 def reply(
     request: schemas.Reply,
     actor: Actor,
     reply_token: str,
     attachments: list[Attachment],
     inline_images: list[Attachment],
+    contact_email: str | None = None,
 ) -> Decide:
-    """An agent's answer to the guest: stored, then handed to notify; from on hold it reopens."""
+    """An agent's answer to the guest: stored, then handed to notify; from on hold it reopens.
+
+    Without a live chat it goes by email, to the guest's address or else to the linked contact's
+    (`contact_email`, which the request then keeps)."""
 
     def decide(document: Document) -> Change:
         files = _attached(attachments, document) + _inline_images(inline_images, document)
         before = _status(document)
         after = states.agent_replies(before)
-        channel = Channel(document["channel"])
-        guest_email = (document.get("guest") or {}).get("email")
-        # A closed chat goes on by email when the guest left an address (the widget is gone).
-        live_chat = channel == Channel.CHAT and document.get("chat_session_id") and document.get("chat_open", True)
+        guest = document.get("guest") or {}
+        guest_email = guest.get("email") or contact_email
+        # A closed chat goes on by email when the guest left an address or their contact has one.
+        live_chat = in_live_chat(document)
         if not live_chat and not guest_email:
             raise Problem(409, "No address", "This guest left no email address to reply to; call them instead.")
         subject = request.subject or document.get("subject") or ""
@@ -315,10 +329,14 @@ def reply(
             text=request.text,
             reply_token=reply_token,
             in_reply_to=document.get("last_message_id"),
+            # The whole chain of the guest's latest email (requests stored before it was kept have none).
+            references=list(document.get("reply_references") or []),
             author_name=actor.name,
             attachments=[AttachmentRef.model_validate(f) for f in files],
         )
         changes: dict[str, Any] = {"status": after.value, "last_agent_activity_at": utcnow()}
+        if not live_chat and not guest.get("email"):
+            changes["guest"] = with_contact(guest, None, guest_email)
         if not document.get("first_response_at"):
             changes["first_response_at"] = changes["last_agent_activity_at"]
         if after != before:
@@ -434,13 +452,22 @@ def hand_over(document: Document) -> Change:
     )
 
 
-def link_contact(request: schemas.LinkContact) -> Decide:
+def link_contact(request: schemas.LinkContact, card: ContactHotels | None = None) -> Decide:
+    """Link the request to the contact; the contact's name and email fill what the guest did not say, so
+    the request shows who it is and an ended chat goes on by email (linking again refreshes them)."""
+    name, email = (card.display_name, card.emails[0] if card.emails else None) if card else (None, None)
+
     def decide(document: Document) -> Change:
+        guest = document.get("guest") or {}
+        filled = with_contact(guest, name, email, document.get("contact_name"))
+        changes: dict[str, Any] = {"guest": filled} if filled != guest else {}
+        if card is not None and card.contact_id is not None and document.get("contact_name") != name:
+            changes["contact_name"] = name
         if document.get("contact_id") == request.contact_id:
-            return Change()
+            return Change(set=changes)
         return Change(
             event=ContactLinked(**about(document), contact_id=request.contact_id),
-            set={"contact_id": request.contact_id},
+            set={"contact_id": request.contact_id, **changes},
             entries=[{"kind": "contact_link", "from": document.get("contact_id"), "to": request.contact_id}],
         )
 

@@ -38,8 +38,9 @@ COMMON_INDEXES: dict[str, list[IndexSpec]] = {
         IndexSpec(keys=[("key", 1)], name="key", unique=True),
         IndexSpec(keys=[("conversation_id", 1), ("at", 1)], name="conversation_at"),
     ],
-    # `_id` is a reference ("<hotel>|msgid:<id>", "<hotel>|chat:<session>", "<hotel>|review:<id>"; older
-    # ones lack the hotel, see threading.py): equality look-ups only.
+    # `_id` is a reference ("<hotel>|msgid:<id>", "<hotel>|chat:<session>", "<hotel>|review:<id>",
+    # "<hotel>|tag:<request tag>:<guest address>"; older ones lack the hotel, see threading.py): equality
+    # look-ups only.
     "thread_refs": [IndexSpec(keys=[("conversation_id", 1)], name="conversation")],
     # `_id` is "<hotel>|<label>": the labels a hotel's requests have used, which the label filter suggests.
     "labels_in_use": [IndexSpec(keys=[("location_id", 1)], name="location")],
@@ -304,6 +305,11 @@ class ConversationRepository(ABC):
         except BulkWriteError as exc:
             if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
                 raise
+
+    async def of_contact_at(self, contact_id: str, location_id: str, limit: int = 1000) -> list[str]:
+        """The ids of a contact's requests at one hotel (an equality on the indexed contact, then the hotel)."""
+        cursor = self.conversations.find({"contact_id": contact_id, "location_id": location_id}, {"_id": 1})
+        return [str(document["_id"]) async for document in cursor.limit(limit)]
 
     async def open_thread(
         self, thread_key: str, new_conversation: Document, *, surely_new: bool = False

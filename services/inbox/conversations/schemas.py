@@ -187,7 +187,8 @@ class Stored(BaseModel):
 
 
 class GuestOut(Stored):
-    """Who wrote in, as far as they said (empty once the guest's data is erased)."""
+    """Who wrote in, as far as they said, completed by their linked contact's name and address where they said
+    none (empty once the guest's data is erased)."""
 
     name: str | None = None
     email: str | None = None
@@ -213,6 +214,9 @@ class ConversationOut(Stored):
     snippet: str = Field(default="", description="The start of the latest guest message.")
     guest: GuestOut = GuestOut()
     contact_id: str | None = None
+    contact_name: str | None = Field(
+        default=None, description="The linked contact's name as last heard of (it fills `guest.name` when unknown)."
+    )
     assignee: AgentRef | None = None
     assignee_id: str | None = None
     priority: Priority | None = None
@@ -222,6 +226,9 @@ class ConversationOut(Stored):
     alert: bool = Field(default=False, description="A low rating that nobody has answered yet.")
     rating: int | None = None
     spam_reason: str | None = Field(default=None, description="Why ingest's rules thought a new request spam.")
+    automatic: Literal["auto_reply"] | None = Field(
+        default=None, description="`auto_reply`: opened (closed) by an automatic reply that answered no known request."
+    )
     snoozed_until: datetime | None = Field(default=None, description="When a request on hold comes back by itself.")
     bot_active: bool = Field(default=False, description="The chatbot is handling it (shown only under `all`).")
     has_bot: bool = False
@@ -254,12 +261,25 @@ class AttachmentOut(Stored):
     content_id: str | None = Field(default=None, description="An inline image's cid, as the message's HTML uses it.")
 
 
+class ForwardedOut(Stored):
+    """An email attached to a guest's email, as it says of itself (its sender is shown, never trusted)."""
+
+    sender: str = ""
+    date: datetime | None = None
+    subject: str = ""
+    attachment_id: str
+
+
 class Delivery(Stored):
     """Where an outgoing message is: pending, queued, sent or failed (with notify's reason)."""
 
     state: str
     reason: str | None = None
     at: datetime | None = None
+    # A bounce came back after it was sent: hard, soft (not delivered) or delayed, with the receiving
+    # server's diagnostic ("550 5.1.1 mailbox unavailable").
+    bounce: str | None = None
+    diagnostic: str | None = None
 
 
 class EntryBase(Stored):
@@ -295,6 +315,13 @@ class MessageEntry(EntryBase):
     warnings: list[Literal["ambiguous_sender"]] = Field(
         default=[],
         description="`ambiguous_sender`: the email's From can be read as another sender; linked to no contact.",
+    )
+    automatic: Literal["auto_reply"] | None = Field(
+        default=None,
+        description="`auto_reply`: an auto-responder wrote it (RFC 3834); it reopened nothing, marked nothing unread.",
+    )
+    forwarded: list[ForwardedOut] = Field(
+        default=[], description="The emails attached to it, each kept whole as one `.eml` among its attachments."
     )
 
 

@@ -27,6 +27,7 @@ from shared.bus import (
     RESOLVE_CONTACT,
     Channel,
     ChatToGuest,
+    ContactHotels,
     ContactHotelsRequest,
     ContactLinked,
     ContactResolved,
@@ -62,7 +63,7 @@ from ..settings import InboxSettings
 from . import states
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
-from .threading import ThreadLookup, email_ref, lookup_for
+from .threading import ThreadLookup, email_ref, lookup_for, opened_references, reply_references, tagged
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,18 @@ ALERT_RULE = Remembered(seconds=5.0)
 def snippet(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= SNIPPET_LENGTH else flat[: SNIPPET_LENGTH - 1] + "…"
+
+
+def with_contact(guest: Document, name: str | None, email: str | None, previous: str | None = None) -> Document:
+    """The request's guest as its linked contact names them: the contact's name and address fill what the
+    guest did not say (a chat's guest often gives neither), and never replace what they said; a name that
+    was the contact's (`previous`, the conversation's `contact_name`) follows the contact."""
+    filled = dict(guest)
+    if name and (not filled.get("name") or filled.get("name") == previous):
+        filled["name"] = name
+    if email and not filled.get("email"):
+        filled["email"] = email
+    return filled
 
 
 def reply_token(conversation_id: str, secret: str) -> str:
@@ -160,7 +173,8 @@ class Inbox:
         thread key is unique, every change a compare-and-set).
         """
         lookup = lookup_for(message)
-        async with THREADS.holding([*lookup.references, lookup.new_thread_key, *lookup.own_references]):
+        held = [*lookup.references, lookup.new_thread_key, *lookup.own_references, *lookup.tag_references.values()]
+        async with THREADS.holding(held):
             received, created_event = await self._store(message, lookup)
         events: list[ConversationEvent] = [] if created_event is None else [created_event]
         events.append(
@@ -178,6 +192,12 @@ class Inbox:
         conversation_id = await self.repository.find_thread(lookup.references, lookup.location_id)
         if conversation_id is None and message.thread.reply_token:
             conversation_id = await self._conversation_of_token(message.thread.reply_token, message.location_id)
+        resolving: asyncio.Task[ContactResolved | None] | None = None
+        if conversation_id is None and lookup.tag_references:
+            conversation_id = await self.repository.find_thread(lookup.tag_references.values(), lookup.location_id)
+            if conversation_id is None:  # maybe a request older than tag references, or the contact's other address
+                resolving = asyncio.create_task(self._resolve_contact(message))
+                conversation_id = await self._conversation_of_contact_tag(lookup, await resolving)
         created = False
         alert = await self._is_alert(message)
         created_event: ConversationCreated | None = None
@@ -185,7 +205,7 @@ class Inbox:
         # a request whose message is not there yet.
         if conversation_id is None:
             # Who the guest is, asked while the entry is written (contacts answers in a few ms).
-            contact = asyncio.create_task(self._resolve_contact(message))
+            contact = resolving or asyncio.create_task(self._resolve_contact(message))
             new_id = uuid.uuid4().hex
             stored = await self.repository.add_entry(self._inbound_entry(new_id, message))
             if not stored:  # a redelivery after a crash: the entry names the conversation it was for
@@ -202,8 +222,10 @@ class Inbox:
             stored = await self.repository.add_entry(self._inbound_entry(conversation_id, message))
         if not created:
             await self._apply_guest_message(conversation_id, message, alert)
-            await self._link_contact_if_missing(conversation_id, message)
-        await self.repository.remember_references(lookup.own_references, conversation_id)
+            if not message.automatic:  # an auto-responder tells nothing of who the guest is
+                await self._link_contact_if_missing(conversation_id, message)
+        opened = opened_references(message, conversation_id) if created else []
+        await self.repository.remember_references([*lookup.own_references, *opened], conversation_id)
         if stored:
             INBOUND_STORED.labels(channel=message.channel.value).inc()
             age = (utcnow() - message.received_at).total_seconds()
@@ -230,6 +252,20 @@ class Inbox:
         if document is None or document["location_id"] != location_id:
             # The hotel in the reply address is not signed; a token only counts for its own hotel.
             return None
+        return conversation_id
+
+    async def _conversation_of_contact_tag(self, lookup: ThreadLookup, contact: ContactResolved | None) -> str | None:
+        """The request of the subject's tag among the sender's contact's requests at the hotel: requests
+        opened before tags were recorded, or by another address of the same contact. Found once, its tag
+        is recorded for this address, so the next email finds it directly."""
+        if contact is None or contact.contact_id is None:
+            return None
+        conversation_ids = await self.repository.of_contact_at(contact.contact_id, lookup.location_id)
+        found = tagged(conversation_ids, lookup.tag_references)
+        if found is None:
+            return None
+        conversation_id, tag = found
+        await self.repository.remember_references([lookup.tag_references[tag]], conversation_id)
         return conversation_id
 
     async def _is_alert(self, message: InboundMessage) -> bool:
@@ -261,24 +297,28 @@ class Inbox:
                 "applied_keys": [message.key],
                 "location_id": message.location_id,
                 "channel": message.channel.value,
-                # Ingest's spam rules send a new request straight to the spam view (never an old one).
-                "status": Status.SPAM.value if message.spam else Status.OPEN.value,
+                # Ingest's spam rules send a new request straight to the spam view (never an old one); an
+                # automatic reply answering nothing known opens it closed, read (states.new_request).
+                "status": states.new_request(spam=bool(message.spam), automatic=bool(message.automatic)).value,
                 "spam_reason": message.spam,
+                "automatic": message.automatic,
                 "snoozed_until": None,
                 "bot_active": message.bot_handled,
                 "has_bot": message.bot_handled,
                 "subject": message.subject,
                 "guest": guest,
                 "contact_id": contact.contact_id if contact else None,
+                "contact_name": contact.display_name if contact else None,
                 "priority": "low",
                 "contact_reason": None,
                 "assignee": None,
                 "labels": [],
-                "unread": True,
+                "unread": not message.automatic,
                 "alert": alert,
                 "rating": message.rating,
                 "chat_session_id": message.thread.chat_session_id,
                 "last_message_id": message.thread.message_id,
+                "reply_references": reply_references(message),
                 "snippet": snippet(message.text),
                 "message_count": 1,
                 "created_at": message.received_at,
@@ -298,13 +338,14 @@ class Inbox:
         if contact is None or contact.contact_id is None:
             return
         guest = {**(document.get("guest") or {}), **message.guest.model_dump(exclude_none=True)}
+        guest = with_contact(guest, contact.display_name, None, document.get("contact_name"))
 
         def decide(current: Document) -> Change:
             if current.get("contact_id") or contact.contact_id is None:
                 return Change()
             return Change(
                 event=ContactLinked(**about(current), contact_id=contact.contact_id),
-                set={"contact_id": contact.contact_id, "guest": guest},
+                set={"contact_id": contact.contact_id, "guest": guest, "contact_name": contact.display_name},
                 entries=[
                     {"kind": "contact_link", "from": None, "to": contact.contact_id, "reason": "guest_identified"}
                 ],
@@ -314,8 +355,9 @@ class Inbox:
 
     async def _resolve_contact(self, message: InboundMessage) -> ContactResolved | None:
         """Ask contacts who the guest is; None when it does not answer in time (the message is stored anyway),
-        and for a sender that may not be who the From header shows (never linked to someone's history)."""
-        if message.ambiguous_sender:
+        and for a sender that may not be who the From header shows (never linked to someone's history), or an
+        auto-responder (which creates no contact; an agent links one by hand if it matters)."""
+        if message.ambiguous_sender or message.automatic:
             return None
         request = ResolveContact(location_id=message.location_id, channel=message.channel, guest=message.guest)
         try:
@@ -325,18 +367,24 @@ class Inbox:
             return None
 
     async def _apply_guest_message(self, conversation_id: str, message: InboundMessage, alert: bool) -> None:
+        """The conversation after the guest's message. An automatic reply joins it as a message and changes
+        nothing else: no reopening, no unread mark, no new last activity, snippet or last Message-ID (an
+        agent's answer goes to the guest's own last message, not to their out-of-office)."""
         for _ in range(MAX_ATTEMPTS):
             document = await self.repository.get(conversation_id)
             if document is None:  # pragma: no cover - conversations are never deleted
                 raise LookupError(conversation_id)
             if message.key in document.get("applied_keys", []):
                 return
+            changes: dict[str, Any] = {"message_count": int(document.get("message_count", 0)) + 1}
+            if message.automatic:
+                if await self.repository.update_if_version(
+                    conversation_id, int(document["version"]), changes, applied_key=message.key, before=document
+                ):
+                    return
+                continue
             status = states.guest_writes(Status(document["status"]))
-            changes: dict[str, Any] = {
-                "status": status.value,
-                "unread": status != Status.SPAM or bool(document.get("unread")),
-                "message_count": int(document.get("message_count", 0)) + 1,
-            }
+            changes |= {"status": status.value, "unread": status != Status.SPAM or bool(document.get("unread"))}
             if status != Status(document["status"]):
                 changes["snoozed_until"] = None
             if message.rating is not None:
@@ -345,6 +393,7 @@ class Inbox:
                 changes["rating"] = message.rating
             if message.thread.message_id:
                 changes["last_message_id"] = message.thread.message_id
+                changes["reply_references"] = reply_references(message)
             if message.received_at >= document["last_activity_at"]:
                 changes["last_activity_at"] = message.received_at
                 changes["snippet"] = snippet(message.text)
@@ -387,6 +436,8 @@ class Inbox:
             "review": message.review,
             "attachments": [a.model_dump() for a in message.attachments],
             "warnings": ["ambiguous_sender"] if message.ambiguous_sender else [],
+            "automatic": message.automatic,
+            "forwarded": [f.model_dump() for f in message.forwarded],
             "at": message.received_at,
         }
 
@@ -398,17 +449,37 @@ class Inbox:
             raise _not_found(conversation_id)
         return document
 
-    async def check_contact(self, contact_id: str, actor: Actor) -> None:
-        """An agent links a request only to a contact of their hotels (contacts knows which); admins to any id."""
-        if actor.sees_everything:
-            return
-        request = ContactHotelsRequest(contact_id=contact_id)
+    async def check_contact(self, contact_id: str, actor: Actor) -> ContactHotels | None:
+        """An agent links a request only to a contact of their hotels (contacts knows which); admins to any id.
+
+        Answers the contact's card as the actor may see it (its name and addresses, which the request
+        takes when the guest gave none), or None when an admin links while contacts does not answer."""
+        hotels_asking = None if actor.sees_everything else actor.location_ids
+        request = ContactHotelsRequest(contact_id=contact_id, hotels=hotels_asking)
         try:
             hotels = await rpc(self.broker, CONTACT_HOTELS, request, timeout=self.contacts_timeout)
         except Exception as exc:
+            if actor.sees_everything:
+                return None
             raise Problem(503, "Try again", "Contacts did not answer; the contact was not linked.") from exc
+        if actor.sees_everything:
+            return hotels
         if not hotels.found or not any(actor.can_see(hotel) for hotel in hotels.location_ids):
             raise Problem(422, "Invalid request", f"contact_id: no contact has the id {contact_id!r}.")
+        return hotels
+
+    async def contact_email(self, document: Document) -> str | None:
+        """The email address of the request's contact, as its hotel may see it; None without one, or when
+        contacts does not answer (the reply is then refused like any reply without an address)."""
+        if not document.get("contact_id"):
+            return None
+        request = ContactHotelsRequest(contact_id=str(document["contact_id"]), hotels=[str(document["location_id"])])
+        try:
+            card = await rpc(self.broker, CONTACT_HOTELS, request, timeout=self.contacts_timeout)
+        except Exception as exc:  # noqa: BLE001 - answered as "no address" (409), which the agent can retry
+            log.warning("contacts did not answer for a reply's address", extra={"error": repr(exc)})
+            return None
+        return card.emails[0] if card.emails else None
 
     async def act(
         self, conversation_id: str, actor: Actor | None, decide: Callable[[Document], Change]
@@ -483,17 +554,26 @@ class Inbox:
     # --- reports from notify, and the snooze sweep ------------------------------------------------
 
     async def record_delivery(self, status: DeliveryStatus) -> None:
-        """Show notify's report on the message it concerns; a late 'queued' never hides 'sent'."""
+        """Show notify's report on the message it concerns; a late 'queued' never hides 'sent', except a
+        bounce saying the email is delayed, and a delay never hides a failure a bounce reported."""
         entry = await self.repository.entry_by_key(status.key)
         if entry is None:
             log.warning("delivery report for an unknown message", extra={"key": status.key})
             return
-        current = (entry.get("delivery") or {}).get("state")
-        if current == "sent" and status.state.value != "failed":
+        previous = entry.get("delivery") or {}
+        current = previous.get("state")
+        if current == "sent" and status.state.value != "failed" and not status.bounces:
             return
-        changes: dict[str, Any] = {
-            "delivery": {"state": status.state.value, "reason": status.reason, "at": status.occurred_at}
-        }
+        if current == "failed" and status.bounces and status.state.value != "failed":
+            return
+        delivery: dict[str, Any] = {"state": status.state.value, "reason": status.reason, "at": status.occurred_at}
+        if status.bounces:  # the worst recipient's, as the console shows it
+            worst = status.bounces[0]
+            delivery |= {"bounce": worst.kind.value, "diagnostic": worst.diagnostic or worst.status}
+        elif previous.get("bounce") and current == status.state.value:
+            # notify reporting a bounced email's state again (its command redelivered) says nothing new.
+            delivery |= {"bounce": previous["bounce"], "diagnostic": previous.get("diagnostic")}
+        changes: dict[str, Any] = {"delivery": delivery}
         if status.message_id:
             changes["message_id"] = status.message_id
             reference = email_ref(status.location_id, status.message_id)
@@ -501,8 +581,9 @@ class Inbox:
         await self.repository.update_entry(status.key, changes)
         document = await self.repository.get(status.conversation_id)
         if document is not None:
+            bounce = status.bounces[0].kind if status.bounces else None
             shown = DeliveryUpdated(
-                **about(document), key=status.key, state=status.state.value, entry_id=str(entry["_id"])
+                **about(document), key=status.key, state=status.state.value, entry_id=str(entry["_id"]), bounce=bounce
             )
             await publish_event(self.broker, shown)
 
@@ -552,7 +633,7 @@ def _observe(before: Document, changes: dict[str, Any]) -> None:
 
 def public_conversation(document: Document) -> Document:
     """The conversation as the API shows it (`id` instead of Mongo's `_id`, no internal keys)."""
-    hidden = {"_id", "thread_key", "applied_keys", *DERIVED_FIELDS}
+    hidden = {"_id", "thread_key", "applied_keys", "reply_references", *DERIVED_FIELDS}
     return {"id": str(document["_id"]), **{k: v for k, v in document.items() if k not in hidden}}
 
 

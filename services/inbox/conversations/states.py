@@ -49,6 +49,19 @@ def guest_writes(current: Status) -> Status:
     return current if current == Status.SPAM else Status.OPEN
 
 
+def new_request(*, spam: bool, automatic: bool) -> Status:
+    """The status a request opens with.
+
+    Spam by ingest's rules: the spam view. Opened by an automatic reply (an out-of-office answering nothing
+    the hub knows of): closed, so it is kept and found among closed requests, by its guest and in search,
+    but never asks an agent for an answer. Anything else: open. (An automatic reply to a known request is
+    stored on it and changes none of its state: see `Inbox.receive`.)
+    """
+    if spam:
+        return Status.SPAM
+    return Status.CLOSED if automatic else Status.OPEN
+
+
 def agent_replies(current: Status) -> Status:
     if current == Status.SPAM:
         raise IllegalTransitionError("This request is marked as spam; mark it as not spam before replying.")

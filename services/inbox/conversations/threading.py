@@ -1,7 +1,9 @@
 """Which conversation an inbound message belongs to, always within the message's own hotel.
 
 Email threads by its headers against every Message-ID the conversation has seen or sent, then by
-the signed reply token in the recipient address; chat by session; a review by its id; a call by
+the signed reply token in the recipient address, then by the request tag its subject quotes
+(`[#ABC123]`, for mail programs that drop the headers), only towards a conversation of the same hotel
+and the same guest address (`tag_ref`); chat by session; a review by its id; a call by
 the caller's number; a web form always opens a new request. When nothing known matches, the
 thread key is derived from the message itself so that every replica computes the same key for
 messages of one thread: an email thread's key is its root Message-ID (the first of References),
@@ -15,9 +17,11 @@ thread to a sister hotel opens a request *there*). Form and call keys have alway
 reference only when its conversation belongs to the message's hotel (`find_thread`).
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from shared.bus import Channel, InboundMessage
+from shared.mail_threads import reference_tag, references_of_answer, subject_tags
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class ThreadLookup:
     references: list[str]
     new_thread_key: str
     own_references: list[str]  # to record, so later messages of this thread find it
+    # Tried after the headers and the reply token: each tag the subject quotes, with its reference for
+    # the sender's address (empty when the sender may not be who they seem).
+    tag_references: dict[str, str] = field(default_factory=dict)
 
 
 def in_hotel(location_id: str, reference: str) -> str:
@@ -51,7 +58,10 @@ def lookup_for(message: InboundMessage) -> ThreadLookup:
         own = hints.message_id or message.key
         refs = [email_ref(hotel, ref) for ref in parents] + [legacy_email_ref(ref) for ref in parents]
         key = email_ref(hotel, root or own)
-        return ThreadLookup(hotel, references=refs, new_thread_key=key, own_references=[email_ref(hotel, own), key])
+        sender = None if message.ambiguous_sender else message.guest.email
+        tags = {tag: tag_ref(hotel, tag, sender) for tag in subject_tags(message.subject)} if sender else {}
+        own_refs = [email_ref(hotel, own), key]
+        return ThreadLookup(hotel, references=refs, new_thread_key=key, own_references=own_refs, tag_references=tags)
     if message.channel is Channel.CHAT and hints.chat_session_id:
         return _keyed(hotel, f"chat:{hints.chat_session_id}")
     if message.channel is Channel.REVIEW and hints.review_id:
@@ -63,6 +73,32 @@ def lookup_for(message: InboundMessage) -> ThreadLookup:
         return ThreadLookup(hotel, references=[key], new_thread_key=key, own_references=[key])
     # Web forms (and calls without a number): every message is a new request; its key names the hotel.
     return ThreadLookup(hotel, references=[], new_thread_key=message.key, own_references=[message.key])
+
+
+def tag_ref(location_id: str, tag: str, email: str) -> str:
+    """The reference of a request tag quoted by one guest address: a tag alone is on every email of the
+    request, which the guest may forward; with the address, only the guest's own messages find it."""
+    return in_hotel(location_id, f"tag:{tag.upper()}:{email.lower()}")
+
+
+def opened_references(message: InboundMessage, conversation_id: str) -> list[str]:
+    """What a new conversation records besides its thread's own references: its tag for the guest's
+    address, so a later email quoting the tag in its subject finds it with one look-up."""
+    if message.ambiguous_sender or not message.guest.email:
+        return []
+    return [tag_ref(message.location_id, reference_tag(conversation_id), message.guest.email)]
+
+
+def tagged(conversation_ids: Iterable[str], tags: Iterable[str]) -> tuple[str, str] | None:
+    """The first of the tags (in the subject's order) that one of the conversations has, with it."""
+    by_tag = {reference_tag(conversation_id): conversation_id for conversation_id in conversation_ids}
+    return next(((by_tag[tag], tag) for tag in tags if tag in by_tag), None)
+
+
+def reply_references(message: InboundMessage) -> list[str]:
+    """The References an answer to this message carries: its thread's chain, then the message itself."""
+    hints = message.thread
+    return references_of_answer(hints.references, hints.in_reply_to, hints.message_id)
 
 
 def _keyed(hotel: str, reference: str) -> ThreadLookup:

@@ -10,6 +10,7 @@ from shared.bus import (
     ContactExportPage,
     ContactExportRequest,
     ContactMerged,
+    ContactRenamed,
     Subjects,
     UnknownEvent,
 )
@@ -34,6 +35,9 @@ def register(runtime: Runtime, settings: InboxSettings) -> None:
             case ContactErased():
                 report = await privacy.erase(inbox, AttachmentStore(runtime.db), event)
                 await publish_event(runtime.broker, report)
+            case ContactRenamed():
+                renamed = await privacy.follow_rename(inbox, event)
+                log.info("followed a contact's new name", extra={"conversations": renamed})
             case UnknownEvent():
                 log.info("contact event of an unknown type skipped", extra={"type": event.type})
 

@@ -16,12 +16,13 @@ from shared.bus import (
     ContactExportRequest,
     ContactLinked,
     ContactMerged,
+    ContactRenamed,
     ConversationErased,
     ErasureApplied,
 )
 from shared.db import Document
 
-from ..conversations.service import Change, Inbox, about, public_conversation, public_entry
+from ..conversations.service import Change, Inbox, about, public_conversation, public_entry, with_contact
 
 ERASED = "[erased]"
 BATCH = 100
@@ -82,6 +83,30 @@ async def follow_merge(inbox: Inbox, merged: ContactMerged) -> int:
     return moved
 
 
+async def follow_rename(inbox: Inbox, renamed: ContactRenamed) -> int:
+    """Show the contact's new name on its requests where they showed its old one or none (the name a guest
+    gave themselves stays); returns how many changed. No timeline entry: the guest did not change."""
+    changed, after = 0, None
+
+    def decide(document: Document) -> Change:
+        if document.get("contact_id") != renamed.contact_id:
+            return Change()
+        guest = document.get("guest") or {}
+        shown = with_contact(guest, renamed.display_name, None, document.get("contact_name"))
+        changes: dict[str, Any] = {"guest": shown} if shown != guest else {}
+        if document.get("contact_name") != renamed.display_name:
+            changes["contact_name"] = renamed.display_name
+        return Change(set=changes)
+
+    while batch := await inbox.repository.of_contact(renamed.contact_id, after_id=after, limit=BATCH):
+        for document in batch:
+            before = document.get("guest")
+            updated, _ = await inbox.act(str(document["_id"]), None, decide)
+            changed += updated.get("guest") != before
+        after = str(batch[-1]["_id"])
+    return changed
+
+
 async def erase(inbox: Inbox, store: AttachmentStore, erased: ContactErased) -> ErasureApplied:
     """Redact every request of the contact: timeline texts, guest identity, attachments; then unlink it.
 
@@ -95,7 +120,14 @@ async def erase(inbox: Inbox, store: AttachmentStore, erased: ContactErased) -> 
             return Change()
         return Change(
             event=ConversationErased(**about(document), erasure_id=erased.erasure_id),
-            set={"contact_id": None, "guest": {}, "subject": ERASED, "snippet": "", "erasure_id": erased.erasure_id},
+            set={
+                "contact_id": None,
+                "contact_name": None,
+                "guest": {},
+                "subject": ERASED,
+                "snippet": "",
+                "erasure_id": erased.erasure_id,
+            },
             entries=[{"kind": "erased", "erasure_id": erased.erasure_id}],
         )
 

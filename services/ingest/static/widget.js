@@ -1,5 +1,8 @@
 // The hotel hub's chat widget: <script src="https://HUB/ingest/widget.js" data-hotel="HOTEL-ID" defer></script>
 // Plain DOM, no dependency. The session token lives in localStorage, so a reload shows the history.
+// After the agent ends the chat, the hub says so on every reload (welcome.ended): the widget shows the end
+// and, for a guest who left no address, the email form. The guest's next message starts a new chat (a new
+// request): the hub answers "restarted" with the new session, which the widget keeps from then on.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -9,8 +12,8 @@
   var storageKey = "hub-chat-session-" + hotel;
   var lang = (document.documentElement.lang || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
   var t = {
-    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", joined: "Un membre de l'équipe vous répond.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider", file: "Joindre un fichier" },
-    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", joined: "A member of the team is answering you.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK", file: "Attach a file" }
+    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", joined: "Un membre de l'équipe vous répond.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider", file: "Joindre un fichier", fresh: "Nouvelle conversation" },
+    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", joined: "A member of the team is answering you.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK", file: "Attach a file", fresh: "New chat" }
   }[lang];
 
   var box = document.createElement("section");
@@ -68,6 +71,17 @@
 
   var socket;
   var counter = 0;
+  var ended = false;  // the agent ended this session's chat: the next message starts a new one
+  var identified = false;  // the guest left their email address in this session
+  var asking = null;  // the email form, while shown
+
+  function showEnded() {
+    ended = true;
+    attach.disabled = true;  // a file would reach the ended request: a message starts the new chat first
+    show("agent", t.closed);
+    if (!identified) { askEmail(); }
+  }
+
   function connect() {
     var url = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/ingest/chat/" + encodeURIComponent(hotel);
     socket = new WebSocket(url);
@@ -78,14 +92,20 @@
         localStorage.setItem(storageKey, frame.session);
         log.textContent = "";
         frame.history.forEach(function (m) { show(m.from, m.text, m.files); });
+        identified = !!frame.identified;
+        if (frame.ended) { showEnded(); } else { ended = false; attach.disabled = false; }
       } else if (frame.type === "message") {
         show(frame.from, frame.text, frame.files);
       } else if (frame.type === "closed") {
-        show("agent", t.closed);
-        askEmail();
+        showEnded();
       } else if (frame.type === "handed_over") {
         show("agent", t.joined);
-        askEmail();
+        if (!identified) { askEmail(); }
+      } else if (frame.type === "identified") {
+        identified = true;
+      } else if (frame.type === "restarted") {
+        localStorage.setItem(storageKey, frame.session);
+        attach.disabled = false;
       } else if (frame.type === "error") {
         show("agent", "⚠ " + frame.message);
       }
@@ -94,7 +114,8 @@
   }
 
   function askEmail() {
-    var ask = document.createElement("form");
+    if (asking) { return; }
+    var ask = asking = document.createElement("form");
     ask.style.cssText = "display:flex;flex-direction:column;gap:4px;padding:8px";
     var label = document.createElement("p");
     label.textContent = t.ask;
@@ -106,6 +127,7 @@
       event.preventDefault();
       socket.send(JSON.stringify({ type: "identify", name: name.value, email: email.value }));
       ask.remove();
+      asking = null;
     };
     box.insertBefore(ask, form);
   }
@@ -116,6 +138,11 @@
     if (!text || !socket || socket.readyState !== WebSocket.OPEN) { return; }
     counter += 1;
     socket.send(JSON.stringify({ type: "message", id: Date.now().toString(36) + "-" + counter, text: text }));
+    if (ended) {  // the hub opens the new chat with this message, and answers "restarted"
+      ended = false;
+      if (asking) { asking.remove(); asking = null; }
+      show("agent", "— " + t.fresh + " —");
+    }
     show("guest", text);
     input.value = "";
   };

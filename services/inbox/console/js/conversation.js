@@ -106,11 +106,18 @@ export function applyResult(result) {
 }
 
 export function reloadIfOpen(conversationId) {
-  if (conversationId && conversationId === state.openId) load(conversationId);
+  if (!conversationId || conversationId !== state.openId) return;
+  // The guest card follows too (a contact linked or renamed elsewhere): it redraws only if the guest changed.
+  load(conversationId).then((loaded) => { if (loaded && state.detail) emit("opened", state.detail.conversation); });
 }
 
 export function rerender() {
   if (state.detail) render();
+}
+
+/** The composer's channel line again (the linked contact's card has loaded: maybe an address to reply to). */
+export function refreshComposer() {
+  if (composer && state.detail) composer.update(state.detail.conversation);
 }
 
 function render() {
@@ -136,6 +143,7 @@ function header(conversation, zone) {
   const edit = h("button.icon", { type: "button", title: t("conversation.edit_subject"),
     "aria-label": t("conversation.edit_subject"), onclick: () => editSubject(conversation) }, "✎");
   const meta = h("p.meta", {},
+    h("span.guest", { id: "guest-name" }, guestName(conversation)),
     h("span.channel", {}, CHANNEL_ICONS[conversation.channel] || "", " ", t(`channel.${conversation.channel}`)),
     h("span.hotel", {}, hotelName(conversation.location_id)),
     h("span.status", { id: "status-badge", dataset: { status: conversation.status } }, t(`status.${conversation.status}`),
@@ -178,9 +186,16 @@ function editSubject(conversation) {
 
 // --- the timeline ------------------------------------------------------------------------------------
 
-function authorName(entry) {
+/** Who the request is from: its linked contact's name, else the name the guest gave. */
+export function guestName(conversation) {
+  const guest = conversation.guest || {};
+  return conversation.contact_name || guest.name || guest.email || guest.phone || t("list.unknown_guest");
+}
+
+function authorName(entry, conversation) {
   const author = entry.author || {};
-  if (author.type === "guest") return author.name || author.email || t("entry.guest");
+  const guest = (conversation && conversation.guest) || {};
+  if (author.type === "guest") return author.name || guest.name || author.email || t("entry.guest");
   if (author.type === "agent") return author.name || "";
   return t("entry.system");
 }
@@ -208,11 +223,30 @@ function when(entry, zone) {
 }
 
 function attachmentLinks(entry) {
-  const files = entry.attachments || [];
+  const emails = new Set((entry.forwarded || []).map((email) => email.attachment_id));  // shown by forwardedEmails
+  const files = (entry.attachments || []).filter((file) => !emails.has(file.id));
   if (!files.length) return null;
   return h("ul.files", {}, files.filter((file) => !file.content_id).map((file) =>
     h("li", {}, h("a", { href: `/api/v1/attachments/${encodeURIComponent(file.id)}`, download: file.filename },
       "📎 ", file.filename))));
+}
+
+/** The emails attached to a guest's email (a forward, a booking confirmation): who sent each, when, its
+ * subject, and the whole email as a .eml download. What they say of themselves is shown, not trusted. */
+function forwardedEmails(entry, zone) {
+  const emails = entry.forwarded || [];
+  if (!emails.length) return null;
+  const files = new Map((entry.attachments || []).map((file) => [file.id, file]));
+  return h("ul.forwarded", {}, emails.map((email) => {
+    const file = files.get(email.attachment_id);
+    return h("li", {},
+      h("span", {}, t("entry.forwarded", { from: email.sender || t("entry.forwarded_unknown"),
+        date: email.date ? formatWhen(email.date, zone, { full: true }) : t("entry.forwarded_unknown"),
+        subject: email.subject || t("entry.forwarded_no_subject") })),
+      " ",
+      h("a", { href: `/api/v1/attachments/${encodeURIComponent(email.attachment_id)}`,
+        download: file ? file.filename : "forwarded.eml" }, "📎 ", file ? file.filename : "forwarded.eml"));
+  }));
 }
 
 /** The images an agent's reply showed in its body (a guest's are in its own HTML). */
@@ -226,6 +260,12 @@ function inlineImages(entry) {
 function deliveryBadge(entry) {
   const delivery = entry.delivery;
   if (!delivery || !delivery.state) return null;
+  if (delivery.bounce) {  // a bounce came back after it was sent: not delivered (hard, soft), or delayed
+    const label = t(delivery.bounce === "delayed" ? "delivery.delayed" : "delivery.bounced");
+    const why = delivery.diagnostic || delivery.reason;
+    return h("span.delivery", { dataset: { state: delivery.state, bounce: delivery.bounce }, title: delivery.reason || "" },
+      label, why ? ` — ${why}` : "");
+  }
   return h("span.delivery", { dataset: { state: delivery.state }, title: delivery.reason || "" },
     t(`delivery.${delivery.state}`), delivery.state === "failed" && delivery.reason ? ` — ${delivery.reason}` : "");
 }
@@ -245,7 +285,7 @@ function guestHtml(entry, conversation) {
 }
 
 function entryView(entry, conversation, zone) {
-  const by = authorName(entry);
+  const by = authorName(entry, conversation);
   const base = { dataset: { kind: entry.kind, id: entry.id, direction: entry.direction || "" } };
   switch (entry.kind) {
     case "message": {
@@ -257,8 +297,9 @@ function entryView(entry, conversation, zone) {
           when(entry, zone), deliveryBadge(entry)),
         (entry.warnings || []).includes("ambiguous_sender")
           ? h("p.warning.ambiguous-sender", { role: "note" }, `⚠ ${t("entry.ambiguous_sender")}`) : null,
+        entry.automatic ? h("p.automatic", { role: "note" }, t("entry.automatic")) : null,
         entry.subject && inbound ? h("p.entry-subject", {}, entry.subject) : null,
-        h("p.text", {}, entry.text || ""), inlineImages(entry),
+        h("p.text", {}, entry.text || ""), inlineImages(entry), forwardedEmails(entry, zone),
         attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
     }
     case "note":
@@ -398,7 +439,9 @@ function buildComposer() {
     replyTab.setAttribute("aria-selected", mode === "reply" ? "true" : "false");
     noteTab.setAttribute("aria-selected", mode === "note" ? "true" : "false");
     if (!conversation) return;
-    const email = (conversation.guest || {}).email;
+    // The guest's address, or their linked contact's (a chat linked to a contact goes on by email).
+    const contact = state.contact && state.contact.id === conversation.contact_id ? state.contact : null;
+    const email = (conversation.guest || {}).email || (contact && (contact.emails || [])[0]);
     const liveChat = conversation.channel === "chat" && conversation.chat_session_id && conversation.chat_open !== false;
     let line = "";
     if (mode === "note") line = `🔒 ${t("composer.note")}`;

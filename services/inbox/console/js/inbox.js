@@ -137,7 +137,8 @@ export function installFilters() {
 
 function guestLabel(item) {
   const guest = item.guest || {};
-  return guest.name || guest.email || guest.phone || t("list.unknown_guest");
+  // The linked contact's name first: an agent named the guest (what the guest said stays in the timeline).
+  return item.contact_name || guest.name || guest.email || guest.phone || t("list.unknown_guest");
 }
 
 function row(item, index) {

@@ -1,8 +1,8 @@
 // The right panel: who the guest is (contact, headquarters attributes) and their other requests,
 // with linking to a contact, creating one, and merging two.
 
-import { get, post, put } from "./api.js";
-import { applyResult } from "./conversation.js";
+import { get, patch, post, put } from "./api.js";
+import { applyResult, refreshComposer } from "./conversation.js";
 import { $, clear, debounce, h } from "./dom.js";
 import { formatWhen, t } from "./i18n.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
@@ -35,6 +35,7 @@ export async function render(conversation) {
     if (shownFor !== key) return;
     state.contact = contact;
     panel.append(contactCard(contact, conversation), othersCard(history.items, conversation));
+    refreshComposer();  // it offers email when the contact has an address
   } catch (error) {
     panel.append(h("p.muted", {}, error.message));
   }
@@ -49,13 +50,22 @@ function contactCard(contact, conversation) {
   const attributes = Object.entries(contact.attributes || {});
   return h("section.card.contact", {}, h("h3", {}, t("profile.contact")),
     name ? h("p.name", {}, name) : null,
-    h("ul.plain", {}, (contact.emails || []).map((email) => h("li", {}, h("a", { href: `mailto:${email}` }, email))),
+    h("ul.plain", {}, (contact.emails || []).map((email) => h("li", {}, h("a", { href: `mailto:${email}` }, email),
+      bouncedMark(contact, email))),
       (contact.phones || []).map((phone) => h("li", {}, h("a", { href: `tel:${phone}` }, "☎ ", phone)))),
     attributes.length ? [h("h4", {}, t("profile.attributes")), h("dl.attributes", {}, attributes.map(([key, value]) =>
       [h("dt", {}, key.replace(/_/g, " ")), h("dd", {}, typeof value === "boolean" ? (value ? "✓" : "✗") : String(value))]))] : null,
     h("div.card-actions", {},
+      h("button.small.edit-contact", { type: "button", onclick: () => editDialog(contact, conversation) }, t("profile.edit")),
       h("button.small", { type: "button", onclick: () => linkDialog(conversation) }, t("profile.link")),
       h("button.small", { type: "button", onclick: () => mergeDialog(contact, conversation) }, t("profile.merge"))));
+}
+
+/** A mail server returned an email to this address for good (a hard bounce): seen before writing to it again. */
+function bouncedMark(contact, email) {
+  const mark = (contact.bounced_emails || []).find((found) => found.email === email);
+  if (!mark) return null;
+  return h("span.bounced", { title: mark.reason || "" }, " ", t("profile.bounced"), mark.reason ? ` — ${mark.reason}` : "");
 }
 
 function othersCard(items, conversation) {
@@ -112,6 +122,41 @@ function mergeDialog(survivor, conversation) {
       toast(t("toast.error", { detail: error.message }), { error: true });
     }
   });
+}
+
+/** Correct the contact's name and main phone number (every hotel of the guest sees the change). */
+function editDialog(contact, conversation) {
+  const modal = $("#modal");
+  const [first, ...rest] = (contact.display_name || "").split(" ");
+  const names = contact.first_name || contact.last_name
+    ? [contact.first_name || "", contact.last_name || ""] : [first, rest.join(" ")];
+  const phone = (contact.phones || [])[0] || "";
+  const input = (name, label, value, type = "text") => h("label.field", {}, h("span", {}, label),
+    h("input", { name, type, value: value || "", maxlength: name === "phone" ? 30 : 100 }));
+  const form = h("form.dialog-form.edit-contact-form", {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      const body = {};
+      for (const key of ["first_name", "last_name"]) if (String(data.get(key) || "").trim()) body[key] = String(data.get(key)).trim();
+      const typed = String(data.get("phone") || "").trim();
+      if (typed && typed !== phone) body.phone = typed;
+      try {
+        state.contact = await patch(`/api/v1/contacts/${encodeURIComponent(contact.id)}`, body);
+        modal.close();
+        forget();
+        render(conversation);
+        toast(t("profile.saved"));
+      } catch (error) {
+        toast(t("toast.error", { detail: error.message }), { error: true });
+      }
+    },
+  }, h("h2", {}, t("profile.edit")), input("first_name", t("profile.first_name"), names[0]),
+  input("last_name", t("profile.last_name"), names[1]), input("phone", t("profile.phone"), phone, "tel"),
+  h("div.dialog-buttons", {}, h("button", { type: "button", onclick: () => modal.close() }, t("common.cancel")),
+    h("button.primary", { type: "submit" }, t("conversation.save"))));
+  clear(modal, form);
+  modal.showModal();
 }
 
 function createDialog(conversation) {
