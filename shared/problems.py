@@ -8,6 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
+
+from shared.problem_texts import DEFAULT_LANGUAGE, Language, field_message, preferred_language, translate
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +31,31 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+def language_of(connection: HTTPConnection) -> Language:
+    """The language a problem is answered in: the request's Accept-Language, French or English."""
+    return preferred_language(connection.headers.get("accept-language"))
+
+
+def problem_response(
+    status: int, title: str, detail: str, *, language: Language = DEFAULT_LANGUAGE, **extra: Any
+) -> JSONResponse:
+    """The problem document, its title and detail in `language` (the English text is the catalogue's key:
+    `shared/problem_texts.py`). A 422's `errors` are translated one by one and the detail made of them."""
+    errors = extra.get("errors")
+    if language != DEFAULT_LANGUAGE and isinstance(errors, list) and errors:
+        errors = [
+            {**error, "message": field_message(str(error["field"]), str(error["message"]), language)}
+            for error in errors
+        ]
+        extra = {**extra, "errors": errors}
+        detail = "; ".join(f"{error['field']} : {error['message']}" for error in errors)
+    else:
+        detail = translate(detail, language)
+    body = {"type": "about:blank", "title": translate(title, language), "status": status, "detail": detail, **extra}
+    response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    return response
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -45,25 +70,28 @@ def install_problem_handlers(app: FastAPI) -> None:
     document_problems(app)
 
     @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        response = problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        response = problem_response(exc.status, exc.title, exc.detail, language=language_of(request), **exc.extra)
         response.headers.update(exc.headers)
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "The request is not valid."
-        return problem_response(422, "Invalid request", detail, errors=errors)
+        return problem_response(422, "Invalid request", detail, language=language_of(request), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail), str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = problem_response(exc.status_code, str(exc.detail), str(exc.detail), language=language_of(request))
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
-        return problem_response(500, "Internal error", "Something went wrong on our side; it has been logged.")
+        detail = "Something went wrong on our side; it has been logged."
+        return problem_response(500, "Internal error", detail, language=language_of(request))
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

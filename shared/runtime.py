@@ -30,7 +30,7 @@ from shared.http import media_type, nul_fields, refuse_nul
 from shared.logging import configure_logging
 from shared.messaging import RetryPolicy, connect_and_start, make_broker, observe_bus, register_publications
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from shared.problems import install_problem_handlers, problem_response
+from shared.problems import install_problem_handlers, language_of, problem_response
 from shared.settings import HttpSettings, HubSettings
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def health_router() -> APIRouter:
         return {"status": "alive"}
 
     @router.get("/readyz")
-    async def readyz(runtime: RuntimeDep) -> Response:
+    async def readyz(runtime: RuntimeDep, request: Request) -> Response:
         checks = {
             "bus": runtime.bus_connected(),
             "database": await ping(runtime.mongo),
@@ -151,7 +151,8 @@ def health_router() -> APIRouter:
         if all(checks.values()):
             return Response('{"status":"ready"}', media_type="application/json")
         failing = ", ".join(name for name, ok in checks.items() if not ok)
-        return problem_response(503, "Not ready", f"Not ready: {failing} unavailable.", checks=checks)
+        detail = f"Not ready: {failing} unavailable."
+        return problem_response(503, "Not ready", detail, language=language_of(request), checks=checks)
 
     @router.get("/metrics")
     async def metrics() -> Response:
@@ -242,15 +243,17 @@ class BodyLimit:
         headers = {name.lower(): value for name, value in scope.get("headers") or []}
         declared = headers.get(b"content-length")
         problem = None
+        language = language_of(HTTPConnection(scope))
         if declared is None:
             if b"transfer-encoding" in headers and not any(path.startswith(prefix) for prefix in self.streamed):
-                problem = problem_response(411, "Length required", "Send the body with a Content-Length header.")
+                detail = "Send the body with a Content-Length header."
+                problem = problem_response(411, "Length required", detail, language=language)
         elif not declared.isdigit():
-            problem = problem_response(400, "Bad request", "The Content-Length header is not a number.")
+            detail = "The Content-Length header is not a number."
+            problem = problem_response(400, "Bad request", detail, language=language)
         elif int(declared) > limit:
-            problem = problem_response(
-                413, "Payload too large", f"The request body is larger than the limit of {limit} bytes."
-            )
+            detail = f"The request body is larger than the limit of {limit} bytes."
+            problem = problem_response(413, "Payload too large", detail, language=language)
         if problem is None:
             await self.app(scope, receive, send)
         else:

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from shared.problems import problem_response
+from starlette.requests import HTTPConnection
+
+from shared.problems import language_of, problem_response
 
 from .metrics import IN_FLIGHT, INBOUND_REJECTED
 
@@ -52,7 +54,10 @@ class Overload:
                 return
         INBOUND_REJECTED.labels(channel="http", reason="overloaded").inc()
         busy = problem_response(
-            503, "Too busy", f"Too many messages are being stored right now; send again in {RETRY_AFTER_SECONDS} s."
+            503,
+            "Too busy",
+            f"Too many messages are being stored right now; send again in {RETRY_AFTER_SECONDS} s.",
+            language=language_of(HTTPConnection(scope)),
         )
         busy.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         await busy(scope, receive, send)

@@ -1,6 +1,8 @@
 // The JSON API, same origin as the page. The session is the HttpOnly cookie set at sign-in (the token
 // is never kept by the page); a request that changes something echoes the readable hub_csrf cookie.
 
+import { currentLanguage } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, problem, retryAfter = 0) {
     super(problem && problem.detail ? problem.detail : `HTTP ${status}`);
@@ -21,7 +23,8 @@ export function csrfToken() {
 }
 
 export async function api(method, path, body, options = {}) {
-  const headers = { Accept: "application/json" };
+  // Problems (errors) are then answered in the console's language.
+  const headers = { Accept: "application/json", "Accept-Language": currentLanguage() };
   const init = { method, headers, credentials: "same-origin" };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
   if (body instanceof FormData) {
