@@ -1010,6 +1010,10 @@ def decode_event(data: bytes | str | Mapping[str, Any]) -> BusEvent | UnknownEve
     return bus_events.validate_python(data)
 
 
+# The languages a hotel writes to guests, suppliers and colleagues in (the directory's `language`).
+HotelLanguage = Literal["fr", "en"]
+
+
 class OutboundKind(StrEnum):
     REPLY = "reply"
     FORWARD = "forward"
@@ -1039,6 +1043,12 @@ class OutboundMessage(BusMessage):
     author_name: str | None = None
     attachments: list[AttachmentRef] = []
     created_at: datetime = Field(default_factory=utcnow)
+    # The hotel's sender and language, from the directory when the command was made: the email comes
+    # from the hotel and the hub's own words in it are in its language. Without them (older commands,
+    # a hotel with no sender set) notify sends as its settings say, in French.
+    sender_name: str | None = None
+    sender_address: EmailStr | None = None
+    language: HotelLanguage | None = None
 
 
 class ResolveContact(BusMessage):
@@ -1089,6 +1099,10 @@ class ConversationBrief(BusMessage):
     found: bool
     location_id: str | None = None
     subject: str = ""
+    # The hotel's sender and language (directory), for the solicitations sent from the request.
+    sender_name: str | None = None
+    sender_address: str | None = None
+    language: HotelLanguage | None = None
 
 
 class LocationExistsRequest(BusMessage):

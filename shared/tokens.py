@@ -32,3 +32,25 @@ def verify(purpose: str, token: str, secret: str) -> str | None:
     if not hmac.compare_digest(signature, _signature(purpose, object_id, secret)):
         return None
     return object_id
+
+
+def sign_until(purpose: str, object_id: str, expires_at: int, secret: str) -> str:
+    """A token that also stops working at `expires_at` (Unix seconds), which its signature covers:
+    `<id>.<expiry in hex>.<signature>`."""
+    return f"{object_id}.{expires_at:x}.{_signature(f'{purpose}@{expires_at:x}', object_id, secret)}"
+
+
+_EXPIRING_TOKEN = re.compile(r"^([a-z0-9]{1,64})\.([0-9a-f]{1,12})\.([0-9a-f]{20})$")
+
+
+def verify_until(purpose: str, token: str, secret: str, now: float) -> str | None:
+    """The id the token was made for, or None if it is malformed, not signed by us, or expired."""
+    match = _EXPIRING_TOKEN.match(token.lower())
+    if match is None:
+        return None
+    object_id, expiry, signature = match.groups()
+    if not hmac.compare_digest(signature, _signature(f"{purpose}@{expiry}", object_id, secret)):
+        return None
+    if int(expiry, 16) <= now:
+        return None
+    return object_id

@@ -11,7 +11,7 @@ class InboxSettings(HttpSettings):
 
     port: int = 8002
     contacts_timeout_seconds: float = Field(default=2.0, gt=0)
-    # Where links in forwarded and shared requests point.
+    # Where the read-only links of forwarded, delegated and shared requests point (`/requests/<token>`).
     console_url: str = "http://127.0.0.1:8080"
     snooze_sweep_seconds: float = Field(default=1.0, gt=0)
     # Guest messages handled at once by each replica (those of one thread take turns).

@@ -72,8 +72,12 @@ def reply_address(token: str, location_id: str, reply_domain: str, prefix: str =
     return f"{prefix}+{token}@{location_id}.{reply_domain}"
 
 
+# The subject of an email written without one, in the hotel's language (French when unknown).
+NO_SUBJECT = {"fr": "Votre demande", "en": "Your request"}
+
+
 def subject_of(message: OutboundMessage) -> str:
-    subject = " ".join(message.subject.split()) or "Your request"
+    subject = " ".join(message.subject.split()) or NO_SUBJECT[message.language or "fr"]
     if _TAG.search(subject) is None:
         subject = f"{subject} [#{reference_tag(message.conversation_id)}]"
     if message.kind == OutboundKind.REPLY and not _REPLY_PREFIX.match(subject):
@@ -96,8 +100,10 @@ def _angle(message_ids: Sequence[str]) -> str:
 
 
 def text_of(message: OutboundMessage, envelope: Envelope) -> str:
+    """The text as written, with a console link only for an agent's notification: guests, suppliers and
+    colleagues who get a forward may have no account, and an internal address is none of their business."""
     text = message.text
-    if message.kind != OutboundKind.REPLY:
+    if message.kind == OutboundKind.NOTIFICATION:
         link = console_link(message, envelope)
         if f"/conversations/{message.conversation_id}" not in text:
             text = f"{text}\n\nOpen it in the console: {link}"

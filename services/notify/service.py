@@ -149,7 +149,7 @@ class Notifier:
         if not message.to:
             await self._fail(message, "no recipient address")
             return None
-        envelope = self._envelope(message.location_id)
+        envelope = self._envelope(message)
         files = await self._files(message)
         if isinstance(files, str):
             await self._fail(message, files)
@@ -209,11 +209,16 @@ class Notifier:
                 await asyncio.sleep(wait)
                 wait = self.limiter.allow(domain)
 
-    def _envelope(self, location_id: str) -> composer.Envelope:
+    def _envelope(self, message: OutboundMessage) -> composer.Envelope:
+        """The hotel's sender as the directory gave it on the command; else as the settings say (HUB_NOTIFY_SENDERS,
+        then `<hotel id>@<default_sender_domain>`). A name without an address is kept with the fallback address."""
+        location_id = message.location_id
         sender = self.settings.senders.get(location_id)
+        fallback_name = sender.name if sender else self.settings.default_sender_name
+        fallback_address = str(sender.address) if sender else f"{location_id}@{self.settings.default_sender_domain}"
         return composer.Envelope(
-            sender_name=sender.name if sender else self.settings.default_sender_name,
-            sender_address=str(sender.address) if sender else f"{location_id}@{self.settings.default_sender_domain}",
+            sender_name=message.sender_name or fallback_name,
+            sender_address=str(message.sender_address) if message.sender_address else fallback_address,
             reply_domain=self.settings.reply_domain,
             console_url=self.settings.console_url,
         )

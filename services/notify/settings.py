@@ -27,13 +27,14 @@ class NotifySettings(HttpSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=20.0, gt=0)
 
-    # The sender of each hotel's mail; a hotel not listed sends as `<hotel id>@<default_sender_domain>`.
+    # The sender of a hotel's mail when its command carries none (the directory's sender comes first);
+    # a hotel not listed sends as `<hotel id>@<default_sender_domain>`.
     senders: dict[str, Sender] = Field(default_factory=dict)
     default_sender_domain: str = "hotels.hub.localhost"
     default_sender_name: str = "Guest services"
     # Guests answer `reply+<token>@<hotel>.<reply_domain>`: the same value as HUB_INGEST_REPLY_DOMAIN.
     reply_domain: str = "reply.hub.localhost"
-    # Links to a request in forwards, delegations and shares.
+    # Links to a request in agents' assignment notices (never in an email to a guest, supplier or colleague).
     console_url: str = "http://127.0.0.1:8080"
 
     # Temporary failures (4xx, connection refused) are retried after base * 2^(n-1) seconds, capped.

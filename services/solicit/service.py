@@ -44,6 +44,8 @@ from .repository import SolicitRepository
 
 TOKEN_PURPOSE = SOLICIT_TOKEN_PURPOSE  # ingest reads it in Message-IDs too (shared/mail_threads.py)
 MIN_PREFIX = 1
+# The subject of a solicitation written without one, on a request without one, in the hotel's language.
+NO_SUBJECT = {"fr": "Demande", "en": "Request"}
 MAX_PREFIX = 40
 
 
@@ -122,7 +124,8 @@ class Solicit:
             "first_answer_at": None,
         }
         await self.repository.create(solicitation)
-        await self._send(solicitation, actor, subject or brief.subject or "Request", text, files, "new", formatted)
+        default_subject = brief.subject or NO_SUBJECT[brief.language or "fr"]
+        await self._send(solicitation, brief, actor, subject or default_subject, text, files, "new", formatted)
         return await self.view(solicitation)
 
     async def answer(
@@ -138,10 +141,12 @@ class Solicit:
         solicitation = await self.visible(solicitation_id, actor)
         if solicitation.get("revoked"):
             raise Problem(409, "Revoked", "This solicitation was closed; start a new one.")
+        # The hotel's sender and language as the directory says now (and the request still visible).
+        brief = await self.brief(str(solicitation["conversation_id"]), actor)
         thread = await self.repository.thread(solicitation_id)
-        last_subject = str(thread[-1]["subject"]) if thread else "Request"
+        last_subject = str(thread[-1]["subject"]) if thread else NO_SUBJECT[brief.language or "fr"]
         files = await self._files(attachment_ids, str(solicitation["location_id"]))
-        await self._send(solicitation, actor, subject or last_subject, text, files, "answer", formatted)
+        await self._send(solicitation, brief, actor, subject or last_subject, text, files, "answer", formatted)
         return await self.view(solicitation)
 
     async def revoke(self, actor: Actor, solicitation_id: str) -> Document:
@@ -152,6 +157,7 @@ class Solicit:
     async def _send(
         self,
         solicitation: Document,
+        brief: ConversationBrief,
         actor: Actor,
         subject: str,
         text: str,
@@ -195,6 +201,9 @@ class Solicit:
             author_name=actor.name,
             attachments=files,
             created_at=now,
+            sender_name=brief.sender_name,
+            sender_address=brief.sender_address,
+            language=brief.language,
         )
         await publish_durably(self.broker, OUTBOUND_SOLICITATION, outbound, msg_id=key)
         await self._announce(

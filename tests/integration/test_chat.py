@@ -35,6 +35,7 @@ async def test_chat_end_to_end(stack: Stack, http: httpx.AsyncClient, nc: NatsCl
         api = AgentApi(http, stack.url("inbox"), ADMIN)
         conversation = (await api.wait_for(location))[0]
         assert (conversation["channel"], conversation["chat_session_id"]) == ("chat", session)
+        assert conversation["subject"] == "Is the pool open?", "a chat is titled by its first message, not 'Chat'"
 
         push = ChatToGuest(key="entry:abc", session_id=session, text="Yes, until 10pm.", author_name="Anna")
         await nc.publish(Subjects.chat_to_guest(session), push.model_dump_json().encode())
@@ -70,6 +71,7 @@ async def test_chat_end_to_end(stack: Stack, http: httpx.AsyncClient, nc: NatsCl
     messages = [e for e in detail["timeline"] if e["kind"] == "message"]
     assert messages[-1]["author"]["email"] == "lea@example.com", "the identified guest"
     assert detail["conversation"]["guest"]["email"] == "lea@example.com"
+    assert detail["conversation"]["subject"] == "Is the pool open?", "later messages keep the first one's title"
     assert [e.get("reason") for e in detail["timeline"] if e["kind"] == "contact_link"] == ["guest_identified"]
 
 

@@ -80,9 +80,9 @@ async def test_a_linked_chat_shows_the_contacts_name_and_follows_a_rename(
     me = agent_headers([location], agent_id=f"agent-{location}")
     api = AgentApi(http, stack.url("inbox"), me)
     await publish_inbound(
-        nc, location, channel=Channel.CHAT, email=None, subject="Chat", chat_session_id=f"s-{location}"
+        nc, location, channel=Channel.CHAT, email=None, text="Spa hours?", chat_session_id=f"s-{location}"
     )
-    chat = await by_subject(api, location, "Chat")
+    chat = await by_subject(api, location, "Spa hours?")  # a chat is titled by its first message
     assert chat["guest"].get("name") is None
     # Another request where the guest gave a name of their own, linked to the same contact.
     await publish_inbound(nc, location, channel=Channel.FORM, email=None, name="Mimi", subject="Form")

@@ -186,7 +186,7 @@ class TestTemplatesAndSettings:
             {
                 "name": "Welcome",
                 "language": "fr",
-                "body": "Bonjour {guest_first_name}, merci d'avoir choisi {hotel_name}. {agent_name}",
+                "body": "Bonjour {guest_first_name}, merci. L'équipe de {hotel_name}, {agent_name}",
             },
             admin,
         )
@@ -199,7 +199,8 @@ class TestTemplatesAndSettings:
             admin,
             status=200,
         )
-        assert rendered["body"] == "Bonjour Anna, merci d'avoir choisi Hôtel Opéra. Administrator"
+        # A French template elides "de" before the hotel's name (issue 21).
+        assert rendered["body"] == "Bonjour Anna, merci. L'équipe d'Hôtel Opéra, Administrator"
         patched = await http.patch(f"{base}/templates/{template['id']}", json={"name": "Bienvenue"}, headers=admin)
         assert patched.json()["name"] == "Bienvenue"
         assert (await http.delete(f"{base}/templates/{template['id']}", headers=admin)).status_code == 204

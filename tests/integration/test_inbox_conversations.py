@@ -351,7 +351,8 @@ class TestActions:
         assert email["To"] == "spa@hotel.example, kitchen@hotel.example"
         body = email.get_body(("plain",))
         assert body is not None
-        assert f"/conversations/{cid}" in body.get_content()
+        assert f"/conversations/{cid}" not in body.get_content(), "a read-only link instead, valid without an account"
+        assert "/requests/" in body.get_content()
         bad = await api.call("POST", cid, "share", {"to": []})
         assert bad.status_code == 422
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.inbox.conversations import decisions, schemas
+from services.inbox.conversations import decisions, handovers, schemas
 from services.inbox.conversations.queries import can_take, conversation_out, entry_out
 from services.inbox.conversations.service import Change
 from services.inbox.privacy.service import redacted
@@ -62,6 +62,8 @@ FILE = Attachment(
     id="att_" + "a" * 22, filename="plan.png", content_type="image/png", size=10, location_id="opera", sha256="0" * 64
 )
 
+HANDOVER = handovers.Context(hotel=handovers.Hotel(), guest_message="We arrive at midnight", link=None)
+
 
 def every_decision() -> list[Change]:
     document = conversation()
@@ -76,9 +78,9 @@ def every_decision() -> list[Change]:
         decisions.update(schemas.Update(subject="New", priority=schemas.Priority.HIGH, labels=["a"]), None)(document),
         decisions.call(schemas.Call(outcome=schemas.CallOutcome.REACHED, duration_seconds=30))(document),
         decisions.reservation(schemas.Reservation(kind=schemas.ReservationKind.SPA, date=date(2030, 1, 2)))(document),
-        decisions.forward(schemas.Forward(to="desk@test.hotel"), AGENT, "https://console")(document),
-        decisions.delegate(schemas.Delegate(), AGENT, "cs@test.hotel", "https://console")(document),
-        decisions.share(schemas.Share(to=["spa@test.hotel"]), AGENT, "https://console")(document),
+        decisions.forward(schemas.Forward(to="desk@test.hotel"), AGENT, HANDOVER)(document),
+        decisions.delegate(schemas.Delegate(), AGENT, "cs@test.hotel", HANDOVER)(document),
+        decisions.share(schemas.Share(to=["spa@test.hotel"]), AGENT, HANDOVER)(document),
         decisions.close_chat(schemas.CloseChat())(document),
         decisions.hand_over(document),
         decisions.mark_spam(on_hold),

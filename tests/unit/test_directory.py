@@ -46,6 +46,40 @@ class TestFillTemplate:
     def test_doubled_braces_keep_the_outer_pair(self) -> None:
         assert fill_template("{{guest_name}}", {"guest_name": "Anna"}) == "{Anna}"
 
+    def test_an_empty_value_goes_with_the_spaces_before_it(self) -> None:
+        # Issue 21: a chat's guest without a name got "Bonjour ,".
+        body = "Bonjour {guest_first_name},\n\nMerci. {agent_name}"
+        assert fill_template(body, {"guest_first_name": "", "agent_name": "Léa"}) == "Bonjour,\n\nMerci. Léa"
+        assert fill_template("Hello {guest_first_name} !", {"guest_first_name": "  "}) == "Hello !"
+
+    def test_a_fallback_stands_in_for_an_empty_value(self) -> None:
+        body = "Bonjour {guest_first_name|Madame, Monsieur},"
+        assert fill_template(body, {"guest_first_name": ""}) == "Bonjour Madame, Monsieur,"
+        assert fill_template(body, {"guest_first_name": "Anna"}) == "Bonjour Anna,"
+        assert fill_template("{unknown|x}", {}) == "{unknown|x}", "an unknown name stays visible, fallback or not"
+
+    @pytest.mark.parametrize(
+        ("hotel", "expected"),
+        [
+            ("Hôtel Opéra", "L'équipe d'Hôtel Opéra revient vers vous."),
+            ("Étoile Palace", "L'équipe d'Étoile Palace revient vers vous."),
+            ("Opéra", "L'équipe d'Opéra revient vers vous."),
+            ("Le Grand Large", "L'équipe de Le Grand Large revient vers vous."),
+            ("Yachting Club", "L'équipe de Yachting Club revient vers vous."),
+        ],
+    )
+    def test_french_elides_de_before_a_vowel_or_an_h(self, hotel: str, expected: str) -> None:
+        body = "L'équipe de {hotel_name} revient vers vous."
+        assert fill_template(body, {"hotel_name": hotel}, "fr") == expected
+
+    def test_elision_keeps_the_templates_apostrophe_and_capital(self) -> None:
+        body = "De {hotel_name}, l’équipe de {hotel_name}"
+        assert fill_template(body, {"hotel_name": "Hôtel Opéra"}, "fr") == "D’Hôtel Opéra, l’équipe d’Hôtel Opéra"
+
+    def test_no_elision_outside_french_nor_inside_a_word(self) -> None:
+        assert fill_template("de {hotel_name}", {"hotel_name": "Opéra"}, "en") == "de Opéra"
+        assert fill_template("Made {hotel_name}", {"hotel_name": "Opéra"}, "fr") == "Made Opéra"
+
 
 class TestTimeZones:
     def test_iana_names_only(self) -> None:

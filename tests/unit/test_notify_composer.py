@@ -68,7 +68,7 @@ class TestSubject:
         assert email["Bcc"] is None
         assert "Bcc" in str(email["Subject"])
 
-    def test_forward_has_no_re_and_a_console_link(self) -> None:
+    def test_forward_has_no_re_and_no_console_link(self) -> None:
         forward = command(
             kind=OutboundKind.FORWARD,
             subject="[forward] Late check-in",
@@ -82,7 +82,24 @@ class TestSubject:
         assert email["In-Reply-To"] is None
         body = email.get_body(("plain",))
         assert body is not None
-        assert "https://hub.example/conversations/conv1" in body.get_content()
+        assert "/conversations/" not in body.get_content(), "the recipient may have no account"
+
+    def test_only_an_agents_notification_links_to_the_console(self) -> None:
+        for kind in (OutboundKind.SOLICITATION, OutboundKind.SHARE, OutboundKind.DELEGATE):
+            body = parsed(command(kind=kind, text="Please look.")).get_body(("plain",))
+            assert body is not None
+            assert "/conversations/" not in body.get_content(), kind
+        notice = parsed(command(kind=OutboundKind.NOTIFICATION, text="Assigned.")).get_body(("plain",))
+        assert notice is not None
+        assert "https://hub.example/conversations/conv1" in notice.get_content()
+
+    def test_the_subject_left_empty_is_in_the_hotels_language(self) -> None:
+        assert composer.subject_of(command(subject="", kind=OutboundKind.SHARE, language="en")).startswith(
+            "Your request"
+        )
+        assert composer.subject_of(command(subject="", kind=OutboundKind.SHARE, language="fr")).startswith(
+            "Votre demande"
+        )
 
 
 class TestHeadersAndParts:

@@ -6,8 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from shared.problems import Problem
+
+from ..conversations import handovers
+from ..conversations.api import InboxDep
 
 CONSOLE = Path(__file__).parent
 
@@ -35,8 +40,19 @@ async def console() -> FileResponse:
 async def console_at_conversation(
     conversation_id: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
 ) -> FileResponse:
-    """Links in forwarded and shared requests open the console on the request (the page reads the path)."""
+    """Links in assignment notices open the console on the request (the page reads the path)."""
     return _page()
+
+
+@router.get("/requests/{token}")
+async def read_only_request(
+    token: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9.]{1,100}$")], inbox: InboxDep
+) -> HTMLResponse:
+    """A forwarded, delegated or shared request, read-only, for whoever got the email's signed link (7 days)."""
+    page = await inbox.read_only_page(token)
+    if page is None:
+        raise Problem(404, "Not found", "This link is invalid or has expired; ask the hotel for a new one.")
+    return HTMLResponse(page, headers=handovers.PAGE_HEADERS)
 
 
 def static_files() -> StaticFiles:

@@ -46,7 +46,8 @@ async def list_conversations(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> schemas.ConversationPage:
-    """A tab of the inbox, most recent guest activity first, cursor-paginated."""
+    """A tab of the inbox, most recent guest activity first (the inbox and open tabs: their open alerts
+    first), cursor-paginated."""
     return await queries.page(inbox, actor, filters, limit, cursor)
 
 

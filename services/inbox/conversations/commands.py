@@ -79,7 +79,8 @@ async def delegate(
 ) -> schemas.ActionResult:
     """Hand the request to the customer-service address of the chain's settings."""
     address = (await inbox.repository.chain_settings()).get("customer_service_email")
-    decide = decisions.delegate(body, actor, str(address) if address else None, console_url)
+    context = await inbox.handover_context(await inbox.visible(conversation_id, actor), console_url)
+    decide = decisions.delegate(body, actor, str(address) if address else None, context)
     return await _apply(inbox, conversation_id, actor, decide)
 
 
@@ -139,10 +140,12 @@ async def record_reservation(
 async def forward(
     inbox: Inbox, conversation_id: str, body: schemas.Forward, actor: Actor, console_url: str
 ) -> schemas.ActionResult:
-    return await _apply(inbox, conversation_id, actor, decisions.forward(body, actor, console_url))
+    context = await inbox.handover_context(await inbox.visible(conversation_id, actor), console_url)
+    return await _apply(inbox, conversation_id, actor, decisions.forward(body, actor, context))
 
 
 async def share(
     inbox: Inbox, conversation_id: str, body: schemas.Share, actor: Actor, console_url: str
 ) -> schemas.ActionResult:
-    return await _apply(inbox, conversation_id, actor, decisions.share(body, actor, console_url))
+    context = await inbox.handover_context(await inbox.visible(conversation_id, actor), console_url)
+    return await _apply(inbox, conversation_id, actor, decisions.share(body, actor, context))

@@ -40,7 +40,7 @@ from shared.bus import (
 from shared.db import Document
 from shared.problems import Problem
 
-from . import schemas, states
+from . import handovers, schemas, states
 from .service import Change, about, with_contact
 from .states import Status
 
@@ -372,16 +372,14 @@ HANDOVER_EVENTS: dict[OutboundKind, type[ConversationForwarded | ConversationDel
 }
 
 
-def _handover(kind: OutboundKind, to: list[str], note_text: str, actor: Actor, console_url: str) -> Decide:
+def _handover(kind: OutboundKind, to: list[str], note_text: str, actor: Actor, context: handovers.Context) -> Decide:
     happened = HANDOVER_EVENTS[kind]
 
     def decide(document: Document) -> Change:
         guest = document.get("guest") or {}
-        who = guest.get("name") or guest.get("email") or "a guest"
-        text = (
-            f"{actor.name} {kind.value}s a guest request to you.\n\n{note_text}\n\n"
-            f"From: {who}\nSubject: {document.get('subject') or '(none)'}\n\n{document.get('snippet', '')}\n\n"
-            f"Open it in the console: {console_url}/conversations/{document['_id']}"
+        hotel = context.hotel
+        text = handovers.text(
+            kind, hotel, actor.name, note_text, document.get("subject"), guest, context.guest_message, context.link
         )
         outbound = OutboundMessage(
             key="",
@@ -390,7 +388,7 @@ def _handover(kind: OutboundKind, to: list[str], note_text: str, actor: Actor, c
             conversation_id=str(document["_id"]),
             location_id=document["location_id"],
             to=to,
-            subject=f"[{kind.value}] {document.get('subject') or who}",
+            subject=handovers.subject(kind, hotel.language, document.get("subject"), guest),
             text=text,
             author_name=actor.name,
         )
@@ -400,13 +398,15 @@ def _handover(kind: OutboundKind, to: list[str], note_text: str, actor: Actor, c
     return decide
 
 
-def forward(request: schemas.Forward, actor: Actor, console_url: str) -> Decide:
-    return _handover(OutboundKind.FORWARD, [request.to], request.note, actor, console_url)
+def forward(request: schemas.Forward, actor: Actor, context: handovers.Context) -> Decide:
+    return _handover(OutboundKind.FORWARD, [request.to], request.note, actor, context)
 
 
-def delegate(request: schemas.Delegate, actor: Actor, customer_service: str | None, console_url: str) -> Decide:
+def delegate(
+    request: schemas.Delegate, actor: Actor, customer_service: str | None, context: handovers.Context
+) -> Decide:
     if customer_service:
-        return _handover(OutboundKind.DELEGATE, [customer_service], request.note, actor, console_url)
+        return _handover(OutboundKind.DELEGATE, [customer_service], request.note, actor, context)
 
     def not_configured(document: Document) -> Change:
         # Refused once the request is found visible: another hotel's id answers 404 whatever the settings.
@@ -415,8 +415,8 @@ def delegate(request: schemas.Delegate, actor: Actor, customer_service: str | No
     return not_configured
 
 
-def share(request: schemas.Share, actor: Actor, console_url: str) -> Decide:
-    return _handover(OutboundKind.SHARE, [str(to) for to in request.to], request.note, actor, console_url)
+def share(request: schemas.Share, actor: Actor, context: handovers.Context) -> Decide:
+    return _handover(OutboundKind.SHARE, [str(to) for to in request.to], request.note, actor, context)
 
 
 def close_chat(request: schemas.CloseChat) -> Decide:

@@ -19,19 +19,31 @@ from . import guest_html as guest_html_page
 from . import schemas, views
 from .service import Inbox, public_conversation, public_entry
 
+# A list cursor taken among the alerts that lead the inbox starts with this mark.
+ALERT_MARK = "alert|"
 
-def encode_cursor(at: datetime, last_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{last_id}".encode()).decode()
+
+def encode_cursor(at: datetime, last_id: str, *, alert: bool = False) -> str:
+    mark = ALERT_MARK if alert else ""
+    return base64.urlsafe_b64encode(f"{mark}{at.isoformat()}|{last_id}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_list_cursor(cursor: str) -> tuple[datetime, str, bool]:
+    """Where a list continues: after this activity and id, among the leading alerts or not."""
     try:
-        at, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), last_id
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        alert = text.startswith(ALERT_MARK)
+        at, last_id = text.removeprefix(ALERT_MARK).split("|", 1)
+        return datetime.fromisoformat(at), last_id, alert
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise Problem(
             400, "Invalid cursor", "The cursor is not one this API returned; start from the first page."
         ) from exc
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    at, last_id, _ = decode_list_cursor(cursor)
+    return at, last_id
 
 
 def filters_of(query: schemas.ListFilters) -> views.Filters:
@@ -59,12 +71,19 @@ def entry_out(document: Document) -> schemas.TimelineEntry:
 async def page(
     inbox: Inbox, actor: Actor, query: schemas.ListFilters, limit: int, cursor: str | None
 ) -> schemas.ConversationPage:
-    """A tab of the inbox, most recent guest activity first; `cursor` continues where the last page ended."""
+    """A tab of the inbox, most recent guest activity first (the inbox and open tabs: their alerts first);
+    `cursor` continues where the last page ended."""
     filters = filters_of(query)
-    before = decode_cursor(cursor) if cursor else None
-    found = await views.page(inbox.repository, actor, filters, before=before, limit=limit + 1)
+    at, last_id, before_alert = decode_list_cursor(cursor) if cursor else (None, "", False)
+    before = (at, last_id) if at is not None else None
+    found, read = await views.page(
+        inbox.repository, actor, filters, before=before, before_alert=before_alert, limit=limit + 1
+    )
     shown, has_more = found[:limit], len(found) > limit
-    next_cursor = encode_cursor(shown[-1]["last_activity_at"], str(shown[-1]["_id"])) if has_more and shown else None
+    next_cursor = None
+    if has_more and shown:
+        last = shown[-1]
+        next_cursor = encode_cursor(last["last_activity_at"], str(last["_id"]), alert=read.leads(last))
     return schemas.ConversationPage(items=[conversation_out(d) for d in shown], next_cursor=next_cursor)
 
 

@@ -64,6 +64,8 @@ FERRETDB_INDEXES: dict[str, list[IndexSpec]] = {
         IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
         IndexSpec(keys=[("snooze_minute", 1)], name="snooze_minute"),
         IndexSpec(keys=[("last_activity_at", DESCENDING)], name="activity"),
+        # The alerts that lead the inbox: equalities only, read at once (see `FerretDBConversationRepository.page`).
+        IndexSpec(keys=[("location_id", 1), ("status", 1), ("alert", 1)], name="location_status_alert"),
     ],
 }
 # MongoDB walks these in the page's order (the id breaks ties), so a page reads `limit` documents;
@@ -83,6 +85,21 @@ MONGODB_INDEXES: dict[str, list[IndexSpec]] = {
             keys=[("status", 1), ("last_activity_at", DESCENDING), ("_id", DESCENDING)], name="status_activity_id"
         ),
         IndexSpec(keys=[("last_activity_at", DESCENDING), ("_id", DESCENDING)], name="activity_id"),
+        # A list ordered alerts first reads the alerts, then the others, each an equality on `alert`.
+        IndexSpec(
+            keys=[
+                ("location_id", 1),
+                ("status", 1),
+                ("alert", 1),
+                ("last_activity_at", DESCENDING),
+                ("_id", DESCENDING),
+            ],
+            name="location_status_alert_activity_id",
+        ),
+        IndexSpec(
+            keys=[("status", 1), ("alert", 1), ("last_activity_at", DESCENDING), ("_id", DESCENDING)],
+            name="status_alert_activity_id",
+        ),
         IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
     ],
 }
@@ -135,6 +152,11 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
+def by_recent_activity(documents: list[Document]) -> list[Document]:
+    """Conversations in a list's order: most recent activity first, the id breaking ties."""
+    return sorted(documents, key=lambda d: (d["last_activity_at"], str(d["_id"])), reverse=True)
+
+
 @dataclass(frozen=True)
 class ConversationQuery:
     """Which conversations a list or a count reads: a view's condition (states.VIEWS) within some hotels,
@@ -148,9 +170,32 @@ class ConversationQuery:
     label: str | None = None
     priority: str | None = None
     text: str | None = None  # in the subject, the snippet, the guest's name or email (any case)
+    # A list that shows the open alerts (the alerts bucket) first, then the rest by activity.
+    alerts_first: bool = False
 
     def with_status(self, status: Status) -> "ConversationQuery":
         return replace(self, condition=replace(self.condition, statuses=frozenset({status})))
+
+    def leading_alerts(self) -> "ConversationQuery":
+        """The part of an alerts-first list that leads it: its open requests with an alert."""
+        statuses = self.condition.statuses
+        leading = frozenset({Status.OPEN}) if statuses is None or Status.OPEN in statuses else frozenset()
+        return replace(self, condition=replace(self.condition, statuses=leading, alert=True), alerts_first=False)
+
+    def after_alerts(self) -> list["ConversationQuery"]:
+        """The parts of an alerts-first list that follow its alerts, merged by activity: its open
+        requests without an alert, and its other statuses whatever their alert."""
+        statuses = self.condition.statuses if self.condition.statuses is not None else frozenset(Status)
+        parts = []
+        if Status.OPEN in statuses:
+            parts.append(replace(self.condition, statuses=frozenset({Status.OPEN}), alert=False))
+        if others := statuses - {Status.OPEN}:
+            parts.append(replace(self.condition, statuses=frozenset(others)))
+        return [replace(self, condition=part, alerts_first=False) for part in parts]
+
+    def leads(self, conversation: Mapping[str, Any]) -> bool:
+        """Whether the conversation is among the alerts leading this list (a cursor after it says so)."""
+        return self.alerts_first and self.leading_alerts().condition.holds_for(conversation)
 
 
 def conversation_filter(query: ConversationQuery) -> Document:
@@ -195,6 +240,7 @@ class ConversationRepository(ABC):
         self.agents = db["agents"]
         self.settings = db["settings"]
         self.groups = db["location_groups"]
+        self.locations = db["locations"]
         self.meta = db["inbox_meta"]
         self.labels = db["labels_in_use"]
         self.counters = CounterRepository(db)
@@ -222,8 +268,34 @@ class ConversationRepository(ABC):
     async def _written(self, conversation_id: str, version: int) -> None:
         """After `version` is written (FerretDB deletes the older claims)."""
 
-    @abstractmethod
     async def page(
+        self,
+        query: ConversationQuery,
+        *,
+        before: tuple[datetime, str] | None,
+        limit: int,
+        before_alert: bool = False,
+    ) -> list[Document]:
+        """The `limit` conversations of `query` after the cursor, most recent activity first (the id breaks
+        ties); with `query.alerts_first`, its leading alerts first, then the rest (`before_alert`: the
+        cursor is among the alerts). Each part is read along its own index and sorted the same way, so
+        a cursor continues exactly, across the end of the alerts too."""
+        if not query.alerts_first:
+            return await self.by_activity(query, before=before, limit=limit)
+        found: list[Document] = []
+        if before is None or before_alert:
+            found = await self.by_activity(query.leading_alerts(), before=before, limit=limit)
+            if len(found) >= limit:
+                return found
+            before = None  # the rest starts at its top
+        wanted = limit - len(found)
+        parts = await asyncio.gather(
+            *(self.by_activity(part, before=before, limit=wanted) for part in query.after_alerts())
+        )
+        return found + by_recent_activity([document for part in parts for document in part])[:wanted]
+
+    @abstractmethod
+    async def by_activity(
         self, query: ConversationQuery, *, before: tuple[datetime, str] | None, limit: int
     ) -> list[Document]:
         """The `limit` conversations of `query` after the cursor, most recent activity first (the id breaks ties)."""
@@ -482,6 +554,15 @@ class ConversationRepository(ABC):
         group = await self.groups.find_one({"_id": group_id})
         return [str(location) for location in (group or {}).get("location_ids", [])]
 
+    async def location(self, location_id: str) -> Document | None:
+        return await self.locations.find_one({"_id": location_id})
+
+    async def latest_guest_message(self, conversation_id: str) -> Document | None:
+        """The guest's latest message on the request's timeline (a chat's, an email's, a review's)."""
+        query = {"conversation_id": conversation_id, "kind": "message", "direction": "inbound"}
+        cursor = self.timeline.find(query).sort([("at", -1), ("_id", -1)]).limit(1)
+        return next(iter([entry async for entry in cursor]), None)
+
 
 class FerretDBConversationRepository(ConversationRepository):
     """For FerretDB v1: no atomic update, and only equalities pushed down to its backend."""
@@ -549,7 +630,7 @@ class FerretDBConversationRepository(ConversationRepository):
         await self.conversations.update_one({"_id": conversation_id}, {"$set": {"version": version}})
         return False
 
-    async def page(
+    async def by_activity(
         self, query: ConversationQuery, *, before: tuple[datetime, str] | None, limit: int
     ) -> list[Document]:
         """FerretDB pushes only equalities down to its backend and sorts in memory: a query on a hotel's
@@ -562,13 +643,12 @@ class FerretDBConversationRepository(ConversationRepository):
         if statuses is not None and len(statuses) > 1:
             # A page per status (the inbox tab is open + on hold): each is an equality, so each is pushed down.
             parts = await asyncio.gather(
-                *(self.page(query.with_status(status), before=before, limit=limit) for status in statuses)
+                *(self.by_activity(query.with_status(status), before=before, limit=limit) for status in statuses)
             )
-            merged = [document for part in parts for document in part]
-            merged.sort(key=lambda d: (d["last_activity_at"], str(d["_id"])), reverse=True)
-            return merged[:limit]
+            return by_recent_activity([document for part in parts for document in part])[:limit]
         filters = conversation_filter(query)
-        if not await self.activity_days_ready():
+        if query.condition.alert or not await self.activity_days_ready():
+            # Alerts are few (they lead the inbox until answered): one query of equalities, sorted in memory.
             return await self._read(filters, before, limit)
         day = (before[0] if before else datetime.now(UTC) + timedelta(days=1)).astimezone(UTC).date()
         found: list[Document] = []
@@ -656,7 +736,7 @@ class MongoDBConversationRepository(ConversationRepository):
     async def _written(self, conversation_id: str, version: int) -> None:
         return None  # no claims to clean up: the intents are folded or dropped by the fold
 
-    async def page(
+    async def by_activity(
         self, query: ConversationQuery, *, before: tuple[datetime, str] | None, limit: int
     ) -> list[Document]:
         """One query, sorted and limited along an index of `MONGODB_INDEXES`."""

@@ -60,7 +60,7 @@ from ..metrics import (
     RESOLUTION,
 )
 from ..settings import InboxSettings
-from . import states
+from . import handovers, states
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
 from .threading import ThreadLookup, email_ref, lookup_for, opened_references, reply_references, tagged
@@ -68,6 +68,7 @@ from .threading import ThreadLookup, email_ref, lookup_for, opened_references, r
 log = logging.getLogger(__name__)
 
 SNIPPET_LENGTH = 160
+CHAT_TITLE_LENGTH = 60  # a chat request's subject: the start of its first message
 MAX_ATTEMPTS = 25
 REPLY_TOKEN_PURPOSE = "reply"  # noqa: S105 - a signature domain, not a secret
 DEFAULT_ALERT_MAX_RATING = 2
@@ -93,9 +94,35 @@ class Remembered:
 ALERT_RULE = Remembered(seconds=5.0)
 
 
+def priority_of_new(alert: bool) -> str:
+    """A new request's priority: high for an alert, which needs an answer first, else low (agents change it)."""
+    return "high" if alert else "low"
+
+
 def snippet(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= SNIPPET_LENGTH else flat[: SNIPPET_LENGTH - 1] + "…"
+
+
+def chat_title(text: str) -> str:
+    """The first words of a guest's chat message, on one line: at most `CHAT_TITLE_LENGTH` characters, cut
+    after a whole word (a single long word, such as a link, is cut inside), "…" when something was left."""
+    flat = " ".join(text.split())
+    if len(flat) <= CHAT_TITLE_LENGTH:
+        return flat
+    head = flat[: CHAT_TITLE_LENGTH + 1]  # one more: a word ending exactly at the limit stays whole
+    words = head.rsplit(" ", 1)[0] if " " in head else ""
+    cut = words if len(words) >= CHAT_TITLE_LENGTH // 2 else flat[:CHAT_TITLE_LENGTH]
+    return cut.rstrip(" ,;:.!?-–—") + "…"
+
+
+def opening_subject(message: InboundMessage) -> str:
+    """A new request's subject: its first message's, but a chat is titled by what the guest first wrote.
+    Every chat message says "Chat": a list of chats all called so, and the email that goes on from one
+    ("Re: Chat"), would tell the agent and the guest nothing."""
+    if message.channel is Channel.CHAT:
+        return chat_title(message.text) or message.subject
+    return message.subject
 
 
 def with_contact(guest: Document, name: str | None, email: str | None, previous: str | None = None) -> Document:
@@ -305,11 +332,11 @@ class Inbox:
                 "snoozed_until": None,
                 "bot_active": message.bot_handled,
                 "has_bot": message.bot_handled,
-                "subject": message.subject,
+                "subject": opening_subject(message),
                 "guest": guest,
                 "contact_id": contact.contact_id if contact else None,
                 "contact_name": contact.display_name if contact else None,
-                "priority": "low",
+                "priority": priority_of_new(alert),
                 "contact_reason": None,
                 "assignee": None,
                 "labels": [],
@@ -391,6 +418,8 @@ class Inbox:
                 # An edited review brings its new rating, which raises or clears the alert.
                 changes["alert"] = alert
                 changes["rating"] = message.rating
+                if alert and not document.get("alert") and document.get("priority") in {None, "low"}:
+                    changes["priority"] = priority_of_new(alert)  # raised by the edit, as a new alert would be
             if message.thread.message_id:
                 changes["last_message_id"] = message.thread.message_id
                 changes["reply_references"] = reply_references(message)
@@ -529,8 +558,38 @@ class Inbox:
         await self.repository.add_entry(entry)
         return entry
 
+    async def hotel(self, location_id: str) -> handovers.Hotel:
+        return handovers.Hotel.of(await self.repository.location(location_id))
+
+    async def handover_context(self, document: Document, console_url: str) -> handovers.Context:
+        """What a forward, delegation or share carries besides the request: the hotel, the guest's whole
+        latest message, and a read-only link that needs no account."""
+        conversation_id = str(document["_id"])
+        message = await self.repository.latest_guest_message(conversation_id)
+        return handovers.Context(
+            hotel=await self.hotel(str(document["location_id"])),
+            guest_message=str((message or {}).get("text") or document.get("snippet") or ""),
+            link=handovers.view_link(console_url, conversation_id, self.secret),
+        )
+
+    async def read_only_page(self, token: str) -> str | None:
+        """The page a hand-over's link opens, without sign-in; None for a forged or expired link, or a
+        request since erased."""
+        conversation_id = handovers.viewed_conversation(token, self.secret)
+        document = await self.repository.get(conversation_id) if conversation_id else None
+        if conversation_id is None or document is None:
+            return None
+        entries = await self.repository.entries(conversation_id, after=None, limit=500)
+        return handovers.page(document, entries, await self.hotel(str(document["location_id"])))
+
     async def _send(self, outbound: OutboundMessage, entry: Document) -> None:
         outbound.key = str(entry["key"])
+        if outbound.channel == Channel.EMAIL and outbound.sender_address is None:
+            # Every email of a request comes from its hotel, as the directory says now.
+            hotel = await self.hotel(outbound.location_id)
+            outbound.sender_name = hotel.sender_name
+            outbound.sender_address = hotel.sender_address
+            outbound.language = hotel.language
         publication = OUTBOUND_CHAT if outbound.channel == Channel.CHAT else OUTBOUND_EMAIL
         try:
             await publish_durably(self.broker, publication, outbound, msg_id=outbound.key)

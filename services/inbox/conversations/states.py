@@ -142,6 +142,11 @@ VIEWS: Mapping[str, ViewCondition] = {
 }
 
 
+# The views that list the alerts bucket's requests first, then the rest by activity: the tabs an agent
+# works from. The others (on hold, closed, spam, all, the buckets) are read by recent activity alone.
+ALERTS_FIRST = frozenset({"inbox", "status_open"})
+
+
 def view_keys(conversation: Mapping[str, Any]) -> set[str]:
     """The views, tab counts and buckets (keys of `VIEWS`) a conversation counts in."""
     return {key for key, condition in VIEWS.items() if condition.holds_for(conversation)}

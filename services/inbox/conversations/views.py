@@ -18,7 +18,7 @@ from shared.problems import Problem
 
 from .repository import ConversationQuery, ConversationRepository
 from .schemas import Bucket, Counts, LabelInUse, Priority, View
-from .states import VIEWS, ViewCondition, view_keys
+from .states import ALERTS_FIRST, VIEWS, ViewCondition, view_keys
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ def conversation_query(filters: Filters, actor: Actor, locations: list[str] | No
         label=filters.label,
         priority=filters.priority.value if filters.priority else None,
         text=filters.text,
+        alerts_first=view in ALERTS_FIRST,
     )
 
 
@@ -96,12 +97,14 @@ async def page(
     filters: Filters,
     *,
     before: tuple[datetime, str] | None,
+    before_alert: bool = False,
     limit: int,
-) -> list[Document]:
-    """The `limit` conversations of the tab (or bucket) after the cursor, most recent activity first."""
+) -> tuple[list[Document], ConversationQuery]:
+    """The `limit` conversations of the tab (or bucket) after the cursor, most recent activity first (the
+    inbox and open tabs: their alerts first), and the query read (whose `leads` says where the next page starts)."""
     locations = await visible_locations(repository, actor, filters)
     query = conversation_query(filters, actor, locations, listed_view(filters))
-    return await repository.page(query, before=before, limit=limit)
+    return await repository.page(query, before=before, before_alert=before_alert, limit=limit), query
 
 
 def totals_of(groups: list[Document]) -> dict[str, int]:

@@ -10,6 +10,8 @@ from ..conversations.schemas import Id, Strict
 
 LocationIdField = LocationId
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# What a list spanning several hotels shows on each row (absent: derived from the name, `short_name_of`).
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Language = Literal["fr", "en"]
 AgentRole = Literal["agent", "manager", "admin"]
 
@@ -17,6 +19,7 @@ AgentRole = Literal["agent", "manager", "admin"]
 class LocationIn(Strict):
     id: LocationIdField
     name: Name
+    short_name: ShortName | None = None
     timezone: Annotated[str, StringConstraints(max_length=64)] = "Europe/Paris"
     default_phone_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
     sender_name: Name | None = None
@@ -26,6 +29,7 @@ class LocationIn(Strict):
 
 class LocationPatch(Strict):
     name: Name | None = None
+    short_name: ShortName | None = None
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     default_phone_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
     sender_name: Name | None = None

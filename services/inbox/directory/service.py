@@ -41,7 +41,12 @@ log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # A hash to verify against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# A placeholder, with the spaces before it (they go when it is left empty) and an optional fallback:
+# "{guest_first_name}", "{guest_first_name|Madame, Monsieur}".
+_PLACEHOLDER = re.compile(r"(?P<lead>[ \t]*)\{(?P<name>[a-z_]+)(?:\|(?P<fallback>[^{}\n]*))?\}")
+# French elision before a value: "de" + a vowel or a mute h -> "d'" ("l'équipe d'Hôtel Opéra").
+_DE_BEFORE = re.compile(r"(?<!\w)([Dd])e[ \t]+$")
+_ELIDES = re.compile(r"[aeiouhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
 BAD_LOGIN = "The email or the password is wrong."
 
 
@@ -51,9 +56,30 @@ def initials_of(name: str) -> str:
     return "".join(p[0] for p in parts)[:3].upper() or "?"
 
 
-def fill_template(body: str, values: dict[str, str]) -> str:
-    """Replace `{placeholders}` that have a value; leave unknown ones (and any other braces) as written."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
+def fill_template(body: str, values: dict[str, str], language: str = "") -> str:
+    """Replace the `{placeholders}` named in `values`; leave unknown ones (and any other braces) as written.
+
+    An empty value takes the placeholder's fallback (`{guest_first_name|Madame, Monsieur}`), else goes with
+    the spaces before it: a chat's guest often gave no name, and "Bonjour {guest_first_name}," must not
+    become "Bonjour ,". In French (`language="fr"`) a "de" before a value starting with a vowel or an h
+    is elided: "L'équipe de {hotel_name}" -> "L'équipe d'Hôtel Opéra". Values are inserted, never re-read.
+    """
+    apostrophe = "’" if "’" in body else "'"  # the template's own typography
+    filled, position = "", 0
+    for match in _PLACEHOLDER.finditer(body):
+        filled += body[position : match.start()]
+        position = match.end()
+        if match["name"] not in values:
+            filled += match.group(0)
+            continue
+        value = values[match["name"]].strip() or (match["fallback"] or "").strip()
+        if not value:
+            continue
+        filled += match["lead"]
+        if language == "fr" and _ELIDES.match(value) and (de := _DE_BEFORE.search(filled)):
+            filled = f"{filled[: de.start()]}{de[1]}{apostrophe}"
+        filled += value
+    return filled + body[position:]
 
 
 @cache
@@ -83,6 +109,34 @@ def public_agent(document: Document) -> Document:
 
 def public(document: Document) -> Document:
     return {"id": document["_id"], **{k: v for k, v in document.items() if k != "_id"}}
+
+
+# Words every hotel's name shares, which tell rows apart no better than nothing.
+_GENERIC_WORDS = frozenset({"hotel", "hôtel", "the", "le", "la", "les", "l", "de", "du", "des", "d", "&", "and", "et"})
+SHORT_NAME_LENGTH = 14
+
+
+def short_name_of(name: str) -> str:
+    """A hotel's short name from its full one: its distinctive words, as many as fit in 14 characters.
+
+    'Hôtel Lyon Part-Dieu' -> 'Lyon Part-Dieu', 'Le Grand Hôtel de Bordeaux' -> 'Grand Bordeaux',
+    'Hotel Marseille Vieux-Port' -> 'Marseille'; a name of generic words alone is cut as it is."""
+    words = [word for word in re.split(r"[\s']+", name.strip()) if word]
+    distinctive = [word for word in words if word.casefold() not in _GENERIC_WORDS] or words
+    short = ""
+    for word in distinctive:
+        longer = f"{short} {word}".strip()
+        if len(longer) > SHORT_NAME_LENGTH:
+            break
+        short = longer
+    return short or (distinctive[0][: SHORT_NAME_LENGTH - 1] + "…" if distinctive else name)
+
+
+def public_hotel(document: Document) -> Document:
+    """A hotel as the API shows it, with a short name (derived from the name when none was set)."""
+    hotel = public(document)
+    hotel["short_name"] = document.get("short_name") or short_name_of(str(document.get("name") or document["_id"]))
+    return hotel
 
 
 async def visible_locations_of(repository: DirectoryRepository, agent: Document) -> list[str]:
@@ -251,13 +305,13 @@ class Directory:
             log.warning("could not announce a hotel change", extra={"location": changed.location_id})
 
     async def _hotel(self, document: Document) -> Document:
-        return {**public(document), "group_ids": await self.repository.groups_of(str(document["_id"]))}
+        return {**public_hotel(document), "group_ids": await self.repository.groups_of(str(document["_id"]))}
 
     async def locations(self, actor: Actor) -> list[Document]:
         locations = await self.repository.all("locations")
         groups = await self.repository.groups_by_location()
         return [
-            {**public(loc), "group_ids": groups.get(str(loc["_id"]), [])}
+            {**public_hotel(loc), "group_ids": groups.get(str(loc["_id"]), [])}
             for loc in locations
             if actor.can_see(str(loc["_id"]))
         ]
@@ -450,7 +504,7 @@ class Directory:
             "hotel_name": str(hotel.get("name") or conversation["location_id"]),
             "agent_name": actor.name,
         }
-        return fill_template(str(template["body"]), values)
+        return fill_template(str(template["body"]), values, str(template.get("language") or ""))
 
     # --- chain settings ---------------------------------------------------------------------------
 

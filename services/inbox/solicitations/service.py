@@ -26,7 +26,15 @@ async def brief(inbox: Inbox, request: ConversationBriefRequest) -> Conversation
     document = await inbox.repository.get(request.conversation_id)
     if document is None:
         return ConversationBrief(found=False)
-    return ConversationBrief(found=True, location_id=document["location_id"], subject=document.get("subject") or "")
+    hotel = await inbox.hotel(str(document["location_id"]))
+    return ConversationBrief(
+        found=True,
+        location_id=document["location_id"],
+        subject=document.get("subject") or "",
+        sender_name=hotel.sender_name,
+        sender_address=hotel.sender_address,
+        language=hotel.language,
+    )
 
 
 def entry_of(event: SolicitationEventBase) -> Document:

@@ -32,14 +32,16 @@
   input.placeholder = t.placeholder;
   input.maxLength = 5000;
   input.setAttribute("aria-label", t.placeholder);
-  input.style.cssText = "flex:1;padding:6px";
+  // The message box gives way (min-width:0), never the send button, whose label must show whole.
+  input.style.cssText = "flex:1 1 auto;min-width:0;padding:6px";
   var button = document.createElement("button");
   button.type = "submit";
   button.textContent = t.send;
+  button.style.cssText = "flex:none;white-space:nowrap;padding:6px 10px";
   var attach = document.createElement("input");
   attach.type = "file";
   attach.setAttribute("aria-label", t.file);
-  attach.style.cssText = "width:90px";
+  attach.style.cssText = "flex:0 1 90px;min-width:0;width:90px";
   attach.onchange = function () {
     var session = localStorage.getItem(storageKey);
     if (!attach.files.length || !session) { return; }

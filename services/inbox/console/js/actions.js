@@ -77,7 +77,7 @@ export function bar(conversation) {
       ? button(t("action.not_spam"), () => run(del(url(conversation, "spam")), { close: false }), { id: "spam-button" })
       : button(`🚫 ${t("action.spam")}`, () => run(post(url(conversation, "spam")), { close: false }), { id: "spam-button" }),
     isChat && conversation.chat_open !== false
-      ? button(`⭘ ${t("action.close_chat")}`, () => closeChat(conversation), { id: "close-chat-button" }) : null,
+      ? button(`× ${t("action.close_chat")}`, () => closeChat(conversation), { id: "close-chat-button" }) : null,
     conversation.status === "closed"
       ? button(t("action.reopen"), () => run(put(url(conversation, "status"), { status: "open" }), { close: false }), { id: "close-button" })
       : button(`✓ ${t("action.close")}`, () => run(put(url(conversation, "status"), { status: "closed" }), { close: false }),

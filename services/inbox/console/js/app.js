@@ -7,7 +7,7 @@ import { pickLanguage, setLanguage, t, translatePage } from "./i18n.js";
 import * as inbox from "./inbox.js";
 import * as live from "./live.js";
 import * as profile from "./profile.js";
-import { on, state, toast } from "./store.js";
+import { announceArrivals, on, state } from "./store.js";
 
 async function boot() {
   setLanguage(pickLanguage(null));
@@ -129,6 +129,7 @@ function wire() {
   inbox.installFilters();
   on("open", (id) => conversation.open(id));
   on("opened", (current) => profile.render(current));
+  on("listed", announceListed);
   $("#lang-select").addEventListener("change", (event) => switchLanguage(event.target.value));
   $("#help-button").addEventListener("click", () => $("#help").showModal());
   $("#logout").addEventListener("click", async () => {
@@ -138,7 +139,10 @@ function wire() {
     showLogin();
   });
   document.addEventListener("keydown", onKey);
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) inbox.refreshSoon(); });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) inbox.refreshSoon();
+    conversation.watchUnread();  // the read clock runs only while the request is on screen
+  });
 }
 
 function typing(target) {
@@ -148,6 +152,8 @@ function typing(target) {
 function onKey(event) {
   if (!state.me || event.ctrlKey || event.metaKey || event.altKey) return;
   if (document.querySelector("dialog[open]") || typing(event.target)) return;
+  // Enter on a focused button or link presses it (a toast's close button, a tab), never opens a request.
+  if (event.key === "Enter" && event.target instanceof Element && event.target.closest("button, a, summary")) return;
   const keys = {
     j: () => inbox.move(1),
     k: () => inbox.move(-1),
@@ -173,6 +179,22 @@ function visible(locationId) {
   return true;
 }
 
+// New requests wait for the list they may join: announced only when the list (this agent's tab, bucket,
+// filters and search, as the server applies them) shows them, so what is filtered out keeps quiet.
+const arrived = new Map();  // conversation id -> {subject, at}
+const GUEST_CARD_EVENTS = ["conversation.contact_linked", "conversation.updated", "conversation.erased"];
+
+function announceListed({ items, asked }) {
+  const listed = new Set(items.map((item) => item.id));
+  const shown = [];
+  for (const [id, arrival] of arrived) {
+    if (arrival.at > asked) continue;  // the list was asked for before it arrived: the next one tells
+    arrived.delete(id);
+    if (listed.has(id)) shown.push(arrival.subject || t("list.no_subject"));
+  }
+  announceArrivals(shown);
+}
+
 function onLiveEvent(name, event) {
   if (name === "signed_out") { showLogin(); return; }
   if (name === "connected") {
@@ -191,7 +213,9 @@ function onLiveEvent(name, event) {
   if (!name.startsWith("conversation.")) return;
   if (event.location_id && !visible(event.location_id)) return;
   inbox.refreshSoon();
-  if (name === "conversation.created") toast(t("toast.new", { subject: event.subject || t("list.no_subject") }));
+  if (name === "conversation.created") arrived.set(event.conversation_id, { subject: event.subject, at: Date.now() });
+  // The guest card follows the request: a contact linked (the guest identified in the chat), or changed.
+  if (event.conversation_id === state.openId && GUEST_CARD_EVENTS.includes(name)) profile.forget();
   if (event.conversation_id === state.openId && event.actor_id !== state.me.id) conversation.reloadIfOpen(event.conversation_id);
   else if (event.conversation_id === state.openId && ["conversation.delivery_updated", "conversation.solicitation_reply"].includes(name)) {
     conversation.reloadIfOpen(event.conversation_id);

@@ -2,8 +2,8 @@
 
 import { get, patch, post, put } from "./api.js";
 import * as actions from "./actions.js";
-import { $, clear, formatted, h } from "./dom.js";
-import { formatWhen, t } from "./i18n.js";
+import { $, clear, externalLink, formatted, h } from "./dom.js";
+import { currentLanguage, formatWhen, t } from "./i18n.js";
 import { markOpen, patchItem, refreshSoon } from "./inbox.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
 
@@ -13,6 +13,7 @@ const VIEWING_EVERY_MS = 15000;
 const VIEWER_EXPIRES_MS = 40000;
 
 let readTimer = null;
+let readClockFor = null;  // the newest guest entry shown when the read clock started
 let viewingTimer = null;
 let loadSeq = 0;
 const viewers = new Map();  // agent id -> {agent, until}
@@ -20,7 +21,7 @@ const openThreads = new Set();  // solicitation threads the agent unfolded
 let composer = null;
 
 export async function open(id) {
-  clearTimeout(readTimer);
+  stopReadClock();
   clearInterval(viewingTimer);
   viewers.clear();
   state.openId = id;
@@ -30,9 +31,7 @@ export async function open(id) {
   const loaded = await load(id);
   if (!loaded || state.openId !== id) return;
   emit("opened", state.detail.conversation);
-  if (state.detail.conversation.unread) {
-    readTimer = setTimeout(() => markRead(id), READ_AFTER_MS);
-  }
+  watchUnread();
   announce(false);
   viewingTimer = setInterval(() => announce(false), VIEWING_EVERY_MS);
 }
@@ -55,6 +54,29 @@ async function load(id) {
     if (mine === loadSeq) clear($("#conversation"), h("p.placeholder", {}, t("conversation.load_failed"), " ", error.message));
     return false;
   }
+}
+
+/** The 3-second rule, on what is on screen: the open request, unread, in a visible tab for 3 s is read.
+ * The clock starts again for each new guest message (one that arrives live has its own 3 s), and stops
+ * while the tab is hidden. */
+export function watchUnread() {
+  const detail = state.detail;
+  if (!detail || detail.conversation.id !== state.openId || !detail.conversation.unread || document.hidden) {
+    stopReadClock();
+    return;
+  }
+  const newest = detail.timeline.filter((entry) => entry.direction === "inbound").pop();
+  const shown = newest ? newest.id : "";
+  if (readTimer && readClockFor === shown) return;
+  clearTimeout(readTimer);
+  readClockFor = shown;
+  const id = detail.conversation.id;
+  readTimer = setTimeout(() => { readTimer = null; markRead(id); }, READ_AFTER_MS);
+}
+
+function stopReadClock() {
+  clearTimeout(readTimer);
+  readTimer = null;
 }
 
 async function markRead(id) {
@@ -108,7 +130,11 @@ export function applyResult(result) {
 export function reloadIfOpen(conversationId) {
   if (!conversationId || conversationId !== state.openId) return;
   // The guest card follows too (a contact linked or renamed elsewhere): it redraws only if the guest changed.
-  load(conversationId).then((loaded) => { if (loaded && state.detail) emit("opened", state.detail.conversation); });
+  load(conversationId).then((loaded) => {
+    if (!loaded || !state.detail) return;
+    emit("opened", state.detail.conversation);
+    watchUnread();
+  });
 }
 
 export function rerender() {
@@ -152,7 +178,7 @@ function header(conversation, zone) {
     h("span.priority", { dataset: { priority: conversation.priority } }, t(`priority.${conversation.priority || "low"}`)),
     conversation.contact_reason ? h("span.reason", {}, reasonLabel(conversation.contact_reason)) : null,
     conversation.alert ? h("span.alert", {}, "⚠ ", t("list.alert")) : null,
-    conversation.rating ? h("span.rating", {}, t("conversation.rating", { rating: conversation.rating })) : null,
+    conversation.rating ? h("span.rating", {}, t("conversation.rating", ratingOf(latestReview(), conversation.rating))) : null,
     (conversation.labels || []).map((label) => h("span.label", {}, label)));
   return h("header.conversation-head", {}, h("div.subject-line", {}, subject, edit), meta);
 }
@@ -293,11 +319,12 @@ function entryView(entry, conversation, zone) {
       return h(`li.entry.message.${inbound ? "inbound" : "outbound"}`, base,
         h("div.entry-head", {}, h("strong", {}, inbound ? by : `${t("entry.reply")} — ${by}`),
           entry.channel ? h("span.channel", { title: t(`channel.${entry.channel}`) }, CHANNEL_ICONS[entry.channel] || "") : null,
-          entry.rating ? h("span.rating", {}, "★".repeat(entry.rating), "☆".repeat(Math.max(0, 5 - entry.rating))) : null,
+          entry.rating ? h("span.rating", {}, "★ ", ratingText(entry.review, entry.rating)) : null,
           when(entry, zone), deliveryBadge(entry)),
         (entry.warnings || []).includes("ambiguous_sender")
           ? h("p.warning.ambiguous-sender", { role: "note" }, `⚠ ${t("entry.ambiguous_sender")}`) : null,
         entry.automatic ? h("p.automatic", { role: "note" }, t("entry.automatic")) : null,
+        inbound ? reviewSource(entry.review) : null,
         entry.subject && inbound ? h("p.entry-subject", {}, entry.subject) : null,
         h("p.text", {}, entry.text || ""), inlineImages(entry), forwardedEmails(entry, zone),
         attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
@@ -343,6 +370,49 @@ function entryView(entry, conversation, zone) {
     default:
       return event(base, entry.kind, by, entry, zone);
   }
+}
+
+// --- reviews: where they come from, and their rating as the platform gave it -------------------------
+
+const PLATFORMS = {
+  tripadvisor: "Tripadvisor", google: "Google", booking: "Booking.com", expedia: "Expedia",
+  hotels_com: "Hotels.com", trustpilot: "Trustpilot", holidaycheck: "HolidayCheck", airbnb: "Airbnb", trivago: "trivago",
+};
+
+/** "tripadvisor" -> "Tripadvisor"; an unknown platform by its id, readable ("my-site" -> "My site"). */
+export function platformName(platform) {
+  const id = String(platform || "");
+  if (PLATFORMS[id]) return PLATFORMS[id];
+  const words = id.replace(/[_-]+/g, " ").trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : "";
+}
+
+function latestReview() {
+  const reviews = ((state.detail && state.detail.timeline) || []).filter((entry) => entry.review);
+  return reviews.length ? reviews[reviews.length - 1].review : null;
+}
+
+/** The rating on the platform's own scale ({rating: "3", scale: 10}), else the hub's stars out of 5. */
+function ratingOf(review, stars) {
+  const rating = review ? Number(review.rating) : NaN;
+  const scale = review ? Number(review.scale) : NaN;
+  if (!Number.isFinite(rating) || !Number.isFinite(scale) || scale <= 0) return { rating: stars, scale: 5 };
+  const number = new Intl.NumberFormat(currentLanguage() === "fr" ? "fr-FR" : "en-GB", { maximumFractionDigits: 1 });
+  return { rating: number.format(rating), scale };
+}
+
+function ratingText(review, stars) {
+  const { rating, scale } = ratingOf(review, stars);
+  return `${rating}/${scale}`;
+}
+
+/** "Review on Tripadvisor · See it on Tripadvisor ↗": the platform, and a link to the review there. */
+function reviewSource(review) {
+  if (!review || !review.platform) return null;
+  const name = platformName(review.platform);
+  const link = externalLink(review.url, t("review.open", { platform: name }), " ↗");
+  return h("p.review-source", { dataset: { platform: review.platform } },
+    h("span.platform", {}, t("review.from", { platform: name })), link ? " · " : null, link);
 }
 
 function event(base, text, by, entry, zone) {

@@ -53,6 +53,21 @@ export function safeHref(value) {
   return "#";
 }
 
+/** A link out of the console (a review on its platform): http(s) only, in a new tab that cannot reach
+ * back (noopener) nor learn where it came from (noreferrer). Null for any other address. */
+export function externalLink(url, ...children) {
+  let parsed;
+  try {
+    parsed = new URL(String(url || ""));
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return null;
+  const link = h("a.external", { target: "_blank", rel: "noopener noreferrer" }, ...children);
+  link.setAttribute("href", parsed.href);
+  return link;
+}
+
 export function clear(element, ...children) {
   element.replaceChildren();
   append(element, children);

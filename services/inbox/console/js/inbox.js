@@ -32,6 +32,7 @@ export function prefetch() {
 
 export async function loadList({ append = false } = {}) {
   const mine = ++listRequest;
+  const asked = Date.now();
   const params = { ...listParams(), limit: PAGE };
   if (append && state.nextCursor) params.cursor = state.nextCursor;
   const early = append ? null : prefetched;
@@ -45,6 +46,7 @@ export async function loadList({ append = false } = {}) {
     const again = keepId ? state.items.findIndex((item) => item.id === keepId) : -1;
     state.selected = again >= 0 ? again : Math.min(Math.max(state.selected, 0), state.items.length - 1);
     renderList();
+    emit("listed", { items: state.items, asked });
   } catch (error) {
     if (mine === listRequest) toast(t("toast.error", { detail: error.message }), { error: true });
   }
@@ -67,23 +69,36 @@ export const refreshSoon = debounce(() => {
   loadCounts();
 }, 250);
 
+/** The tabs and buckets, updated in place: rebuilt between a mouse-down and its mouse-up (the search
+ * box's change on blur, counts arriving), a button would swallow the agent's click. */
 export function renderTabs() {
   const counts = state.counts || {};
-  const tabs = VIEWS.map((view) => {
-    const active = !state.filters.bucket && state.filters.view === view;
+  for (const view of VIEWS) {
+    const tab = button($("#tabs"), "button.tab", { role: "tab", dataset: { view } }, () => choose({ view, bucket: "" }));
     const count = view === "inbox" ? counts.awaiting : counts[view];
-    return h("button.tab", {
-      type: "button", role: "tab", "aria-selected": active ? "true" : "false", dataset: { view },
-      onclick: () => choose({ view, bucket: "" }),
-    }, t(`view.${view}`), count === undefined ? null : h("span.count", {}, count));
-  });
-  clear($("#tabs"), tabs);
-  const buckets = BUCKETS.map((bucket) => h("button.bucket", {
-    type: "button", "aria-pressed": state.filters.bucket === bucket ? "true" : "false", dataset: { bucket },
-    onclick: () => choose({ view: "inbox", bucket: state.filters.bucket === bucket ? "" : bucket }),
-  }, bucket === "alerts" ? "⚠ " : "", t(`bucket.${bucket}`),
-  h("span.count", {}, counts.buckets ? counts.buckets[bucket] ?? 0 : "")));
-  clear($("#buckets"), buckets);
+    tab.setAttribute("aria-selected", !state.filters.bucket && state.filters.view === view ? "true" : "false");
+    tab.querySelector(".name").textContent = t(`view.${view}`);
+    const badge = tab.querySelector(".count");
+    badge.textContent = count === undefined ? "" : count;
+    badge.hidden = count === undefined;
+  }
+  for (const bucket of BUCKETS) {
+    const element = button($("#buckets"), "button.bucket", { dataset: { bucket } },
+      () => choose({ view: "inbox", bucket: state.filters.bucket === bucket ? "" : bucket }));
+    element.setAttribute("aria-pressed", state.filters.bucket === bucket ? "true" : "false");
+    element.querySelector(".name").textContent = `${bucket === "alerts" ? "⚠ " : ""}${t(`bucket.${bucket}`)}`;
+    element.querySelector(".count").textContent = counts.buckets ? counts.buckets[bucket] ?? 0 : "";
+  }
+}
+
+/** The button of this tab or bucket, made the first time (a label and a count inside). */
+function button(parent, spec, attributes, onclick) {
+  const [key, value] = Object.entries(attributes.dataset)[0];
+  const found = parent.querySelector(`[data-${key}="${value}"]`);
+  if (found) return found;
+  const made = h(spec, { type: "button", ...attributes, onclick }, h("span.name"), h("span.count"));
+  parent.append(made);
+  return made;
 }
 
 function choose(changes) {
@@ -120,14 +135,18 @@ export function renderFilters() {
 
 export function installFilters() {
   const form = $("#filters");
-  const apply = () => {
+  const typed = () => {
     const data = new FormData(form);
-    choose({
+    return {
       location: data.get("location") || "", group: data.get("group") || "", channel: data.get("channel") || "",
       assignee: data.get("assignee") || "", label: (data.get("label") || "").trim(), q: (data.get("q") || "").trim(),
-    });
+    };
   };
-  form.addEventListener("change", apply);
+  const apply = () => choose(typed());
+  // Leaving the search box fires `change` after its debounced `input` already applied the same filters.
+  form.addEventListener("change", () => {
+    if (Object.entries(typed()).some(([key, value]) => state.filters[key] !== value)) apply();
+  });
   form.addEventListener("input", debounce((event) => {
     if (event.target.matches("input")) apply();
   }, 300));
@@ -141,13 +160,22 @@ function guestLabel(item) {
   return item.contact_name || guest.name || guest.email || guest.phone || t("list.unknown_guest");
 }
 
+/** The hotel's short name, on the rows of a list that may mix hotels (an agent of several, an admin). */
+function hotelTag(item) {
+  if (state.locations.size < 2 || state.filters.location) return null;
+  const hotel = state.locations.get(item.location_id);
+  const name = (hotel && hotel.name) || item.location_id;
+  return h("span.hotel", { title: name }, (hotel && hotel.short_name) || name);
+}
+
 function row(item, index) {
   const zone = hotelZone(item.location_id);
   const assignee = item.assignee;
   return h("li.item", {
     role: "option", id: `item-${item.id}`, "aria-selected": index === state.selected ? "true" : "false",
     "aria-current": item.id === state.openId ? "true" : undefined,
-    dataset: { id: item.id, location: item.location_id, status: item.status, unread: item.unread ? "true" : "false" },
+    dataset: { id: item.id, location: item.location_id, status: item.status, unread: item.unread ? "true" : "false",
+      alert: item.alert ? "true" : "false" },
     onclick: () => { state.selected = index; markSelected(); emit("open", item.id); },
   },
   h("span.dot", { title: t("list.unread"), "aria-label": item.unread ? t("list.unread") : undefined, hidden: !item.unread }),
@@ -157,7 +185,7 @@ function row(item, index) {
   h("span.subject", {}, item.alert ? h("span.alert", { title: t("list.alert") }, "⚠ ") : null,
     item.subject || t("list.no_subject")),
   h("span.snippet", {}, item.snippet || ""),
-  h("span.tags", {},
+  h("span.tags", {}, hotelTag(item),
     item.status !== "open" ? h("span.status", { dataset: { status: item.status } }, t(`status.${item.status}`)) : null,
     (item.labels || []).map((label) => h("span.label", {}, label)),
     assignee ? h("span.initials", { title: assignee.name }, assignee.initials || "?") : null));

@@ -1,5 +1,8 @@
 // What the console knows right now, and a tiny event bus between its parts.
 
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
 export const state = {
   me: null,
   tab: Math.random().toString(36).slice(2, 12),  // this browser tab, for presence notices
@@ -41,12 +44,42 @@ export function hotelName(locationId) {
 
 export const CHANNEL_ICONS = { email: "✉", form: "📝", chat: "💬", review: "★", phone: "☎" };
 
-let toastTimer = null;
+// Toasts: information (done, new requests) shows for a few seconds in one slot, the newest replacing
+// the last; an error stays until the agent dismisses it, and information never takes its place, so an
+// action that failed cannot go unnoticed behind a live notice.
+const INFO_MS = 3000;
+let infoTimer = null;
+let arrivals = 0;  // the new requests the notice on screen counts
+
 export function toast(message, { error = false } = {}) {
-  const element = document.getElementById("toast");
-  element.textContent = message;
-  element.classList.toggle("error", error);
-  element.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { element.hidden = true; }, error ? 6000 : 3000);
+  const region = document.getElementById("toast");
+  if (error) {
+    if ([...region.querySelectorAll(".toast.error .text")].some((shown) => shown.textContent === message)) return;
+    const close = h("button.icon.small.dismiss", { type: "button", title: t("toast.dismiss"), "aria-label": t("toast.dismiss") }, "×");
+    const item = h("div.toast.error", { role: "alert" }, h("span.text", {}, message), " ", close);
+    close.addEventListener("click", () => item.remove());
+    region.prepend(item);
+    return;
+  }
+  arrivals = 0;
+  inform(message);
+}
+
+/** Live arrivals in one notice: "New request: …", then "3 new requests" while the notice is still up. */
+export function announceArrivals(subjects) {
+  if (!subjects.length) return;
+  arrivals += subjects.length;
+  inform(arrivals === 1 ? t("toast.new", { subject: subjects[0] }) : t("toast.new_many", { count: arrivals }));
+}
+
+function inform(message) {
+  const region = document.getElementById("toast");
+  let info = region.querySelector(".toast.info");
+  if (!info) {
+    info = h("div.toast.info", { role: "status" });
+    region.append(info);
+  }
+  info.textContent = message;
+  clearTimeout(infoTimer);
+  infoTimer = setTimeout(() => { info.remove(); arrivals = 0; }, INFO_MS);
 }
