@@ -160,6 +160,10 @@ class Channel(StrEnum):
     PHONE = "phone"
 
 
+# The subject ingest gives every chat message; the inbox titles a new chat by its first message instead.
+CHAT_SUBJECT = "Chat"
+
+
 # --- subjects -------------------------------------------------------------------------------------
 
 
@@ -410,6 +414,16 @@ class ForwardedEmail(BaseModel):
     attachment_id: str  # the .eml among the message's attachments
 
 
+SystemTextKey = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}(\.[a-z_]{1,40}){1,3}$")]
+SystemTextValues = Annotated[
+    dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")],
+        Annotated[str, StringConstraints(max_length=2000)] | int,
+    ],
+    Field(max_length=10),
+]
+
+
 class InboundMessage(BusMessage):
     """A guest's message from any channel, normalized by ingest (`hub.inbound.guest.*`)."""
 
@@ -437,6 +451,13 @@ class InboundMessage(BusMessage):
     # conversation it answers, which it neither reopens nor marks unread (inbox `Inbox.receive`).
     automatic: Literal["auto_reply"] | None = None
     forwarded: list[ForwardedEmail] = Field(default=[], max_length=20)
+    # A subject or text the hub wrote itself (a call's summary, "(no text)"): its key and values
+    # (shared/system_texts.py), which the console renders in its reader's language; `subject` and
+    # `text` hold the English.
+    subject_key: SystemTextKey | None = None
+    subject_values: SystemTextValues = {}
+    text_key: SystemTextKey | None = None
+    text_values: SystemTextValues = {}
 
 
 class BounceKind(StrEnum):
@@ -562,6 +583,8 @@ class ConversationCreated(ConversationEventBase):
     channel: Channel
     contact_id: str | None
     subject: str = ""
+    subject_key: SystemTextKey | None = None  # a subject the hub wrote ("Call from …"), as InboundMessage's
+    subject_values: SystemTextValues = {}
     status: str = "open"
 
     def dedup_key(self) -> str:

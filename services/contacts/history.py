@@ -28,7 +28,7 @@ from .repository import ContactRepository
 from .service import served
 
 # What a request's history shows, as its events change it.
-TRACKED = ("contact_id", "status", "subject")
+TRACKED = ("contact_id", "status", "subject", "subject_key")
 
 
 async def project(repository: ContactRepository, event: BusEvent | UnknownEvent) -> None:
@@ -44,6 +44,9 @@ async def project(repository: ContactRepository, event: BusEvent | UnknownEvent)
                     "location_id": event.location_id,
                     "channel": event.channel.value,
                     "subject": event.subject,
+                    # A subject the hub wrote ("Call from …"), which the console shows in its reader's language.
+                    "subject_key": event.subject_key,
+                    "subject_values": event.subject_values,
                     "status": event.status,
                     "created_at": event.occurred_at,
                     "last_activity_at": event.occurred_at,
@@ -68,6 +71,7 @@ async def project(repository: ContactRepository, event: BusEvent | UnknownEvent)
                 await served(repository, event.contact_id, event.location_id)
         case ConversationUpdated(subject=str() as subject):
             await repository.set_if_newer(event.conversation_id, "subject", subject, event.occurred_at)
+            await repository.set_if_newer(event.conversation_id, "subject_key", None, event.occurred_at)  # the agent's
         case LocationChanged():
             await repository.set_region(event.location_id, event.default_phone_region, event.occurred_at)
         case DeliveryFailed(bounces=[_, *_]):

@@ -1,5 +1,7 @@
 """Metrics of the inbox service."""
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram
 
 INBOUND_STORED = Counter(
@@ -51,10 +53,31 @@ OLDEST_UNANSWERED_ALERT = Gauge(
     "Age of a hotel's oldest alert (a very unhappy guest) in the inbox that no agent has answered yet; 0 if none.",
     ["location"],
 )
-# Labels are free text typed by agents: as metric label values they would grow without bound and show
-# every hotel's words on the metrics page, so only their number is counted (the words are listed, per
-# hotel and within an agent's rights, by GET /api/v1/conversations/labels).
-LABELS_APPLIED = Counter("hub_inbox_labels_applied_total", "Labels put on requests.")
+# Report metrics (a hotel's labels and reservations), per hotel. Labels are free text typed by agents: as
+# metric label values they would grow without bound and show every hotel's words on the metrics page. So
+# the `label` dimension only takes the labels the hotel configured for its reports (the directory's
+# `labels` of a hotel, at most 20), any other label counting as "other": at most 21 series per hotel. The
+# words themselves are listed, per hotel and within an agent's rights, by GET /api/v1/conversations/labels.
+OTHER_LABEL = "other"
+LABELS_APPLIED = Counter(
+    "hub_inbox_labels_applied_total",
+    'Labels put on requests, by hotel and label (one the hotel configured for its reports, else "other").',
+    ["location", "label"],
+)
+RESERVATIONS_RECORDED = Counter(
+    "hub_inbox_reservations_recorded_total",
+    "Reservations agents recorded for guests, by hotel and kind (room, restaurant, spa, transfer).",
+    ["location", "kind"],
+)
+
+
+def report_label(label: str, configured: Iterable[str]) -> str:
+    """The series a label put on a request counts in: the hotel's configured label it names (whatever the
+    case or spaces an agent typed, in the configured spelling), else "other"."""
+    wanted = " ".join(label.split()).casefold()
+    return next((name for name in configured if " ".join(name.split()).casefold() == wanted), OTHER_LABEL)
+
+
 # Live streams (live/service.py): one subscription per hotel per process, fanned out to its streams.
 LIVE_STREAMS = Gauge("hub_inbox_live_streams", "Agents' live streams (server-sent events) open on this process.")
 LIVE_HOTEL_SUBSCRIPTIONS = Gauge(

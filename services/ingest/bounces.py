@@ -31,6 +31,7 @@ from shared.bus import (
 from shared.messaging import publish_durably
 from shared.mime import MimeLimitError, parse_bounded
 from shared.runtime import Runtime
+from shared.system_texts import NO_TEXT
 
 from .email_parsing import LIMITS, MAX_DEPTH, ParsedEmail, message_ids, valid_address
 
@@ -215,7 +216,8 @@ async def accept(
         # A mail server is nobody's contact: no address, so none is created for it.
         guest=Guest(name=parsed.sender_name or "Mail Delivery System"),
         subject=parsed.subject,
-        text=parsed.text or "(no text)",
+        text=parsed.text or NO_TEXT.english(),
+        text_key=None if parsed.text else NO_TEXT.key,
         html=parsed.html,
         spam=UNMATCHED_REASON,
         thread=ThreadHints(message_id=parsed.message_id),

@@ -21,6 +21,7 @@ from typing import Any, TypeGuard
 
 from shared.attachments import Attachment, AttachmentStore
 from shared.bus import (
+    CHAT_SUBJECT,
     INBOUND_GUEST_MESSAGE,
     RESOLVE_CONTACT,
     AttachmentRef,
@@ -106,7 +107,7 @@ async def _publish(
         channel=Channel.CHAT,
         location_id=session.location_id,
         guest=Guest(name=session.guest.get("name"), email=session.guest.get("email")),
-        subject="Chat",
+        subject=CHAT_SUBJECT,
         text=text,
         thread=ThreadHints(chat_session_id=session.session_id),
         spam=spam.verdict(text),

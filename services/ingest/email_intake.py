@@ -25,6 +25,7 @@ from shared.bus import (
 from shared.mail_threads import answered_solicitation
 from shared.messaging import publish_durably
 from shared.runtime import Runtime
+from shared.system_texts import NO_TEXT
 
 from . import bounces, spam
 from .email_parsing import ParsedEmail, UnreadableEmailError, parse, valid_address
@@ -178,7 +179,8 @@ async def accept_email(
         location_id=destination.location_id,
         guest=guest,
         subject=parsed.subject,
-        text=parsed.text or "(no text)",
+        text=parsed.text or NO_TEXT.english(),
+        text_key=None if parsed.text else NO_TEXT.key,
         html=parsed.html,
         attachments=attachments,
         ambiguous_sender=parsed.ambiguous_sender,

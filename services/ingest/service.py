@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from shared import system_texts
 from shared.attachments import AttachmentStore
 from shared.bus import INBOUND_GUEST_MESSAGE, AttachmentRef, Channel, Guest, InboundMessage, Subjects, ThreadHints
 from shared.http import NUL_MESSAGE, UploadedFile, nul_fields
@@ -80,13 +81,17 @@ async def accept_review(runtime: Runtime, review: Review) -> str:
     # The hotel is part of the key: a review id is the platform's, and the same id sent for another
     # hotel is that hotel's review (a key without it would be dropped as a repeat of the first).
     key = f"review:{review.location}:{review.platform}:{review.review_id}:{content[:16]}"
+    subject = system_texts.review_subject(review.platform)
     message = InboundMessage(
         key=key,
         channel=Channel.REVIEW,
         location_id=review.location,
         guest=Guest(name=review.author, email=review.author_email),
-        subject=review.title or f"{review.platform} review",
-        text=review.text or "(rating only)",
+        subject=review.title or subject.english(),
+        subject_key=None if review.title else subject.key,
+        subject_values={} if review.title else subject.values,
+        text=review.text or system_texts.RATING_ONLY.english(),
+        text_key=None if review.text else system_texts.RATING_ONLY.key,
         rating=review.stars(),
         thread=ThreadHints(review_id=f"{review.platform}:{review.review_id}"),
         review={
@@ -109,17 +114,19 @@ def phone_digits(number: str) -> str:
 async def accept_call(runtime: Runtime, call: Call) -> str:
     """Publish a call; every call from one number to one hotel joins the same conversation."""
     number = phone_digits(call.caller)
-    minutes, seconds = divmod(call.duration_seconds, 60)
-    text = f"{call.direction.capitalize()} call from {call.caller}, {minutes} min {seconds:02d} s."
-    if call.recording_url:
-        text += f"\nRecording: {call.recording_url}"
+    text = system_texts.call_text(call.direction, call.caller, call.duration_seconds, call.recording_url)
+    subject = system_texts.call_subject(call.caller)
     message = InboundMessage(
         key=f"call:{call.location}:{call.call_id}",
         channel=Channel.PHONE,
         location_id=call.location,
         guest=Guest(name=call.caller_name, phone=number),
-        subject=f"Call from {call.caller}",
-        text=text,
+        subject=subject.english(),
+        subject_key=subject.key,
+        subject_values=subject.values,
+        text=text.english(),
+        text_key=text.key,
+        text_values=text.values,
         thread=ThreadHints(caller=f"{call.location}:{number}"),
     )
     await _publish(runtime, message)

@@ -160,6 +160,19 @@ class TestHotelsGroupsAgents:
         hotel = (await http.get(f"{base}/locations/{location}", headers=admin)).json()
         assert (hotel["name"], hotel["timezone"]) == ("Hotel", "Europe/Paris")
 
+    async def test_a_null_clears_a_hotels_short_name_and_sender(
+        self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], new_hotel: str
+    ) -> None:
+        base = f"{stack.url('inbox')}/api/v1/locations"
+        sender = {"short_name": "Opéra", "sender_name": "Réception", "sender_email": "desk@opera.example.com"}
+        await post(http, base, {"id": new_hotel, "name": "Hôtel Grand Opéra", "language": "en", **sender}, admin)
+        cleared = {"short_name": None, "sender_name": None, "sender_email": None, "language": None}
+        response = await http.patch(f"{base}/{new_hotel}", json=cleared, headers=admin)
+        assert response.status_code == 200, response.text
+        hotel = response.json()
+        assert (hotel["short_name"], hotel.get("sender_name"), hotel.get("sender_email")) == ("Grand Opéra", None, None)
+        assert hotel["language"] == "en", "a null leaves a field that always has a value as it is"
+
     async def test_bad_timezone_names_the_field(
         self, stack: Stack, http: httpx.AsyncClient, admin: dict[str, str], location: str
     ) -> None:

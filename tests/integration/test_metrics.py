@@ -135,17 +135,40 @@ async def test_an_unanswered_alert_is_measured_until_an_agent_answers(
     assert outbound >= 1
 
 
-async def test_labels_put_on_requests_are_counted(
+async def test_labels_put_on_requests_are_counted_by_hotel_and_configured_label(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
+) -> None:
+    inbox = stack.url("inbox")
+    configured = {"labels": ["VIP", "Late arrival"]}
+    assert (await http.patch(f"{inbox}/api/v1/locations/{location}", json=configured, headers=ADMIN)).is_success
+    api = AgentApi(http, inbox, agent_headers([location]))
+    free_text = f"birthday-{location}"
+    await publish_inbound(nc, location, email=f"label.{location}@example.com")
+    [conversation] = await api.wait_for(location)
+
+    async def counted(label: str) -> float:
+        return await sample(http, inbox, "hub_inbox_labels_applied_total", location=location, label=label)
+
+    await api.ok("PATCH", conversation["id"], "", {"labels": ["vip"]})
+    await api.ok("PATCH", conversation["id"], "", {"labels": ["vip", free_text, "late arrival"]})
+    assert await counted("VIP") == 1, "each label counted once, in the hotel's spelling"
+    assert await counted("Late arrival") == 1
+    assert await counted("other") == 1, "a label the hotel did not configure"
+    # Unconfigured labels are free text: they never become metric label values (issue 18, finding 8).
+    assert free_text not in (await http.get(f"{inbox}/metrics")).text
+
+
+async def test_reservations_are_counted_by_hotel_and_kind(
     stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str
 ) -> None:
     inbox = stack.url("inbox")
     api = AgentApi(http, inbox, agent_headers([location]))
-    vip = f"vip-{location}"
-    await publish_inbound(nc, location, email=f"label.{location}@example.com")
+    await publish_inbound(nc, location, email=f"booking.{location}@example.com")
     [conversation] = await api.wait_for(location)
-    before = await sample(http, inbox, "hub_inbox_labels_applied_total")
-    await api.ok("PATCH", conversation["id"], "", {"labels": [vip]})
-    await api.ok("PATCH", conversation["id"], "", {"labels": [vip, "late-arrival"]})
-    assert await sample(http, inbox, "hub_inbox_labels_applied_total") == before + 2, "each label counted once"
-    # Labels are free text: they never become metric label values (issue 18, finding 8).
-    assert vip not in (await http.get(f"{inbox}/metrics")).text
+    for kind in ("room", "spa", "room"):
+        await api.ok("POST", conversation["id"], "reservations", {"kind": kind, "date": "2027-02-14", "party_size": 2})
+
+    async def counted(kind: str) -> float:
+        return await sample(http, inbox, "hub_inbox_reservations_recorded_total", location=location, kind=kind)
+
+    assert (await counted("room"), await counted("spa"), await counted("restaurant")) == (2, 1, 0)

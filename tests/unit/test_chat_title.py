@@ -52,3 +52,6 @@ class TestOpeningSubject:
 
     def test_other_channels_keep_their_subject(self) -> None:
         assert opening_subject(message(Channel.FORM, "Is breakfast included?", "Breakfast")) == "Breakfast"
+
+    def test_a_chat_with_a_subject_of_its_own_keeps_it(self) -> None:
+        assert opening_subject(message(Channel.CHAT, "Hello", "Late check-out")) == "Late check-out"

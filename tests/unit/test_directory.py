@@ -1,7 +1,9 @@
-"""Pure rules of the directory: initials, template filling, time zone names."""
+"""Pure rules of the directory: initials, template filling, time zone names, report labels."""
 
 import pytest
+from pydantic import ValidationError
 
+from services.inbox.directory.schemas import MAX_REPORT_LABELS, LocationIn, LocationPatch
 from services.inbox.directory.service import fill_template, initials_of, is_time_zone, may_edit_template
 from shared.auth import Actor
 from shared.problems import Problem
@@ -122,3 +124,15 @@ class TestWhoEditsTemplates:
     def test_a_manager_edits_templates_of_his_hotels_and_an_admin_any(self) -> None:
         may_edit_template(self.MANAGER, ["a"], ["a", "a2"])
         may_edit_template(self.ADMIN, [], ["b"])
+
+
+class TestReportLabels:
+    """A hotel's report labels bound the `label` values of its metrics (services/inbox/metrics.py)."""
+
+    def test_a_hotel_configures_at_most_twenty_labels_of_fifty_characters(self) -> None:
+        labels = [f"label {number}" for number in range(MAX_REPORT_LABELS)]
+        assert LocationPatch(labels=labels).labels == labels
+        assert LocationIn(id="opera", name="Opéra").labels == []
+        for refused in ([*labels, "one more"], ["x" * 51], [" "]):
+            with pytest.raises(ValidationError):
+                LocationPatch(labels=refused)

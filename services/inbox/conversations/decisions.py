@@ -193,7 +193,7 @@ def update(request: schemas.Update, contact_reasons: set[str] | None) -> Decide:
         changes: dict[str, Any] = {}
         entries: list[dict[str, Any]] = []
         if request.subject is not None and request.subject != document.get("subject"):
-            changes["subject"] = request.subject
+            changes |= {"subject": request.subject, "subject_key": None, "subject_values": {}}  # the agent's words now
             entries.append({"kind": "subject", "from": document.get("subject"), "to": request.subject})
         qualification: dict[str, Any] = {}
         if request.priority is not None and request.priority.value != document.get("priority"):

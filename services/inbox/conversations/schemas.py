@@ -182,6 +182,12 @@ class Snoozed(BaseModel):
 # which pass through (`extra="allow"`).
 
 
+SYSTEM_KEY = (
+    "Set when the hub wrote the text beside it (`call.missed`, `message.no_text`…; shared/system_texts.py): "
+    "with its `_values`, a client renders it in its reader's language; the text itself is the English."
+)
+
+
 class Stored(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -211,7 +217,11 @@ class ConversationOut(Stored):
     channel: str = Field(description="email, chat, review, phone, form…: where the guest wrote from.")
     status: Literal["open", "on_hold", "closed", "spam"]
     subject: str | None = None
+    subject_key: str | None = Field(default=None, description=SYSTEM_KEY)
+    subject_values: dict[str, str | int] = {}
     snippet: str = Field(default="", description="The start of the latest guest message.")
+    snippet_key: str | None = Field(default=None, description=SYSTEM_KEY)
+    snippet_values: dict[str, str | int] = {}
     guest: GuestOut = GuestOut()
     contact_id: str | None = None
     contact_name: str | None = Field(
@@ -304,7 +314,11 @@ class MessageEntry(EntryBase):
     direction: Literal["inbound", "outbound"]
     channel: str
     subject: str | None = None
+    subject_key: str | None = Field(default=None, description=SYSTEM_KEY)
+    subject_values: dict[str, str | int] = {}
     text: str = ""
+    text_key: str | None = Field(default=None, description=SYSTEM_KEY)
+    text_values: dict[str, str | int] = {}
     html: str | None = Field(default=None, description="A guest's HTML version; see .../entries/{id}/html.")
     rating: int | None = None
     review: dict[str, Any] | None = None

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
@@ -20,6 +20,7 @@ from shared import tokens
 from shared.attachments import AttachmentStore
 from shared.auth import Actor
 from shared.bus import (
+    CHAT_SUBJECT,
     CHAT_TO_GUEST,
     CONTACT_HOTELS,
     OUTBOUND_CHAT,
@@ -39,6 +40,7 @@ from shared.bus import (
     InboundMessage,
     MessageReceived,
     OutboundMessage,
+    ReservationRecorded,
     ResolveContact,
     SnoozeExpired,
     SolicitationShown,
@@ -57,7 +59,9 @@ from ..metrics import (
     INBOUND_STORED,
     LABELS_APPLIED,
     PIPELINE_LATENCY,
+    RESERVATIONS_RECORDED,
     RESOLUTION,
+    report_label,
 )
 from ..settings import InboxSettings
 from . import handovers, states
@@ -119,10 +123,36 @@ def chat_title(text: str) -> str:
 def opening_subject(message: InboundMessage) -> str:
     """A new request's subject: its first message's, but a chat is titled by what the guest first wrote.
     Every chat message says "Chat": a list of chats all called so, and the email that goes on from one
-    ("Re: Chat"), would tell the agent and the guest nothing."""
-    if message.channel is Channel.CHAT:
+    ("Re: Chat"), would tell the agent and the guest nothing. A chat given a subject of its own (a bot, an
+    integration) keeps it."""
+    if message.channel is Channel.CHAT and message.subject in {"", CHAT_SUBJECT}:
         return chat_title(message.text) or message.subject
     return message.subject
+
+
+def system_subject(message: InboundMessage) -> Document:
+    """The key and values of a new request's subject when the hub wrote it ("Call from …"): the console
+    shows it in its reader's language. Nothing for a chat titled by what the guest wrote."""
+    if message.subject_key is None or opening_subject(message) != message.subject:
+        return {}
+    return {"subject_key": message.subject_key, "subject_values": message.subject_values}
+
+
+def system_snippet(message: InboundMessage) -> Document:
+    """The snippet's key and values beside it: those of a text the hub wrote, else none (a guest's own words
+    replace the summary of an earlier call)."""
+    return {"snippet_key": message.text_key, "snippet_values": message.text_values}
+
+
+def system_text(message: InboundMessage) -> Document:
+    """A stored message's keys and values where the hub wrote its subject or text (only then: older entries
+    and guests' own words have the English, or the guest's, text alone)."""
+    fields: Document = {}
+    if message.subject_key is not None:
+        fields |= {"subject_key": message.subject_key, "subject_values": message.subject_values}
+    if message.text_key is not None:
+        fields |= {"text_key": message.text_key, "text_values": message.text_values}
+    return fields
 
 
 def with_contact(guest: Document, name: str | None, email: str | None, previous: str | None = None) -> Document:
@@ -265,6 +295,8 @@ class Inbox:
                 channel=message.channel,
                 contact_id=document.get("contact_id"),
                 subject=str(document.get("subject") or ""),
+                subject_key=document.get("subject_key"),
+                subject_values=document.get("subject_values") or {},
                 status=str(document["status"]),
                 occurred_at=message.received_at,
             )
@@ -333,6 +365,7 @@ class Inbox:
                 "bot_active": message.bot_handled,
                 "has_bot": message.bot_handled,
                 "subject": opening_subject(message),
+                **system_subject(message),
                 "guest": guest,
                 "contact_id": contact.contact_id if contact else None,
                 "contact_name": contact.display_name if contact else None,
@@ -347,6 +380,7 @@ class Inbox:
                 "last_message_id": message.thread.message_id,
                 "reply_references": reply_references(message),
                 "snippet": snippet(message.text),
+                **system_snippet(message),
                 "message_count": 1,
                 "created_at": message.received_at,
                 "last_activity_at": message.received_at,
@@ -425,7 +459,7 @@ class Inbox:
                 changes["reply_references"] = reply_references(message)
             if message.received_at >= document["last_activity_at"]:
                 changes["last_activity_at"] = message.received_at
-                changes["snippet"] = snippet(message.text)
+                changes |= {"snippet": snippet(message.text), **system_snippet(message)}
             if await self.repository.update_if_version(
                 conversation_id, int(document["version"]), changes, applied_key=message.key, before=document
             ):
@@ -467,6 +501,7 @@ class Inbox:
             "warnings": ["ambiguous_sender"] if message.ambiguous_sender else [],
             "automatic": message.automatic,
             "forwarded": [f.model_dump() for f in message.forwarded],
+            **system_text(message),
             "at": message.received_at,
         }
 
@@ -533,10 +568,12 @@ class Inbox:
                 conversation_id, int(document["version"]), change.set, before=document
             ):
                 continue
+            report_labels: list[str] = []
             if added := set(change.set.get("labels") or []) - set(document.get("labels") or []):
                 await self.repository.remember_labels(str(document["location_id"]), sorted(added))
+                report_labels = (await self.repository.location(str(document["location_id"])) or {}).get("labels") or []
             entries = [await self._add_entry(conversation_id, actor, entry) for entry in change.entries]
-            _observe(document, change.set)
+            _observe(document, change, report_labels)
             if change.event is not None:
                 first_entry = str(entries[0]["_id"]) if entries else None
                 await self._announce(change.event, actor, first_entry)
@@ -676,8 +713,14 @@ class Inbox:
         return woken
 
 
-def _observe(before: Document, changes: dict[str, Any]) -> None:
-    """First-response and resolution times and labels put on, recorded by the one writer that made the change."""
+def _observe(before: Document, change: Change, report_labels: Iterable[str]) -> None:
+    """First-response and resolution times, labels put on (`report_labels`: the hotel's configured ones) and
+    reservations recorded, by the one writer that made the change."""
+    changes, hotel = change.set, str(before.get("location_id"))
+    for label in set(changes.get("labels") or []) - set(before.get("labels") or []):
+        LABELS_APPLIED.labels(location=hotel, label=report_label(label, report_labels)).inc()
+    if isinstance(change.event, ReservationRecorded):
+        RESERVATIONS_RECORDED.labels(location=hotel, kind=change.event.category).inc()
     opened = before.get("created_at")
     if not isinstance(opened, datetime):
         return
@@ -687,7 +730,6 @@ def _observe(before: Document, changes: dict[str, Any]) -> None:
         FIRST_RESPONSE.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
     if changes.get("status") == Status.CLOSED.value and before.get("status") != Status.CLOSED.value:
         RESOLUTION.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
-    LABELS_APPLIED.inc(len(set(changes.get("labels") or []) - set(before.get("labels") or [])))
 
 
 def public_conversation(document: Document) -> Document:

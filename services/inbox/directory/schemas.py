@@ -6,13 +6,16 @@ from pydantic import EmailStr, Field, StringConstraints
 
 from shared.bus import LocationId
 
-from ..conversations.schemas import Id, Strict
+from ..conversations.schemas import Id, Label, Strict
 
 LocationIdField = LocationId
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # What a list spanning several hotels shows on each row (absent: derived from the name, `short_name_of`).
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Language = Literal["fr", "en"]
+# The labels a hotel's reports count by name (metrics.LABELS_APPLIED): a label an agent puts on a request and
+# the hotel did not configure counts as "other", so a hotel has at most MAX_REPORT_LABELS + 1 series.
+MAX_REPORT_LABELS = 20
 AgentRole = Literal["agent", "manager", "admin"]
 
 
@@ -25,6 +28,7 @@ class LocationIn(Strict):
     sender_name: Name | None = None
     sender_email: EmailStr | None = None
     language: Language = "fr"
+    labels: list[Label] = Field(default=[], max_length=MAX_REPORT_LABELS)
 
 
 class LocationPatch(Strict):
@@ -35,6 +39,7 @@ class LocationPatch(Strict):
     sender_name: Name | None = None
     sender_email: EmailStr | None = None
     language: Language | None = None
+    labels: list[Label] | None = Field(default=None, max_length=MAX_REPORT_LABELS)
 
 
 class GroupIn(Strict):

@@ -48,6 +48,8 @@ _PLACEHOLDER = re.compile(r"(?P<lead>[ \t]*)\{(?P<name>[a-z_]+)(?:\|(?P<fallback
 _DE_BEFORE = re.compile(r"(?<!\w)([Dd])e[ \t]+$")
 _ELIDES = re.compile(r"[aeiouhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
 BAD_LOGIN = "The email or the password is wrong."
+# What a hotel may leave unset (PATCH with null): the rest always has a value.
+CLEARABLE_HOTEL_FIELDS = frozenset({"short_name", "sender_name", "sender_email"})
 
 
 def initials_of(name: str) -> str:
@@ -337,7 +339,14 @@ class Directory:
     async def update_location(self, actor: Actor, location_id: str, body: LocationPatch) -> Document:
         actor.require("admin")
         check_time_zone(body.timezone)
-        changes = body.model_dump(exclude_unset=True, exclude_none=True)
+        # A null leaves a field as it is, but clears the optional ones (the short name is then derived
+        # again, and emails go under the hotel's name and the default address): the console's settings
+        # form sends a field an admin emptied as null.
+        changes = {
+            key: value
+            for key, value in body.model_dump(exclude_unset=True).items()
+            if value is not None or key in CLEARABLE_HOTEL_FIELDS
+        }
         document = await self.repository.set("locations", location_id, changes)
         if document is None:
             raise not_found("hotel", location_id)

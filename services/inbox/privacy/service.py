@@ -44,6 +44,9 @@ def redacted(entry: Document) -> dict[str, Any]:
             changes[name] = None
     if entry.get("subject") and entry["subject"] != ERASED:
         changes["subject"] = ERASED
+    for name in ("subject", "text"):  # a call's summary names the caller's number
+        if entry.get(f"{name}_key") is not None or entry.get(f"{name}_values"):
+            changes |= {f"{name}_key": None, f"{name}_values": {}}
     if entry.get("kind") == "subject" and ERASED not in (entry.get("from"), entry.get("to")):
         changes.update({"from": ERASED, "to": ERASED})  # a subject's before and after are the guest's words too
     if isinstance(entry.get("to"), list) and entry["to"]:  # addresses a reply or a forward went to
@@ -125,7 +128,11 @@ async def erase(inbox: Inbox, store: AttachmentStore, erased: ContactErased) -> 
                 "contact_name": None,
                 "guest": {},
                 "subject": ERASED,
+                "subject_key": None,
+                "subject_values": {},
                 "snippet": "",
+                "snippet_key": None,
+                "snippet_values": {},
                 "erasure_id": erased.erasure_id,
             },
             entries=[{"kind": "erased", "erasure_id": erased.erasure_id}],

@@ -3,11 +3,13 @@
 import { get, patch, post, whenSignedOut } from "./api.js";
 import * as conversation from "./conversation.js";
 import { $, clear, h } from "./dom.js";
+import * as hotels from "./hotels.js";
 import { pickLanguage, setLanguage, t, translatePage } from "./i18n.js";
 import * as inbox from "./inbox.js";
 import * as live from "./live.js";
 import * as profile from "./profile.js";
 import { announceArrivals, on, state } from "./store.js";
+import { conversationSubject } from "./texts.js";
 
 async function boot() {
   setLanguage(pickLanguage(null));
@@ -87,6 +89,7 @@ async function start(me) {
   $("#login").hidden = true;
   $("#app").hidden = false;
   clear($("#me"), h("span.initials", { title: me.name }, me.initials), " ", me.name);
+  hotels.showEntry();  // admins only; another agent may sign in on this page
   // The list first (what the agent came for); the directory fills names, filters and time zones.
   const list = inbox.loadList();
   inbox.renderTabs();
@@ -127,6 +130,7 @@ async function loadDirectory() {
 
 function wire() {
   inbox.installFilters();
+  hotels.install();
   on("open", (id) => conversation.open(id));
   on("opened", (current) => profile.render(current));
   on("listed", announceListed);
@@ -213,7 +217,7 @@ function onLiveEvent(name, event) {
   if (!name.startsWith("conversation.")) return;
   if (event.location_id && !visible(event.location_id)) return;
   inbox.refreshSoon();
-  if (name === "conversation.created") arrived.set(event.conversation_id, { subject: event.subject, at: Date.now() });
+  if (name === "conversation.created") arrived.set(event.conversation_id, { subject: conversationSubject(event), at: Date.now() });
   // The guest card follows the request: a contact linked (the guest identified in the chat), or changed.
   if (event.conversation_id === state.openId && GUEST_CARD_EVENTS.includes(name)) profile.forget();
   if (event.conversation_id === state.openId && event.actor_id !== state.me.id) conversation.reloadIfOpen(event.conversation_id);

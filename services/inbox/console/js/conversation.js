@@ -6,6 +6,7 @@ import { $, clear, externalLink, formatted, h } from "./dom.js";
 import { currentLanguage, formatWhen, t } from "./i18n.js";
 import { markOpen, patchItem, refreshSoon } from "./inbox.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
+import { conversationSubject, entrySubject, entryText, platformName } from "./texts.js";
 
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];  // shown inline (shared/attachments.py)
 const READ_AFTER_MS = 3000;  // the unread dot clears only after 3 s of viewing
@@ -165,7 +166,7 @@ function render() {
 }
 
 function header(conversation, zone) {
-  const subject = h("h2.subject", { id: "subject" }, conversation.subject || t("list.no_subject"));
+  const subject = h("h2.subject", { id: "subject" }, conversationSubject(conversation) || t("list.no_subject"));
   const edit = h("button.icon", { type: "button", title: t("conversation.edit_subject"),
     "aria-label": t("conversation.edit_subject"), onclick: () => editSubject(conversation) }, "✎");
   const meta = h("p.meta", {},
@@ -191,9 +192,11 @@ export function reasonLabel(id) {
 
 function editSubject(conversation) {
   const line = $(".subject-line");
-  const input = h("input.subject-input", { value: conversation.subject || "", maxlength: 500,
+  const shown = conversationSubject(conversation);  // a subject the hub wrote, in the agent's language
+  const input = h("input.subject-input", { value: shown, maxlength: 500,
     "aria-label": t("conversation.edit_subject") });
   const save = async () => {
+    if (input.value === shown) { render(); return; }  // unchanged: it stays the hub's, in every language
     try {
       applyResult(await patch(`/api/v1/conversations/${conversation.id}`, { subject: input.value }));
       refreshSoon();
@@ -325,8 +328,8 @@ function entryView(entry, conversation, zone) {
           ? h("p.warning.ambiguous-sender", { role: "note" }, `⚠ ${t("entry.ambiguous_sender")}`) : null,
         entry.automatic ? h("p.automatic", { role: "note" }, t("entry.automatic")) : null,
         inbound ? reviewSource(entry.review) : null,
-        entry.subject && inbound ? h("p.entry-subject", {}, entry.subject) : null,
-        h("p.text", {}, entry.text || ""), inlineImages(entry), forwardedEmails(entry, zone),
+        entry.subject && inbound ? h("p.entry-subject", {}, entrySubject(entry)) : null,
+        h("p.text", {}, entryText(entry)), inlineImages(entry), forwardedEmails(entry, zone),
         attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
     }
     case "note":
@@ -356,7 +359,8 @@ function entryView(entry, conversation, zone) {
       entry.notes ? h("p.text", {}, entry.notes) : null);
     case "reservation":
       return h("li.entry.reservation", base, h("div.entry-head", {},
-        h("strong", {}, "🛎 ", t("entry.reservation", { kind: t(`kind.${entry.category}`), date: entry.date, party: entry.party_size })),
+        h("strong", {}, "🛎 ", t("entry.reservation", { kind: t(`kind.${entry.category}`), date: entry.date, party: entry.party_size,
+          count: entry.party_size })),
         h("span.by", {}, by), when(entry, zone)),
       entry.reference ? h("p.text", {}, `# ${entry.reference}`) : null, entry.notes ? h("p.text", {}, entry.notes) : null);
     case "forward":
@@ -373,19 +377,6 @@ function entryView(entry, conversation, zone) {
 }
 
 // --- reviews: where they come from, and their rating as the platform gave it -------------------------
-
-const PLATFORMS = {
-  tripadvisor: "Tripadvisor", google: "Google", booking: "Booking.com", expedia: "Expedia",
-  hotels_com: "Hotels.com", trustpilot: "Trustpilot", holidaycheck: "HolidayCheck", airbnb: "Airbnb", trivago: "trivago",
-};
-
-/** "tripadvisor" -> "Tripadvisor"; an unknown platform by its id, readable ("my-site" -> "My site"). */
-export function platformName(platform) {
-  const id = String(platform || "");
-  if (PLATFORMS[id]) return PLATFORMS[id];
-  const words = id.replace(/[_-]+/g, " ").trim();
-  return words ? words[0].toUpperCase() + words.slice(1) : "";
-}
 
 function latestReview() {
   const reviews = ((state.detail && state.detail.timeline) || []).filter((entry) => entry.review);

@@ -8,6 +8,13 @@ const MESSAGES = {
     "login.failed": "Wrong email or password.",
     "login.wait": "Too many sign-in attempts; try again in {seconds} s.",
     "top.language": "Language", "top.help": "Keyboard shortcuts (?)", "top.logout": "Sign out",
+    "top.hotels": "Hotel settings",
+    "hotel.title": "Hotel settings", "hotel.hotel": "Hotel", "hotel.name": "Name",
+    "hotel.short_name": "Short name", "hotel.short_name_hint": "Shown on the rows of a list that mixes hotels (at most 20 characters).",
+    "hotel.emails": "Emails to guests", "hotel.sender_name": "Sender name",
+    "hotel.sender_name_hint": "Empty: the hotel's name.", "hotel.sender_email": "Sender address",
+    "hotel.language": "Language", "hotel.language_hint": "The language of the emails the hub writes for the hotel.",
+    "hotel.language_fr": "French", "hotel.language_en": "English", "hotel.saved": "{hotel}: settings saved.",
     "live.connected": "Live", "live.connecting": "Connecting…", "live.offline": "Offline, retrying…",
     "view.inbox": "Inbox", "view.open": "Open", "view.on_hold": "On hold", "view.closed": "Done",
     "view.spam": "Spam", "view.all": "All",
@@ -63,7 +70,8 @@ const MESSAGES = {
     "entry.reply": "Reply", "entry.status": "Status: {from} → {to}", "entry.assigned": "Assigned to {name}",
     "entry.unassigned": "Unassigned", "entry.subject": "Subject changed to “{to}”",
     "entry.qualification": "Qualified", "entry.labels": "Labels: {labels}", "entry.call": "Call: {outcome}",
-    "entry.reservation": "Reservation: {kind}, {date}, {party} people", "entry.forward": "Forwarded to {to}",
+    "entry.reservation": { one: "Reservation: {kind}, {date}, {party} person", other: "Reservation: {kind}, {date}, {party} people" },
+    "entry.forward": "Forwarded to {to}",
     "entry.delegate": "Delegated to {to}", "entry.share": "Shared with {to}",
     "entry.contact_link": "Linked to a contact", "entry.html": "Formatted version",
     "entry.remote_images": "Load remote images ({count})", "entry.by": "by {name}",
@@ -76,6 +84,18 @@ const MESSAGES = {
     "entry.automatic": "Automatic reply (out of office, acknowledgement): it reopened nothing.",
     "entry.forwarded": "Forwarded email — From {from}, {date}, {subject}",
     "entry.forwarded_unknown": "unknown", "entry.forwarded_no_subject": "(no subject)",
+    // Texts the hub writes itself (shared/system_texts.py, whose English these must be).
+    "text.call.inbound": "Inbound call from {caller}, {duration}.",
+    "text.call.outbound": "Outbound call from {caller}, {duration}.",
+    "text.call.missed": "Missed call from {caller}, {duration}.",
+    "text.call.recording": "Recording: {recording_url}", "text.call.subject": "Call from {caller}",
+    "text.message.no_text": "(no text)", "text.review.rating_only": "(rating only)",
+    "text.review.subject": "{platform} review", "text.duration": "{minutes} min {seconds} s",
+    // Headquarters' attributes (HUB_CONTACTS_ATTRIBUTES); another is shown by its name, made readable.
+    "attribute.age": "Age", "attribute.segment": "Segment", "attribute.purchase_amount": "Purchase amount",
+    "attribute.loyalty_tier": "Loyalty tier", "attribute.loyalty_points": "Loyalty points", "attribute.vip": "VIP",
+    "attribute.birth_date": "Date of birth", "attribute.last_stay": "Last stay", "attribute.nights": "Nights",
+    "attribute.preferred_language": "Preferred language", "attribute.customer_id": "Customer ID",
     "profile.guest": "Guest", "profile.contact": "Contact", "profile.attributes": "From headquarters",
     "profile.others": "Other requests", "profile.no_contact": "Not linked to a contact.",
     "profile.link": "Link to another contact", "profile.create": "Create a contact",
@@ -96,6 +116,13 @@ const MESSAGES = {
     "login.failed": "E-mail ou mot de passe incorrect.",
     "login.wait": "Trop de tentatives de connexion ; réessayez dans {seconds} s.",
     "top.language": "Langue", "top.help": "Raccourcis clavier (?)", "top.logout": "Se déconnecter",
+    "top.hotels": "Réglages des hôtels",
+    "hotel.title": "Réglages de l’hôtel", "hotel.hotel": "Hôtel", "hotel.name": "Nom",
+    "hotel.short_name": "Nom court", "hotel.short_name_hint": "Affiché sur les lignes d’une liste qui mêle plusieurs hôtels (20 caractères au plus).",
+    "hotel.emails": "E-mails aux clients", "hotel.sender_name": "Nom de l’expéditeur",
+    "hotel.sender_name_hint": "Vide : le nom de l’hôtel.", "hotel.sender_email": "Adresse de l’expéditeur",
+    "hotel.language": "Langue", "hotel.language_hint": "La langue des e-mails que le hub écrit pour l’hôtel.",
+    "hotel.language_fr": "Français", "hotel.language_en": "Anglais", "hotel.saved": "{hotel} : réglages enregistrés.",
     "live.connected": "En direct", "live.connecting": "Connexion…", "live.offline": "Hors ligne, nouvelle tentative…",
     "view.inbox": "Boîte de réception", "view.open": "Ouvertes", "view.on_hold": "En attente",
     "view.closed": "Terminées", "view.spam": "Spam", "view.all": "Toutes",
@@ -153,7 +180,8 @@ const MESSAGES = {
     "entry.reply": "Réponse", "entry.status": "Statut : {from} → {to}", "entry.assigned": "Assignée à {name}",
     "entry.unassigned": "Désassignée", "entry.subject": "Objet modifié : « {to} »",
     "entry.qualification": "Qualifiée", "entry.labels": "Étiquettes : {labels}", "entry.call": "Appel : {outcome}",
-    "entry.reservation": "Réservation : {kind}, {date}, {party} personnes", "entry.forward": "Transférée à {to}",
+    "entry.reservation": { one: "Réservation : {kind}, {date}, {party} personne", other: "Réservation : {kind}, {date}, {party} personnes" },
+    "entry.forward": "Transférée à {to}",
     "entry.delegate": "Déléguée à {to}", "entry.share": "Partagée avec {to}",
     "entry.contact_link": "Rattachée à un contact", "entry.html": "Version mise en forme",
     "entry.remote_images": "Charger les images distantes ({count})", "entry.by": "par {name}",
@@ -166,6 +194,17 @@ const MESSAGES = {
     "entry.automatic": "Réponse automatique (absence, accusé de réception) : elle n’a rien rouvert.",
     "entry.forwarded": "E-mail transféré — De {from}, {date}, {subject}",
     "entry.forwarded_unknown": "inconnu", "entry.forwarded_no_subject": "(sans objet)",
+    "text.call.inbound": "Appel entrant de {caller}, {duration}.",
+    "text.call.outbound": "Appel sortant vers {caller}, {duration}.",
+    "text.call.missed": "Appel manqué de {caller}, {duration}.",
+    "text.call.recording": "Enregistrement : {recording_url}", "text.call.subject": "Appel de {caller}",
+    "text.message.no_text": "(sans texte)", "text.review.rating_only": "(note seule)",
+    "text.review.subject": "Avis {platform}", "text.duration": "{minutes} min {seconds} s",
+    "attribute.age": "Âge", "attribute.segment": "Segment", "attribute.purchase_amount": "Montant des achats",
+    "attribute.loyalty_tier": "Niveau de fidélité", "attribute.loyalty_points": "Points de fidélité",
+    "attribute.vip": "VIP", "attribute.birth_date": "Date de naissance", "attribute.last_stay": "Dernier séjour",
+    "attribute.nights": "Nuitées", "attribute.preferred_language": "Langue préférée",
+    "attribute.customer_id": "Numéro client",
     "profile.guest": "Client", "profile.contact": "Contact", "profile.attributes": "Informations du siège",
     "profile.others": "Autres demandes", "profile.no_contact": "Pas de contact rattaché.",
     "profile.link": "Lier à un autre contact", "profile.create": "Créer un contact",
@@ -200,8 +239,21 @@ export function currentLanguage() {
   return language;
 }
 
+export function hasMessage(key) {
+  return key in MESSAGES[language] || key in MESSAGES.en;
+}
+
+const pluralRules = new Map();
+/** The form a count takes in the current language: "one" (1 in English; 0 and 1 in French) or "other"… */
+function pluralForm(count) {
+  if (!pluralRules.has(language)) pluralRules.set(language, new Intl.PluralRules(language === "fr" ? "fr-FR" : "en-GB"));
+  return pluralRules.get(language).select(Number(count) || 0);
+}
+
+/** A message with its {placeholders} filled; one with plural forms takes the form of `params.count`. */
 export function t(key, params = {}) {
-  const text = MESSAGES[language][key] ?? MESSAGES.en[key] ?? key;
+  let text = MESSAGES[language][key] ?? MESSAGES.en[key] ?? key;
+  if (typeof text === "object") text = text[pluralForm(params.count)] ?? text.other;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? ""));
 }
 

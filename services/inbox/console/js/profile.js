@@ -6,6 +6,7 @@ import { applyResult, refreshComposer } from "./conversation.js";
 import { $, clear, debounce, h } from "./dom.js";
 import { formatWhen, t } from "./i18n.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
+import { attributeLabel, attributeValue, conversationSubject } from "./texts.js";
 
 let shownFor = null;
 
@@ -54,7 +55,7 @@ function contactCard(contact, conversation) {
       bouncedMark(contact, email))),
       (contact.phones || []).map((phone) => h("li", {}, h("a", { href: `tel:${phone}` }, "☎ ", phone)))),
     attributes.length ? [h("h4", {}, t("profile.attributes")), h("dl.attributes", {}, attributes.map(([key, value]) =>
-      [h("dt", {}, key.replace(/_/g, " ")), h("dd", {}, typeof value === "boolean" ? (value ? "✓" : "✗") : String(value))]))] : null,
+      [h("dt", { dataset: { attribute: key } }, attributeLabel(key)), h("dd", {}, attributeValue(value))]))] : null,
     h("div.card-actions", {},
       h("button.small.edit-contact", { type: "button", onclick: () => editDialog(contact, conversation) }, t("profile.edit")),
       h("button.small", { type: "button", onclick: () => linkDialog(conversation) }, t("profile.link")),
@@ -73,7 +74,7 @@ function othersCard(items, conversation) {
   return h("section.card.others", {}, h("h3", {}, t("profile.others")),
     others.length ? h("ol.plain", {}, others.map((item) => h("li", {}, h("button.link", {
       type: "button", onclick: () => emit("open", item.conversation_id) },
-    CHANNEL_ICONS[item.channel] || "", " ", item.subject || t("list.no_subject")),
+    CHANNEL_ICONS[item.channel] || "", " ", conversationSubject(item) || t("list.no_subject")),
     h("span.muted", {}, ` · ${hotelName(item.location_id)} · ${item.status ? t(`status.${item.status}`) : ""} · `,
       formatWhen(item.last_activity_at, hotelZone(item.location_id)))))) : h("p.muted", {}, t("profile.none")));
 }
