@@ -8,7 +8,7 @@ import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from shared.bus import Channel
+from shared.bus import CHAT_SUBJECT, Channel
 from tests.integration.conftest import Stack, agent_headers, create_hotel
 from tests.integration.inbox_helpers import AgentApi, publish_inbound
 from tests.support.polling import eventually
@@ -80,7 +80,13 @@ async def test_a_linked_chat_shows_the_contacts_name_and_follows_a_rename(
     me = agent_headers([location], agent_id=f"agent-{location}")
     api = AgentApi(http, stack.url("inbox"), me)
     await publish_inbound(
-        nc, location, channel=Channel.CHAT, email=None, text="Spa hours?", chat_session_id=f"s-{location}"
+        nc,
+        location,
+        channel=Channel.CHAT,
+        email=None,
+        subject=CHAT_SUBJECT,  # as ingest's chat says it
+        text="Spa hours?",
+        chat_session_id=f"s-{location}",
     )
     chat = await by_subject(api, location, "Spa hours?")  # a chat is titled by its first message
     assert chat["guest"].get("name") is None
