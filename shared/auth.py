@@ -7,7 +7,7 @@ their groups, expanded at login), so no service needs another's data to scope a 
   the HttpOnly `hub_session` cookie; a cookie-borne request that changes anything must also echo the
   `hub_csrf` cookie in an `X-CSRF-Token` header (a cross-site page can make the browser send the
   cookie but cannot read it);
-- an integration's API token (review platforms, telephony, headquarters imports), created by an admin
+- an integration's API token (review platforms, telephony, headquarters imports, a chatbot), created by an admin
   with scopes and optionally hotels; it opens only the endpoints that ask for one of its scopes.
 
 Two JetStream key-value buckets end sessions before their expiry, consulted by every service for every
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 Role = Literal["agent", "manager", "admin"]
 # Each role may do what the roles before it may: the one rule behind every role check.
 ROLES: tuple[Role, ...] = ("agent", "manager", "admin")
-Scope = Literal["contacts:import", "reviews:write", "calls:write", "email:write"]
+Scope = Literal["contacts:import", "reviews:write", "calls:write", "email:write", "bot"]
 TOKEN_TTL_SECONDS = 8 * 3600  # one working shift
 SESSION_COOKIE = "hub_session"
 CSRF_COOKIE = "hub_csrf"
@@ -327,6 +327,18 @@ def agent_or_scope(scope: Scope) -> Callable[[Request], Awaitable[Actor]]:
         actor = await authenticate(request)
         if actor.kind == "api" and scope not in actor.scopes:
             raise Problem(403, "Forbidden", f"This API token lacks the scope {scope!r}.")
+        return actor
+
+    return dependency
+
+
+def api_token_with(scope: Scope) -> Callable[[Request], Awaitable[Actor]]:
+    """A dependency admitting only API tokens granted `scope` (a chatbot's routes are not an agent's)."""
+
+    async def dependency(request: Request) -> Actor:
+        actor = await authenticate(request)
+        if actor.kind != "api" or scope not in actor.scopes:
+            raise Problem(403, "Forbidden", f"Only an API token with the scope {scope!r} may call this endpoint.")
         return actor
 
     return dependency

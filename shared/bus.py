@@ -16,6 +16,10 @@ hub.outbound.email                                    OUTBOUND  OutboundMessage
     inbox -> notify-outbound
 hub.outbound.chat                                     OUTBOUND  OutboundMessage
     inbox -> notify-outbound
+hub.outbound.bot                                      OUTBOUND  BotCall
+    inbox -> notify-outbound
+hub.outbound.review                                   OUTBOUND  OutboundMessage
+    inbox -> notify-outbound
 hub.outbound.email                                    OUTBOUND  OutboundMessage
     solicit -> notify-outbound
 hub.events.conversation.created.{hotel}               EVENTS    ConversationCreated
@@ -90,6 +94,8 @@ hub.events.erasure.applied._chain                     EVENTS    ErasureApplied
     inbox -> contacts-events
 hub.events.location.changed.{hotel}                   EVENTS    LocationChanged
     inbox -> contacts-events, live UI
+hub.events.review.reply_changed.{hotel}               EVENTS    ReviewReplyChanged
+    ingest -> inbox-reviews, contacts-events, live UI
 hub.chat.to_guest.{session}                           core      ChatToGuest
     notify, inbox -> ingest (the guest's widget socket)
 hub.presence.conversation.{location}                  core      ConversationViewing
@@ -123,7 +129,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, Union, get_args
 
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -183,6 +189,7 @@ class Subjects:
     SOLICITATION_EVENTS = "hub.events.solicitation.>"
     CONTACT_EVENTS = "hub.events.contact.>"
     DELIVERY_EVENTS = "hub.events.delivery.>"
+    REVIEW_EVENTS = "hub.events.review.>"
     # Who is looking at what right now: core NATS only, outside every stream (nothing to keep or replay).
     PRESENCE_ALL = "hub.presence.>"
 
@@ -236,6 +243,10 @@ class StreamSpec(BaseModel):
     # consumers are idempotent as well, so a duplicate after the window is a no-op too.
     duplicate_window_seconds: float = 3600.0
     storage: StorageType = StorageType.FILE
+    # At its byte limit (HUB_STREAM_MAX_BYTES) a stream refuses new messages: the publisher fails and says so
+    # (ingest answers 451/503, the sender retries) rather than the server silently dropping guest messages
+    # not yet stored or mail not yet sent. Only the events' history gives up its oldest.
+    discard: DiscardPolicy = DiscardPolicy.NEW
 
 
 INBOUND = StreamSpec(
@@ -255,6 +266,7 @@ EVENTS = StreamSpec(
     subjects=[Subjects.EVENTS_ALL],
     retention=RetentionPolicy.LIMITS,
     max_age_seconds=30 * DAY,
+    discard=DiscardPolicy.OLD,
 )
 DLQ = StreamSpec(
     name="DLQ",
@@ -304,6 +316,8 @@ class ConsumerSpec(BaseModel):
 INBOX_INBOUND = ConsumerSpec(durable="inbox-inbound", stream=INBOUND, filter_subject=Subjects.INBOUND_GUEST_ALL)
 INBOX_DELIVERIES = ConsumerSpec(durable="inbox-deliveries", stream=EVENTS, filter_subject=Subjects.DELIVERY_EVENTS)
 INBOX_CONTACTS = ConsumerSpec(durable="inbox-contacts", stream=EVENTS, filter_subject=Subjects.CONTACT_EVENTS)
+# What the review platforms say happened to a public reply (ingest's poller): the inbox records it.
+INBOX_REVIEWS = ConsumerSpec(durable="inbox-reviews", stream=EVENTS, filter_subject=Subjects.REVIEW_EVENTS)
 INBOX_SOLICITATIONS = ConsumerSpec(
     durable="inbox-solicitations", stream=EVENTS, filter_subject=Subjects.SOLICITATION_EVENTS
 )
@@ -323,6 +337,7 @@ DURABLE_CONSUMERS = (
     INBOX_INBOUND,
     INBOX_DELIVERIES,
     INBOX_CONTACTS,
+    INBOX_REVIEWS,
     INBOX_SOLICITATIONS,
     SOLICIT_DELIVERY_FAILURES,
     SOLICIT_INBOUND,
@@ -982,7 +997,30 @@ class LocationChanged(HotelEvent):
         return f"location:{self.location_id}:{self.occurred_at.isoformat()}"
 
 
-BusEvent = ConversationEvent | DeliveryEvent | SolicitationEvent | ContactEvent | ErasureApplied | LocationChanged
+class ReviewReplyChanged(HotelEvent):
+    """A public reply changed on the review platform itself: edited there, or taken down (ingest's poller)."""
+
+    type: Literal["review.reply_changed"] = "review.reply_changed"
+    platform: str
+    review_id: str  # the platform's id of the review (Google: `accounts/{a}/locations/{l}/reviews/{r}`)
+    state: Literal["edited", "deleted"]
+    comment: str | None = None  # the reply's text now (edited)
+    at: datetime  # when the platform says it changed, or when the hub noticed
+
+    def dedup_key(self) -> str:
+        digest = hashlib.sha256(f"{self.platform}:{self.review_id}".encode()).hexdigest()[:32]
+        return f"review-reply:{digest}:{self.state}:{self.at.isoformat()}"
+
+
+BusEvent = (
+    ConversationEvent
+    | DeliveryEvent
+    | SolicitationEvent
+    | ContactEvent
+    | ErasureApplied
+    | LocationChanged
+    | ReviewReplyChanged
+)
 
 _UNKNOWN_TAG = "unknown"
 
@@ -1046,8 +1084,15 @@ class OutboundKind(StrEnum):
     NOTIFICATION = "notification"  # to an agent: a request was assigned to them
 
 
+class ReviewTarget(BaseModel):
+    """The review a public reply answers, on its platform (shared/review_platforms has its connector)."""
+
+    platform: str  # "google", or a webhook connector's platform name
+    review_id: str  # the platform's id (Google: the review's resource name `accounts/{a}/locations/{l}/reviews/{r}`)
+
+
 class OutboundMessage(BusMessage):
-    """A command to notify (`hub.outbound.{email,chat}`): send this, once, and report how it went."""
+    """A command to notify (`hub.outbound.{email,chat,review}`): send this, once, and report how it went."""
 
     type: Literal["outbound.message"] = "outbound.message"
     key: str  # the timeline entry's key: notify sends each key once
@@ -1064,6 +1109,7 @@ class OutboundMessage(BusMessage):
     in_reply_to: str | None = None
     references: list[str] = []
     author_name: str | None = None
+    author_kind: Literal["agent", "bot"] = "agent"  # a chat message the hotel's chatbot wrote, shown as the bot's
     attachments: list[AttachmentRef] = []
     created_at: datetime = Field(default_factory=utcnow)
     # The hotel's sender and language, from the directory when the command was made: the email comes
@@ -1072,6 +1118,7 @@ class OutboundMessage(BusMessage):
     sender_name: str | None = None
     sender_address: EmailStr | None = None
     language: HotelLanguage | None = None
+    review: ReviewTarget | None = None  # a public reply (channel "review"): posted through the platform
 
 
 class ResolveContact(BusMessage):
@@ -1182,8 +1229,31 @@ class ChatToGuest(BusMessage):
     kind: Literal["message", "closed", "handed_over"] = "message"
     text: str = ""
     author_name: str | None = None
+    author_kind: Literal["agent", "bot"] = "agent"
+    # handed_over: the guest already left an email address (the bot captured it): the widget asks for none.
+    guest_identified: bool = False
     attachments: list[AttachmentRef] = []
     at: datetime = Field(default_factory=utcnow)
+
+
+BotEvent = Literal["message", "handed_over", "closed"]
+
+
+class BotCall(BusMessage):
+    """A command to notify (`hub.outbound.bot`): POST this webhook call to a hotel's chatbot until it answers 2xx.
+
+    The inbox writes the body and signs it with the bot's secret, so the secret never travels on the bus
+    and every retry sends the same bytes (`delivery_id` is the key notify delivers once)."""
+
+    type: Literal["outbound.bot_call"] = "outbound.bot_call"
+    key: str  # the delivery id
+    event: BotEvent
+    conversation_id: str
+    location_id: LocationId
+    url: str
+    body: str  # the JSON body, sent byte for byte
+    signature: str  # "sha256=<hex HMAC-SHA256 of body>"
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Header(BaseModel):
@@ -1300,6 +1370,20 @@ OUTBOUND_CHAT = Publication(
     producer="inbox",
     description="Push an agent's reply to the guest's chat widget; consumed by notify.",
 )
+OUTBOUND_BOT = Publication(
+    subject="hub.outbound.bot",
+    stream=OUTBOUND,
+    schema=BotCall,
+    producer="inbox",
+    description="Call a hotel's chatbot webhook (a guest's message, a hand-over, a close), signed; notify retries it.",
+)
+OUTBOUND_REVIEW = Publication(
+    subject="hub.outbound.review",
+    stream=OUTBOUND,
+    schema=OutboundMessage,
+    producer="inbox",
+    description="Post an agent's public reply to a review on its platform (Google, a webhook connector); to notify.",
+)
 OUTBOUND_SOLICITATION = Publication(
     subject="hub.outbound.email",
     stream=OUTBOUND,
@@ -1315,6 +1399,7 @@ CONTACT_ERASED = _event_publication(ContactErased, "contacts")
 CONTACT_RENAMED = _event_publication(ContactRenamed, "contacts")
 ERASURE_APPLIED = _event_publication(ErasureApplied, "inbox")
 LOCATION_CHANGED = _event_publication(LocationChanged, "inbox")
+REVIEW_REPLY_CHANGED = _event_publication(ReviewReplyChanged, "ingest")
 EVENT_PUBLICATIONS: dict[type[BusMessage], Publication] = {
     publication.schema: publication
     for publication in (
@@ -1326,6 +1411,7 @@ EVENT_PUBLICATIONS: dict[type[BusMessage], Publication] = {
         CONTACT_RENAMED,
         ERASURE_APPLIED,
         LOCATION_CHANGED,
+        REVIEW_REPLY_CHANGED,
     )
 }
 CHAT_TO_GUEST = Publication(
@@ -1406,6 +1492,8 @@ PUBLICATIONS: tuple[Publication, ...] = (
     UNMATCHED_BOUNCE,
     OUTBOUND_EMAIL,
     OUTBOUND_CHAT,
+    OUTBOUND_BOT,
+    OUTBOUND_REVIEW,
     OUTBOUND_SOLICITATION,
     *EVENT_PUBLICATIONS.values(),
     CHAT_TO_GUEST,

@@ -26,7 +26,7 @@ class IndexSpec:
 # Which service owns which collection; nothing outside that service's package may name it.
 # The attachments bucket (`attachments.files`, `attachments.chunks`) is shared/attachments.py's alone.
 OWNERSHIP: Mapping[str, tuple[str, ...]] = {
-    "ingest": ("mailbox_state", "chat_sessions", "chat_messages"),
+    "ingest": ("mailbox_state", "chat_sessions", "chat_messages", "platform_reviews"),
     "inbox": (
         "conversations",
         "timeline",
@@ -44,6 +44,9 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "login_failures",
         "api_tokens",
         "audit",
+        "bots",
+        "auto_reply_rules",
+        "auto_replies_due",
     ),
     "contacts": (
         "contacts",

@@ -33,9 +33,13 @@ TITLES: Mapping[str, str] = {
     "Malformed JSON": "JSON mal formé",
     "Malformed form": "Formulaire mal formé",
     "No address": "Pas d'adresse",
+    "No chatbot": "Pas de chatbot",
+    "No connector": "Pas de connecteur",
     "Not allowed now": "Pas permis maintenant",
     "Not configured": "Non configuré",
     "Not found": "Introuvable",
+    "Not a review": "Pas un avis",
+    "Nothing to approve": "Rien à approuver",
     "Not ready": "Pas prêt",
     "Not sent": "Non envoyé",
     "Payload too large": "Requête trop volumineuse",
@@ -226,6 +230,27 @@ DETAILS: Mapping[str, str] = {
     "Managers edit templates of their own hotels only.": (
         "Les responsables ne modifient que les modèles de leurs propres hôtels."
     ),
+    # automatic review replies
+    "Chain-wide automatic replies (no hotel) are for admins.": (
+        "Les réponses automatiques de toute la chaîne (sans hôtel) sont réservées aux administrateurs."
+    ),
+    "Managers set automatic replies for their own hotels only.": (
+        "Les responsables ne règlent les réponses automatiques que pour leurs propres hôtels."
+    ),
+    "location_id: no hotel has the id {body.location_id!r}.": (
+        "location_id : aucun hôtel n'a l'identifiant {body.location_id!r}."
+    ),
+    "No automatic reply has the id {rule_id!r}.": "Aucune réponse automatique n'a l'identifiant {rule_id!r}.",
+    "This request has no automatic reply waiting.": "Cette demande n'a aucune réponse automatique en attente.",
+    "The hub cannot post on this review's platform; answer by private email or on the platform.": (
+        "Le hub ne peut pas publier sur la plateforme de cet avis ; répondez par e-mail privé ou sur la plateforme."
+    ),
+    "Only a review can be answered publicly; send an email instead.": (
+        "Seul un avis peut recevoir une réponse publique ; envoyez plutôt un e-mail."
+    ),
+    "attachment_ids: a public reply to a review carries text only.": (
+        "attachment_ids : une réponse publique à un avis ne contient que du texte."
+    ),
     "A hotel with the id {body.id!r} exists already.": "Un hôtel avec l'identifiant {body.id!r} existe déjà.",
     "A group with the id {body.id!r} exists already.": "Un groupe avec l'identifiant {body.id!r} existe déjà.",
     "An agent with the email {body.email} exists already.": "Un agent avec l'e-mail {body.email} existe déjà.",
@@ -242,6 +267,7 @@ DETAILS: Mapping[str, str] = {
         "Un administrateur ne peut pas supprimer son propre compte ; demandez à un autre administrateur."
     ),
     "No conversation has the id {conversation_id!r}.": "Aucune demande n'a l'identifiant {conversation_id!r}.",
+    "No conversation of this chatbot has this id.": "Aucune conversation de ce chatbot n'a cet identifiant.",
     # inbox: attachments and conversations
     "No hotel you work for has the id {location_id!r}.": (
         "Aucun des hôtels pour lesquels vous travaillez n'a l'identifiant {location_id!r}."
@@ -313,6 +339,16 @@ DETAILS: Mapping[str, str] = {
         "Seule une discussion peut être fermée comme discussion ; utilisez plutôt le statut."
     ),
     "This conversation is not handled by the chatbot.": "Cette demande n'est pas prise en charge par le chatbot.",
+    # chatbots
+    "The chatbot no longer handles this conversation.": "Le chatbot ne prend plus en charge cette demande.",
+    "The guest's chat has ended; the chatbot cannot answer it.": (
+        "La discussion du client est terminée ; le chatbot ne peut plus y répondre."
+    ),
+    "This conversation's hotel has no chatbot configured.": "L'hôtel de cette demande n'a pas de chatbot configuré.",
+    "The hotel {location_id!r} has no chatbot.": "L'hôtel {location_id!r} n'a pas de chatbot.",
+    "Only an API token with the scope {scope!r} may call this endpoint.": (
+        "Seul un jeton d'API ayant la portée {scope!r} peut appeler ce point d'accès."
+    ),
     "This link is invalid or has expired; ask the hotel for a new one.": (
         "Ce lien n'est pas valide ou a expiré ; demandez-en un nouveau à l'hôtel."
     ),

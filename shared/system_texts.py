@@ -18,6 +18,7 @@ ENGLISH: dict[str, str] = {
     "call.subject": "Call from {caller}",
     "message.no_text": "(no text)",
     "review.rating_only": "(rating only)",
+    "review.deleted": "The review was deleted on the platform.",
     "review.subject": "{platform} review",
 }
 
@@ -45,6 +46,7 @@ class SystemText:
 
 NO_TEXT = SystemText("message.no_text")
 RATING_ONLY = SystemText("review.rating_only")
+REVIEW_DELETED = SystemText("review.deleted")
 
 
 def call_text(direction: str, caller: str, duration_seconds: int, recording_url: str | None) -> SystemText:

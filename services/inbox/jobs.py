@@ -12,6 +12,7 @@ from shared.bus import (
 from shared.leases import RENEW_SECONDS, Lease
 from shared.runtime import Runtime, stopping
 
+from .autoreplies.service import auto_replies_for
 from .conversations.repository import CLAIM_LEASE, conversation_repository
 from .conversations.service import inbox_for
 from .counters.service import CounterKeeper
@@ -43,6 +44,26 @@ def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
                 continue
             if woken:
                 log.info("reopened snoozed requests", extra={"count": woken})
+
+    return sweep
+
+
+def auto_reply_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+    """Publish the automatic review replies whose delay has passed, as often as the snooze sweep; every
+    replica sweeps, the versioned update lets one of them send each."""
+
+    async def sweep(runtime: Runtime) -> None:
+        while not stopping():
+            await asyncio.sleep(settings.snooze_sweep_seconds)
+            if stopping():
+                return
+            try:
+                sent = await auto_replies_for(runtime, settings).send_due(utcnow())
+            except Exception:
+                log.warning("automatic reply sweep failed", exc_info=True)
+                continue
+            if sent:
+                log.info("automatic review replies sent", extra={"count": sent})
 
     return sweep
 

@@ -9,18 +9,23 @@ from shared.bus import (
     CONVERSATION_VIEWING,
     ERASURE_APPLIED,
     LOCATION_CHANGED,
+    OUTBOUND_BOT,
     OUTBOUND_CHAT,
     OUTBOUND_EMAIL,
+    OUTBOUND_REVIEW,
     RESOLVE_CONTACT,
     Declared,
 )
 from shared.client_limits import ClientLimits
 from shared.runtime import Runtime, create_app, serve
-from shared.settings import HubSettings
+from shared.settings import HubSettings, load_settings
 
 from . import jobs
 from .access import api as access_api
 from .attachments import api as attachments_api
+from .autoreplies import api as autoreplies_api
+from .autoreplies.repository import AUTO_REPLY_INDEXES
+from .bots import api as bots_api
 from .console import api as console_api
 from .conversations import api as conversations_api
 from .conversations import handlers as conversations_handlers
@@ -39,6 +44,8 @@ PUBLICATIONS: list[Declared] = [
     CONVERSATION_VIEWING,
     OUTBOUND_EMAIL,
     OUTBOUND_CHAT,
+    OUTBOUND_BOT,
+    OUTBOUND_REVIEW,
     CHAT_TO_GUEST,
     RESOLVE_CONTACT,
     CONTACT_HOTELS,
@@ -50,7 +57,7 @@ PUBLICATIONS: list[Declared] = [
 def build_app(settings: HubSettings | None = None, http: InboxSettings | None = None) -> FastAPI:
     http = http or InboxSettings()
     settings = settings or HubSettings()
-    indexes = {**indexes_for(settings.mongo_flavour), **DIRECTORY_INDEXES}
+    indexes = {**indexes_for(settings.mongo_flavour), **DIRECTORY_INDEXES, **AUTO_REPLY_INDEXES}
     runtime = Runtime.build("inbox", settings, indexes, publications=PUBLICATIONS)
     # The agents' live streams have a NATS connection of their own: a slow one never costs the broker's.
     live_hub = LiveHub(settings.nats_url)
@@ -64,11 +71,14 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
             access_api.router,
             directory_api.router,
             attachments_api.router,
+            autoreplies_api.router,
+            bots_api.router,
             console_api.router,
         ],
         title="Hub inbox",
         background=[
             jobs.snooze_sweep(http),
+            jobs.auto_reply_sweep(http),
             jobs.bootstrap_admin(http),
             jobs.counters_keeper(http),
             jobs.fill_derived,
@@ -88,5 +98,5 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
 
 
 def main() -> None:
-    settings, http = HubSettings(), InboxSettings()
+    settings, http = load_settings(HubSettings), load_settings(InboxSettings)
     serve(build_app(settings, http), "inbox", http, settings)

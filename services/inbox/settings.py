@@ -1,9 +1,13 @@
 """Settings of the inbox service (`HUB_INBOX_*`)."""
 
-from pydantic import Field, SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import HttpSettings
+from shared.dissatisfaction import DEFAULT_THRESHOLD
+from shared.review_platforms import ReviewPlatformSettings
+from shared.settings import HttpSettings, local_url, refuse_in_production
 
 
 class InboxSettings(HttpSettings):
@@ -11,9 +15,15 @@ class InboxSettings(HttpSettings):
 
     port: int = 8002
     contacts_timeout_seconds: float = Field(default=2.0, gt=0)
+    # The dissatisfaction score (0 to 1, shared/dissatisfaction.py) from which a guest's email, form or chat
+    # message raises an alert; a chain's settings may set their own (`alert_rule.text_threshold`).
+    alert_threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, le=1)
     # Where the read-only links of forwarded, delegated and shared requests point (`/requests/<token>`).
     console_url: str = "http://127.0.0.1:8080"
-    snooze_sweep_seconds: float = Field(default=1.0, gt=0)
+    snooze_sweep_seconds: float = Field(default=1.0, gt=0)  # also how often due automatic review replies go
+    # Which review platforms take public replies from the hub (`HUB_REVIEWS_*`, as notify posts them): an
+    # agent's answer to a review on one of them is public unless they choose a private email.
+    review_platforms: ReviewPlatformSettings = Field(default_factory=ReviewPlatformSettings)
     # Guest messages handled at once by each replica (those of one thread take turns).
     inbound_concurrency: int = Field(default=16, ge=1, le=256)
     # How often the per-hotel request gauges of /metrics are read from the counters.
@@ -37,3 +47,9 @@ class InboxSettings(HttpSettings):
     # The first admin of a fresh install (created only while the chain has no agent at all).
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _refuse_local_defaults_in_production(self) -> Self:
+        # Also what makes the session cookie `Secure` (access/api.py): an https:// address.
+        refuse_in_production(self.environment, local_url("HUB_INBOX_CONSOLE_URL", self.console_url))
+        return self

@@ -141,11 +141,13 @@ def file_links(session_id: str, location_id: str, attachments: list[dict[str, An
 
 
 def to_guest_event(push: ChatToGuest, location_id: str) -> dict[str, Any]:
-    if push.kind in {"closed", "handed_over"}:
+    if push.kind == "handed_over":
+        return {"type": push.kind, "at": push.at.isoformat(), "identified": push.guest_identified}
+    if push.kind == "closed":
         return {"type": push.kind, "at": push.at.isoformat()}
     return {
         "type": "message",
-        "from": "agent",
+        "from": push.author_kind,  # "agent", or "bot": the widget shows the hotel's chatbot as such
         "text": push.text,
         "author": push.author_name,
         "at": push.at.isoformat(),
@@ -165,7 +167,7 @@ def register(runtime: Runtime) -> None:
             await ChatRepository(runtime.db).remember(
                 push.session_id,
                 push.key,
-                "agent",
+                push.author_kind,
                 push.text,
                 push.at,
                 author_name=push.author_name,

@@ -2,7 +2,8 @@
 
 Frames are JSON: hello {session?} -> welcome {session, history, ended, identified}; message {id, text}
 -> ack {id}; identify {email, name} -> identified; the agent's messages and the chat's closing arrive as
-message {from: "agent"} and closed. A message written after the end starts a new chat (`chat`'s rule):
+message {from: "agent"} and closed, the hotel's chatbot's as message {from: "bot", author: <its name>}, and
+a person taking over from the bot as handed_over. A message written after the end starts a new chat (`chat`'s rule):
 restarted {session} comes before its ack, and the socket then speaks for the new session. A frame that
 cannot be read is answered with an error frame, never by dropping the socket (the guest's chat would end
 with it).

@@ -2,17 +2,25 @@
 
 from fastapi import FastAPI
 
-from shared.bus import INBOUND_BOUNCE, INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY, LOCATION_EXISTS
+from shared.bus import (
+    INBOUND_BOUNCE,
+    INBOUND_GUEST_MESSAGE,
+    INBOUND_SOLICITATION_REPLY,
+    LOCATION_EXISTS,
+    REVIEW_REPLY_CHANGED,
+)
 from shared.client_limits import ClientLimits
+from shared.review_platforms import ReviewPlatformSettings
 from shared.runtime import Runtime, create_app, serve
-from shared.settings import HubSettings, require_real_secrets
+from shared.settings import HubSettings, load_settings
 
 from . import chat, hotels
 from .api import router
 from .backpressure import Budget, Overload
 from .imap import imap_pollers
 from .limits import GuestLimits
-from .repository import CHAT_INDEXES, MAILBOX_INDEXES
+from .platform_reviews import review_pollers
+from .repository import CHAT_INDEXES, MAILBOX_INDEXES, PLATFORM_REVIEW_INDEXES
 from .settings import IngestSettings
 from .smtp import smtp_receiver
 
@@ -20,18 +28,27 @@ from .smtp import smtp_receiver
 def build_app(settings: HubSettings | None = None, http: IngestSettings | None = None) -> FastAPI:
     settings = settings or HubSettings()
     http = http or IngestSettings()
-    require_real_secrets(settings, HUB_INGEST_WEBHOOK_SECRET=http.webhook_secret)
     runtime = Runtime.build(
         "ingest",
         settings,
-        {**MAILBOX_INDEXES, **CHAT_INDEXES},
-        publications=[INBOUND_GUEST_MESSAGE, INBOUND_SOLICITATION_REPLY, INBOUND_BOUNCE, LOCATION_EXISTS],
+        {**MAILBOX_INDEXES, **CHAT_INDEXES, **PLATFORM_REVIEW_INDEXES},
+        publications=[
+            INBOUND_GUEST_MESSAGE,
+            INBOUND_SOLICITATION_REPLY,
+            INBOUND_BOUNCE,
+            LOCATION_EXISTS,
+            REVIEW_REPLY_CHANGED,
+        ],
     )
     chat.register(runtime)
     known_hotels = hotels.KnownHotels(runtime.broker)
     hotels.register(runtime, known_hotels)
     budget = Budget(http.max_in_flight)  # shared by HTTP and SMTP: one bound on what ingest holds
-    background = [smtp_receiver(http, budget, known_hotels), imap_pollers(http)]
+    background = [
+        smtp_receiver(http, budget, known_hotels),
+        imap_pollers(http),
+        review_pollers(ReviewPlatformSettings()),
+    ]
     limits = [
         ("/ingest/email/raw", http.email_max_bytes),
         ("/ingest/reviews/import", http.review_import_max_bytes),
@@ -52,5 +69,5 @@ def build_app(settings: HubSettings | None = None, http: IngestSettings | None =
 
 
 def main() -> None:
-    settings, http = HubSettings(), IngestSettings()
+    settings, http = load_settings(HubSettings), load_settings(IngestSettings)
     serve(build_app(settings, http), "ingest", http, settings)

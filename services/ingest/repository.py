@@ -18,6 +18,10 @@ CHAT_INDEXES: dict[str, list[IndexSpec]] = {
     "chat_messages": [IndexSpec(keys=[("session_id", ASCENDING), ("at", ASCENDING)], name="session_at")],
 }
 MAILBOX_INDEXES: dict[str, list[IndexSpec]] = {"mailbox_state": []}  # `_id` is the mailbox: equality look-ups only
+# What the review poller last saw of each review, per hotel and platform (`_id` is `<hotel>:<platform>:<review id>`).
+PLATFORM_REVIEW_INDEXES: dict[str, list[IndexSpec]] = {
+    "platform_reviews": [IndexSpec(keys=[("location_id", 1), ("platform", 1)], name="location_platform")]
+}
 HISTORY = 200  # messages a reloaded widget shows again
 
 
@@ -98,3 +102,26 @@ class MailboxStateRepository:
         # One poller per mailbox (mailboxes are sharded across replicas), so a plain replace is safe.
         document = {"_id": mailbox, "uidvalidity": uidvalidity, "last_uid": last_uid}
         await self.states.replace_one({"_id": mailbox}, document, upsert=True)
+
+
+class PlatformReviewRepository:
+    """What ingest's review poller last saw of each review on a platform (one poller: the lease's holder)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.reviews = db["platform_reviews"]
+
+    async def seen(self, location_id: str, platform: str) -> list[Document]:
+        found = self.reviews.find({"location_id": location_id, "platform": platform, "deleted": {"$ne": True}})
+        return [document async for document in found]
+
+    async def save(self, location_id: str, platform: str, review_id: str, state: dict[str, Any]) -> None:
+        key = f"{location_id}:{platform}:{review_id}"
+        document = {
+            "_id": key,
+            "location_id": location_id,
+            "platform": platform,
+            "review_id": review_id,
+            **state,
+            "seen_at": utcnow(),
+        }
+        await self.reviews.replace_one({"_id": key}, document, upsert=True)

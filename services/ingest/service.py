@@ -96,12 +96,34 @@ async def accept_review(runtime: Runtime, review: Review) -> str:
         thread=ThreadHints(review_id=f"{review.platform}:{review.review_id}"),
         review={
             "platform": review.platform,
+            "review_id": review.review_id,  # the platform's: a public reply is posted to it
             "url": review.url,
             "language": review.language,
             "date": review.date,
             "rating": review.rating,
             "scale": review.scale,
         },
+    )
+    await _publish(runtime, message)
+    return key
+
+
+async def accept_review_deletion(runtime: Runtime, location_id: str, platform: str, review_id: str) -> str:
+    """Tell the review's conversation that the platform no longer lists the review (once)."""
+    key = f"review-deleted:{location_id}:{platform}:{review_id}"
+    subject = system_texts.review_subject(platform)
+    message = InboundMessage(
+        key=key,
+        channel=Channel.REVIEW,
+        location_id=location_id,
+        guest=Guest(),
+        subject=subject.english(),
+        subject_key=subject.key,
+        subject_values=subject.values,
+        text=system_texts.REVIEW_DELETED.english(),
+        text_key=system_texts.REVIEW_DELETED.key,
+        thread=ThreadHints(review_id=f"{platform}:{review_id}"),
+        review={"platform": platform, "review_id": review_id, "deleted": True},
     )
     await _publish(runtime, message)
     return key

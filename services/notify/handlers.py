@@ -11,6 +11,7 @@ from faststream.nats.annotations import NatsMessage
 from shared.bus import NOTIFY_BOUNCES, NOTIFY_OUTBOUND, BounceReceived
 from shared.messaging import RetryPolicy, durable_subscriber
 from shared.ratelimit import RateLimiter
+from shared.review_platforms import Connectors, ReviewPlatformSettings
 from shared.runtime import Runtime
 
 from .bounces import bounces_for
@@ -25,6 +26,7 @@ def register(runtime: Runtime, settings: NotifySettings) -> CommitMarks:
     """Subscribe to OUTBOUND; returns the commit marks, whose bucket `prepare_commit_marks` creates."""
     limiter = RateLimiter(settings.domain_rate_per_minute, settings.domain_rate_burst)
     commits = CommitMarks(runtime.broker, replicas=runtime.settings.stream_replicas)
+    connectors = Connectors(ReviewPlatformSettings())  # kept for the process: Google's token is cached in it
     # Notify's own attempts and back-off for SMTP failures; the server's limit follows them.
     policy = RetryPolicy(
         max_deliver=settings.max_attempts,
@@ -35,7 +37,7 @@ def register(runtime: Runtime, settings: NotifySettings) -> CommitMarks:
     # A dict, not an OutboundMessage: an invalid command must still be reported failed on its timeline.
     @durable_subscriber(runtime.broker, NOTIFY_OUTBOUND, policy)
     async def on_outbound(body: dict[str, Any], msg: NatsMessage) -> None:
-        retry = await notifier_for(runtime, settings, limiter, commits).deliver(
+        retry = await notifier_for(runtime, settings, limiter, commits, connectors).deliver(
             body, msg.raw_message.metadata.num_delivered
         )
         if retry is not None:

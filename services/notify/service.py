@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from shared.attachments import AttachmentStore
 from shared.bus import (
     CHAT_TO_GUEST,
+    BotCall,
     Channel,
     ChatToGuest,
     DeliveryFailed,
@@ -44,9 +45,11 @@ from shared.bus import (
 from shared.db import Document
 from shared.messaging import PermanentError, publish_core, publish_event
 from shared.ratelimit import RateLimiter
+from shared.review_platforms import Connectors, Rejected
+from shared.review_platforms import RetryLater as PlatformBusy
 from shared.runtime import Runtime
 
-from . import composer, smtp
+from . import composer, smtp, webhooks
 from .commits import CommitMarks, Mark
 from .metrics import EMAILS, OUTBOUND, RETRIES
 from .repository import DeliveryRepository
@@ -54,12 +57,21 @@ from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
 
+BOT_CALL_TYPE = BotCall.model_fields["type"].default  # "outbound.bot_call": every other command is an OutboundMessage
+
 ASSUMED_SENT = "an earlier attempt stopped after handing the message to the SMTP server; taken as sent, not sent twice"
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
     """Exponential back-off after the `attempt`-th failure: base, 2×base, 4×base… at most `cap`."""
     return float(min(base * 2 ** max(attempt - 1, 0), cap))
+
+
+def review_retry_delay(retry_after: float | None, attempt: int, settings: NotifySettings) -> float:
+    """A busy platform is asked again when it said (Retry-After, at most an hour), else after our back-off."""
+    if retry_after is not None:
+        return min(retry_after, 3600.0)
+    return backoff(attempt, settings.retry_base_seconds, settings.retry_max_seconds)
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,9 @@ class Notifier:
         settings: NotifySettings,
         limiter: RateLimiter,
         commits: CommitMarks,
+        connectors: Connectors | None = None,
     ) -> None:
+        self.connectors = connectors
         self.commits = commits
         self.repository = repository
         self.attachments = attachments
@@ -93,6 +107,8 @@ class Notifier:
         Raises PermanentError for a command that cannot be read or ran out of attempts, after
         reporting it failed, so that it is also dead-lettered for an operator.
         """
+        if body.get("type") == BOT_CALL_TYPE:
+            return await self._call_bot(body, attempt)
         try:
             message = OutboundMessage.model_validate(body)
         except ValidationError as exc:
@@ -105,7 +121,93 @@ class Notifier:
         if message.channel == Channel.CHAT:
             await self._push_chat(message)
             return None
+        if message.channel == Channel.REVIEW:
+            return await self._post_review_reply(message, delivery, attempt)
         return await self._send_email(message, delivery, attempt)
+
+    # --- public replies to reviews ----------------------------------------------------------------
+
+    async def _post_review_reply(
+        self, message: OutboundMessage, delivery: Document | None, attempt: int
+    ) -> RetryLater | None:
+        """PUT the reply on the review's platform. A PUT replaces the reply, so one sent twice (a crash
+        between the platform's answer and our record) only publishes the same text again."""
+        if delivery is None:
+            await self.repository.start({**self._new_delivery(message, state="sending"), "attempt": attempt})
+        else:
+            await self.repository.update(
+                message.key, {"state": "sending", "attempt": attempt, "attempted_at": utcnow()}
+            )
+        target = message.review
+        connector = self.connectors.get(target.platform) if self.connectors and target else None
+        if target is None:
+            await self._finish(message, DeliveryState.FAILED, "a public reply without the review it answers")
+            return None
+        if connector is None:
+            await self._finish(message, DeliveryState.FAILED, f"No connector for platform {target.platform}")
+            return None
+        try:
+            await connector.put_reply(target.review_id, message.text, key=message.key, hotel=message.location_id)
+        except Rejected as refusal:
+            await self._finish(message, DeliveryState.FAILED, refusal.reason)
+            return None
+        except PlatformBusy as busy:
+            if attempt >= self.settings.max_attempts:
+                reason = f"gave up after {attempt} attempts: {busy.reason}"
+                await self._finish(message, DeliveryState.FAILED, reason)
+                raise PermanentError(reason) from busy
+            delay = review_retry_delay(busy.after, attempt, self.settings)
+            await self.repository.update(message.key, {"state": "retrying", "reason": busy.reason, "attempt": attempt})
+            RETRIES.inc()
+            await self._publish_status(
+                message, DeliveryState.QUEUED, f"will retry in {delay:g} s: {busy.reason}", attempt=attempt
+            )
+            return RetryLater(delay=delay, reason=busy.reason)
+        await self._finish(message, DeliveryState.SENT, None)
+        return None
+
+    # --- chatbots ---------------------------------------------------------------------------------
+
+    async def _call_bot(self, body: Mapping[str, Any], attempt: int) -> RetryLater | None:
+        try:
+            call = BotCall.model_validate(body)
+        except ValidationError as exc:  # no timeline entry to report it on: dead-lettered for an operator
+            raise PermanentError(f"invalid chatbot call: {exc}") from exc
+        delivery = await self.repository.get(call.key)
+        if delivery is not None and delivery["state"] == DeliveryState.SENT:
+            return None  # the bot answered an earlier delivery: never called twice
+        if delivery is None:
+            now = utcnow()
+            await self.repository.start(
+                {
+                    "_id": call.key,
+                    "key": call.key,
+                    "state": "sending",
+                    "kind": "bot_call",
+                    "channel": "bot",
+                    "event": call.event,
+                    "conversation_id": call.conversation_id,
+                    "location_id": call.location_id,
+                    "attempt": attempt,
+                    "attempted_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        failure = await webhooks.post(call)
+        if failure is None:
+            OUTBOUND.labels(channel="bot", kind=call.event, result=DeliveryState.SENT.value).inc()
+            await self.repository.update(call.key, {"state": DeliveryState.SENT.value, "attempt": attempt})
+            return None
+        log.warning("chatbot call failed", extra={"key": call.key, "reason": failure, "attempt": attempt})
+        if attempt >= self.settings.max_attempts:
+            OUTBOUND.labels(channel="bot", kind=call.event, result=DeliveryState.FAILED.value).inc()
+            await self.repository.update(call.key, {"state": DeliveryState.FAILED.value, "reason": failure})
+            raise PermanentError(f"gave up calling the chatbot after {attempt} attempts: {failure}")
+        await self.repository.update(call.key, {"state": "retrying", "reason": failure, "attempt": attempt})
+        RETRIES.inc()
+        delay = backoff(attempt, self.settings.retry_base_seconds, self.settings.retry_max_seconds)
+        return RetryLater(delay=delay, reason=failure)
 
     # --- chat -------------------------------------------------------------------------------------
 
@@ -120,6 +222,7 @@ class Notifier:
             session_id=message.chat_session_id,
             text=message.text,
             author_name=message.author_name,
+            author_kind=message.author_kind,
             attachments=message.attachments,
         )
         await publish_core(self.broker, CHAT_TO_GUEST, push, subject=Subjects.chat_to_guest(message.chat_session_id))
@@ -307,8 +410,20 @@ class Notifier:
         await publish_event(self.broker, status)
 
 
-def notifier_for(runtime: Runtime, settings: NotifySettings, limiter: RateLimiter, commits: CommitMarks) -> Notifier:
+def notifier_for(
+    runtime: Runtime,
+    settings: NotifySettings,
+    limiter: RateLimiter,
+    commits: CommitMarks,
+    connectors: Connectors | None = None,
+) -> Notifier:
     """The notifier with the process's connections, for the OUTBOUND handler."""
     return Notifier(
-        DeliveryRepository(runtime.db), AttachmentStore(runtime.db), runtime.broker, settings, limiter, commits
+        DeliveryRepository(runtime.db),
+        AttachmentStore(runtime.db),
+        runtime.broker,
+        settings,
+        limiter,
+        commits,
+        connectors,
     )

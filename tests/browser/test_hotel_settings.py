@@ -86,3 +86,65 @@ async def test_an_admin_sets_a_hotels_sender_and_language(
     agent = (await new_page()).page
     await sign_in(agent, gateway, chain.claire)
     await expect(agent.locator("#hotel-settings")).to_be_hidden()
+
+
+async def test_an_admin_gives_a_hotel_a_chatbot_and_removes_it(
+    gateway: str, chain: Chain, new_page: NewPage, screenshots: Path
+) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    hotel, admin_email = f"bot-{suffix}", f"bot-admin-{suffix}@browser.hotel"
+    bot_path = f"/api/v1/locations/{hotel}/bot"
+    webhook = f"http://127.0.0.1:9/bots/{suffix}"
+    async with httpx.AsyncClient(base_url=gateway, timeout=15) as http:
+        await created(http, "/api/v1/locations", {"id": hotel, "name": f"Hôtel Bot {suffix}"}, chain)
+        admin = {"name": "Bea Admin", "email": admin_email, "role": "admin", "language": "fr", "password": PASSWORD}
+        await created(http, "/api/v1/agents", admin, chain)
+
+        page = (await new_page(locale="fr-FR")).page
+        await sign_in(page, gateway, admin_email)
+        await page.locator("#hotel-settings").click()
+        form = page.locator(".hotel-settings-form")
+        await form.locator("select[name=hotel]").select_option(hotel)
+        section = form.locator("fieldset.hotel-bot")
+        await expect(section.locator("legend")).to_have_text("Chatbot")
+        await expect(section).to_have_attribute("data-bot", "off")
+        await expect(section.locator(".bot-status")).to_have_text(
+            "Aucun chatbot : les chats de l’hôtel arrivent directement dans la boîte."
+        )
+        await expect(section.locator("button[name=remove_bot]")).to_be_hidden()
+
+        # A secret too short for the API: its problem shows under the field, in French, and nothing is saved.
+        await section.locator("input[name=bot_name]").fill("Concierge")
+        await section.locator("input[name=webhook_url]").fill(webhook)
+        await section.locator("input[name=secret]").fill("short")
+        await section.locator("button[name=save_bot]").click()
+        await expect(page.locator("#hotel-bot-error")).to_contain_text("secret")
+        await expect(section.locator("input[name=secret]")).to_have_attribute("aria-invalid", "true")
+        await expect(section.locator("[data-field=secret] small.error")).to_be_visible()
+        assert (await http.get(bot_path, headers=chain.admin)).status_code == 404
+
+        await section.locator("input[name=secret]").fill("s" * 40)
+        await section.locator("button[name=save_bot]").click()
+        await expect(page.locator("#toast .toast.info", has_text="Chatbot « Concierge » enregistré.")).to_be_visible()
+        await expect(section).to_have_attribute("data-bot", "on")
+        await expect(page.locator("#hotel-bot-error")).to_be_hidden()
+        await expect(section.locator("input[name=secret]")).to_have_value("")  # never shown again
+        assert (await http.get(bot_path, headers=chain.admin)).json() == {"name": "Concierge", "webhook_url": webhook}
+
+        # Opened again, the dialog shows the hotel's bot; removing it leaves the hotel without one.
+        await page.keyboard.press("Escape")
+        await page.locator("#hotel-settings").click()
+        await form.locator("select[name=hotel]").select_option(hotel)
+        await expect(section.locator(".bot-status")).to_have_text(
+            f"Chatbot « Concierge » : les nouveaux chats commencent avec lui ; il est appelé à {webhook}."
+        )
+        await expect(section.locator("input[name=webhook_url]")).to_have_value(webhook)
+        await page.screenshot(path=str(screenshots / "hotel-bot.png"))
+        await section.locator("button[name=remove_bot]").click()
+        await expect(page.locator("#toast .toast.info", has_text="Chatbot retiré.")).to_be_visible()
+        await expect(section).to_have_attribute("data-bot", "off")
+        assert (await http.get(bot_path, headers=chain.admin)).status_code == 404
+        # The hotel's own settings were left alone.
+        assert (await http.get(f"/api/v1/locations/{hotel}", headers=chain.admin)).json()[
+            "name"
+        ] == f"Hôtel Bot {suffix}"

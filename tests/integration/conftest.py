@@ -19,6 +19,8 @@ from pymongo import AsyncMongoClient
 from scripts import ferretdb_indexes
 from shared.auth import Actor, Role, issue_token
 from tests.support import servers
+from tests.support.google_business import GoogleBusiness
+from tests.support.review_platform import ReviewPlatform
 from tests.support.servers import Process
 from tests.support.smtp_sink import SmtpSink
 
@@ -31,6 +33,13 @@ HOTEL_MAIL_DOMAIN = "hotels.test"
 REPLY_DOMAIN = "reply.hotels.test"
 IMAP_PASSWORD = "imap-test-password"
 IMAP_HOTEL = "imap-hotel"
+# The hotel whose Google Business Profile location ingest polls (on the stand-in, tests/support/google_business.py).
+GOOGLE_HOTEL = "google-hotel"
+GOOGLE_ACCOUNT = "1001"
+GOOGLE_LOCATION = "2002"
+# A webhook review platform (shared/review_platforms/webhook.py) whose reply endpoint is a test receiver.
+WEBHOOK_PLATFORM = "trustyou"
+WEBHOOK_PLATFORM_SECRET = "integration-trustyou-reply-secret"
 
 
 def agent_headers(
@@ -61,6 +70,8 @@ class Stack:
     imap: Process | None = None
     gateway_url: str | None = None
     sink: SmtpSink | None = None  # the SMTP server notify sends to
+    google: GoogleBusiness | None = None  # the Google Business Profile stand-in
+    review_platform: ReviewPlatform | None = None  # WEBHOOK_PLATFORM's reply endpoint
 
     @property
     def nats_url(self) -> str:
@@ -98,6 +109,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     imap = servers.dovecot(IMAP_PASSWORD).start()
     spam_filter = servers.spamd(root).start()
     sink = SmtpSink().start()
+    google = GoogleBusiness().start()
+    review_platform = ReviewPlatform().start()
     mailbox = {
         "host": "127.0.0.1",
         "port": imap.port,
@@ -152,9 +165,32 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HUB_NOTIFY_MAX_ATTEMPTS": "4",
         "HUB_NOTIFY_DOMAIN_RATE_PER_MINUTE": "1000000",
         "HUB_NOTIFY_DOMAIN_RATE_BURST": "100000",
+        # Review platforms (shared/review_platforms/settings.py), read by ingest's poller and notify.
+        "HUB_REVIEWS_GOOGLE_TOKEN_URL": google.token_url,
+        "HUB_REVIEWS_GOOGLE_API_URL": google.url,
+        "HUB_REVIEWS_GOOGLE_CLIENT_ID": google.client_id,
+        "HUB_REVIEWS_GOOGLE_CLIENT_SECRET": google.client_secret,
+        "HUB_REVIEWS_GOOGLE_REFRESH_TOKEN": google.refresh_token,
+        "HUB_REVIEWS_GOOGLE_LOCATIONS": json.dumps(
+            [{"location_id": GOOGLE_HOTEL, "account": GOOGLE_ACCOUNT, "location": GOOGLE_LOCATION}]
+        ),
+        "HUB_REVIEWS_WEBHOOKS": json.dumps(
+            [{"platform": WEBHOOK_PLATFORM, "reply_url": review_platform.url, "secret": WEBHOOK_PLATFORM_SECRET}]
+        ),
+        "HUB_REVIEWS_POLL_SECONDS": "0.5",
     }
     procs = {name: servers.service(name, env, root) for name in servers.SERVICES}
-    stack = Stack(root=root, nats=nats_server, ferretdb=ferret, services=procs, env=env, imap=imap, sink=sink)
+    stack = Stack(
+        root=root,
+        nats=nats_server,
+        ferretdb=ferret,
+        services=procs,
+        env=env,
+        imap=imap,
+        sink=sink,
+        google=google,
+        review_platform=review_platform,
+    )
     try:
         for proc in procs.values():
             proc.start()
@@ -172,6 +208,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         imap.remove_data()
         spam_filter.stop()
         sink.stop()
+        google.stop()
+        review_platform.stop()
         if database is not None:
             database.stop()
             database.remove_data()

@@ -67,7 +67,11 @@ async def test_chat_end_to_end(stack: Stack, http: httpx.AsyncClient, nc: NatsCl
         await receive(socket, "welcome")
         await socket.send(json.dumps({"type": "message", "id": "m2", "text": "Thanks!"}))
         await receive(socket, "ack")
-    detail = await eventually(lambda: api.get(conversation["id"]), lambda d: d["conversation"]["contact_id"])
+    # The link is set on the request, then its timeline entry is written: wait for both.
+    detail = await eventually(
+        lambda: api.get(conversation["id"]),
+        lambda d: d["conversation"]["contact_id"] and any(e["kind"] == "contact_link" for e in d["timeline"]),
+    )
     messages = [e for e in detail["timeline"] if e["kind"] == "message"]
     assert messages[-1]["author"]["email"] == "lea@example.com", "the identified guest"
     assert detail["conversation"]["guest"]["email"] == "lea@example.com"

@@ -290,7 +290,7 @@ class TestTemplatesAndSettings:
         body = {
             "contact_reasons": [{"id": "billing", "label_fr": "Facturation", "label_en": "Billing"}],
             "customer_service_email": "care@chain.example",
-            "alert_rule": {"max_rating": 2},
+            "alert_rule": {"max_rating": 2, "text_threshold": 0.6},
         }
         response = await http.put(base, json=body, headers=admin)
         assert response.status_code == 200, response.text

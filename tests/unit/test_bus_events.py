@@ -58,6 +58,13 @@ EXAMPLE_FIELDS: dict[str, dict[str, Any]] = {
     "contact.renamed": {"contact_id": "k1", "display_name": "Léa Martin"},
     "erasure.applied": {"erasure_id": "er1", "contact_id": "k1", "service": "inbox"},
     "location.changed": {"default_phone_region": "FR"},
+    "review.reply_changed": {
+        "platform": "google",
+        "review_id": "accounts/1/locations/2/reviews/r1",
+        "state": "edited",
+        "comment": "Thanks!",
+        "at": AT,
+    },
 }
 
 

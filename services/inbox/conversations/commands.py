@@ -36,10 +36,15 @@ async def reply(inbox: Inbox, conversation_id: str, body: schemas.Reply, actor: 
     images = await _uploaded(inbox, body.inline_image_ids, "inline_image_ids")
     document = await inbox.visible(conversation_id, actor)
     # An ended chat (or any request) whose guest left no address goes on by email to its contact's.
-    contact_email = None
-    if not (document.get("guest") or {}).get("email") and not decisions.in_live_chat(document):
+    contact_email, review = None, None
+    connected = inbox.answers_publicly(decisions.platform_of(document))
+    if decisions.wants_public(body, document, connected):
+        # The platform's review id is kept on the guest's review entries (the latest says it best).
+        review = (await inbox.repository.latest_guest_message(conversation_id) or {}).get("review")
+    elif not (document.get("guest") or {}).get("email") and not decisions.in_live_chat(document):
         contact_email = await inbox.contact_email(document)
-    decide = decisions.reply(body, actor, reply_token(conversation_id, inbox.secret), files, images, contact_email)
+    token = reply_token(conversation_id, inbox.secret)
+    decide = decisions.reply(body, actor, token, files, images, contact_email, review, connected)
     return await _apply(inbox, conversation_id, actor, decide)
 
 

@@ -35,6 +35,7 @@ from shared.bus import (
     OutboundKind,
     OutboundMessage,
     ReservationRecorded,
+    ReviewTarget,
     utcnow,
 )
 from shared.db import Document
@@ -46,6 +47,7 @@ from .states import Status
 
 Decide = Callable[[Document], Change]
 MAX_SNOOZE = timedelta(days=366)
+AUTO_REPLY_PENDING = frozenset({"scheduled", "waiting_approval"})  # an automatic reply not sent yet
 
 
 def _status(document: Document) -> Status:
@@ -293,6 +295,96 @@ def in_live_chat(document: Document) -> bool:
     )
 
 
+def review_target(document: Document, review: Document | None) -> ReviewTarget | None:
+    """The platform's review a public reply answers: from the review's stored details (`review`, the
+    guest's latest review entry's), else from the request's thread key (`<hotel>|review:<platform>:<id>`,
+    reviews stored before their id was kept). None: the request is not a review."""
+    if document["channel"] != Channel.REVIEW.value:
+        return None
+    review = review or {}
+    if review.get("platform") and review.get("review_id"):
+        return ReviewTarget(platform=str(review["platform"]), review_id=str(review["review_id"]))
+    _, _, thread = str(document.get("thread_key") or "").partition("|review:")
+    platform, _, review_id = thread.partition(":")
+    return ReviewTarget(platform=platform, review_id=review_id) if platform and review_id else None
+
+
+def platform_of(document: Document) -> str:
+    """A review's platform, as its thread key names it ("" for another request)."""
+    target = review_target(document, None)
+    return target.platform if target else ""
+
+
+def wants_public(request: schemas.Reply, document: Document, connected: bool) -> bool:
+    """A review of a platform the hub posts to (`connected`) is answered publicly unless the agent chose a
+    private email; a review of another platform is answered by email (a public reply is refused: `reply`)."""
+    if request.via is not None:
+        return request.via == "public"
+    return document["channel"] == Channel.REVIEW.value and connected
+
+
+def _without_automatic_reply(document: Document, changes: dict[str, Any], reason: str) -> list[dict[str, Any]]:
+    """An answer of the hotel's own makes a pending automatic reply pointless: it is dropped, on the timeline."""
+    pending = document.get("auto_reply") or {}
+    if pending.get("state") not in AUTO_REPLY_PENDING:
+        return []
+    changes["auto_reply"] = {**pending, "state": "cancelled"}
+    return [{"kind": "auto_reply", "state": "cancelled", "reason": reason}]
+
+
+def public_reply(
+    text: str, target: ReviewTarget | None, author_name: str, automatic: dict[str, Any] | None = None
+) -> Decide:
+    """A public answer on the review's platform: stored pending, handed to notify (`hub.outbound.review`),
+    which reports it published or rejected. `automatic`: the entry's author when the request's pending
+    automatic reply is the one sent (else an agent's answer, which cancels it)."""
+
+    def decide(document: Document) -> Change:
+        if target is None:
+            raise Problem(409, "Not a review", "Only a review can be answered publicly; send an email instead.")
+        before = _status(document)
+        after = states.agent_replies(before)
+        now = utcnow()
+        outbound = OutboundMessage(
+            key="",
+            kind=OutboundKind.REPLY,
+            channel=Channel.REVIEW,
+            conversation_id=str(document["_id"]),
+            location_id=document["location_id"],
+            review=target,
+            text=text,
+            author_name=author_name,
+        )
+        changes: dict[str, Any] = {"status": after.value, "last_agent_activity_at": now}
+        if not document.get("first_response_at"):
+            changes["first_response_at"] = now
+        if after != before:
+            changes["snoozed_until"] = None
+        if automatic is None:
+            entries = _without_automatic_reply(document, changes, "agent_replied")
+        else:
+            entries, changes["auto_reply"] = [], {**(document.get("auto_reply") or {}), "state": "sent"}
+        entry: dict[str, Any] = {
+            "kind": "message",
+            "direction": "outbound",
+            "channel": Channel.REVIEW.value,
+            "public": True,
+            "platform": target.platform,
+            "text": text,
+            "delivery": {"state": "pending"},
+        }
+        if automatic is not None:
+            entry["author"] = automatic
+        return Change(
+            event=ConversationReplied(**about(document), status=after.value),
+            set=changes,
+            entries=[entry, *entries],
+            outbound=outbound,
+        )
+
+    return decide
+
+
 def reply(
     request: schemas.Reply,
     actor: Actor,
@@ -300,13 +392,26 @@ def reply(
     attachments: list[Attachment],
     inline_images: list[Attachment],
     contact_email: str | None = None,
+    review: Document | None = None,
+    connected: bool = False,
 ) -> Decide:
     """An agent's answer to the guest: stored, then handed to notify; from on hold it reopens.
 
-    Without a live chat it goes by email, to the guest's address or else to the linked contact's
-    (`contact_email`, which the request then keeps)."""
+    A review is answered publicly on its platform (`review`: its stored details; `connected`: the hub
+    posts to it) unless the agent asks for an email. Without a live chat it goes by email, to the guest's
+    address or else to the linked contact's (`contact_email`, which the request then keeps)."""
 
     def decide(document: Document) -> Change:
+        if wants_public(request, document, connected):
+            if not connected and document["channel"] == Channel.REVIEW.value:
+                raise Problem(
+                    409,
+                    "No connector",
+                    "The hub cannot post on this review's platform; answer by private email or on the platform.",
+                )
+            if request.attachment_ids or request.inline_image_ids:
+                raise Problem(422, "Invalid request", "attachment_ids: a public reply to a review carries text only.")
+            return public_reply(request.text, review_target(document, review), actor.name)(document)
         files = _attached(attachments, document) + _inline_images(inline_images, document)
         before = _status(document)
         after = states.agent_replies(before)
@@ -344,6 +449,7 @@ def reply(
             changes["bot_active"] = states.bot_active_after(
                 after, bool(document.get("bot_active")), bool(document.get("has_bot"))
             )
+        cancelled = _without_automatic_reply(document, changes, "agent_replied")
         entry = {
             "kind": "message",
             "direction": "outbound",
@@ -357,7 +463,7 @@ def reply(
         return Change(
             event=ConversationReplied(**about(document), status=after.value),
             set=changes,
-            entries=[entry],
+            entries=[entry, *cancelled],
             outbound=outbound,
         )
 
@@ -440,15 +546,17 @@ def close_chat(request: schemas.CloseChat) -> Decide:
     return decide
 
 
-def hand_over(document: Document) -> Change:
-    """The chatbot hands the conversation to a person: it enters the inbox, open."""
+def hand_over(document: Document, note: str | None = None) -> Change:
+    """The chatbot hands the conversation to a person (saying why in `note`), or an agent takes it over:
+    it enters the inbox, open."""
     if not document.get("bot_active"):
         raise states.IllegalTransitionError("This conversation is not handled by the chatbot.")
     before = _status(document)
+    extra = {"note": note} if note else {}
     return Change(
         event=HandedOver(**about(document), status=Status.OPEN.value),
         set={"bot_active": False, "status": Status.OPEN.value},
-        entries=[_status_entry(before, Status.OPEN, reason="handed_over")],
+        entries=[_status_entry(before, Status.OPEN, reason="handed_over", **extra)],
     )
 
 

@@ -15,8 +15,8 @@ from shared.db import Document
 from shared.problems import Problem
 
 from ..directory import service as directory
+from . import decisions, schemas, views
 from . import guest_html as guest_html_page
-from . import schemas, views
 from .service import Inbox, public_conversation, public_entry
 
 # A list cursor taken among the alerts that lead the inbox starts with this mark.
@@ -104,10 +104,12 @@ async def detail(
     entries = await inbox.repository.entries(str(document["_id"]), after=after, limit=limit + 1)
     shown, has_more = entries[:limit], len(entries) > limit
     next_cursor = encode_cursor(shown[-1]["at"], str(shown[-1]["_id"])) if has_more and shown else None
+    platform = decisions.platform_of(document)
     return schemas.ConversationDetail(
         conversation=conversation_out(document),
         timeline=[entry_out(e) for e in shown],
         next_timeline_cursor=next_cursor,
+        public_reply=bool(platform) and inbox.answers_publicly(platform),
     )
 
 

@@ -501,6 +501,16 @@ class ConversationRepository(ABC):
     async def entry_by_key(self, key: str) -> Document | None:
         return await self.timeline.find_one({"key": key})
 
+    async def by_thread_key(self, thread_key: str) -> Document | None:
+        return await self.conversations.find_one({"thread_key": thread_key})
+
+    async def latest_public_reply(self, conversation_id: str) -> Document | None:
+        """The hotel's latest public reply on the review's platform (an outbound entry marked `public`)."""
+        query = {"conversation_id": conversation_id, "kind": "message", "direction": "outbound", "public": True}
+        cursor = self.timeline.find(query).sort([("at", -1), ("_id", -1)]).limit(1)
+        found = [entry async for entry in cursor]
+        return found[0] if found else None
+
     async def update_entry(self, key: str, changes: Mapping[str, Any]) -> Document | None:
         return await self.timeline.find_one_and_update(
             {"key": key}, {"$set": dict(changes)}, return_document=ReturnDocument.AFTER

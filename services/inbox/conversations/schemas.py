@@ -88,6 +88,11 @@ class Reply(Strict):
         max_length=10,
         description="Uploaded images (PNG, JPEG, GIF or WebP) shown in the email's body, after the text.",
     )
+    via: Literal["public", "email"] | None = Field(
+        default=None,
+        description="A review's answer: public on the platform, or a private email to the guest's address. "
+        "Default: public for a review, else email (or the open chat).",
+    )
 
 
 class Note(Strict):
@@ -209,6 +214,16 @@ class AgentRef(Stored):
     initials: str = ""
 
 
+class PendingAutoReply(Stored):
+    """The automatic reply a rule chose for a new review: sent when due, or once an agent approves it."""
+
+    state: Literal["scheduled", "waiting_approval", "sent", "discarded", "cancelled"]
+    text: str
+    due_at: datetime | None = None
+    needs_approval: bool = False
+    rule_id: str | None = None
+
+
 class ConversationOut(Stored):
     """A guest's request as the lists and the detail show it."""
 
@@ -233,7 +248,11 @@ class ConversationOut(Stored):
     contact_reason: str | None = None
     labels: list[str] = []
     unread: bool = False
-    alert: bool = Field(default=False, description="A low rating that nobody has answered yet.")
+    alert: bool = Field(default=False, description="A request to answer first: a low rating, or strong words.")
+    alert_reason: Literal["low_rating", "negative_wording"] | None = Field(
+        default=None,
+        description="Why it is an alert: `low_rating` (a review) or `negative_wording` (what the guest wrote).",
+    )
     rating: int | None = None
     spam_reason: str | None = Field(default=None, description="Why ingest's rules thought a new request spam.")
     automatic: Literal["auto_reply"] | None = Field(
@@ -252,12 +271,15 @@ class ConversationOut(Stored):
     last_agent_activity_at: datetime | None = None
     first_response_at: datetime | None = None
     erasure_id: str | None = None
+    auto_reply: PendingAutoReply | None = Field(
+        default=None, description="A review's automatic reply (autoreplies/): waiting, or what became of it."
+    )
 
 
 class Author(Stored):
     """Who an entry is from: a guest (their name, email…), an agent (id, name, initials) or the system."""
 
-    type: str = Field(description="guest, agent or system.")
+    type: str = Field(description="guest, agent, system or automatic (a review's automatic reply).")
     id: str | None = None
     name: str | None = None
     initials: str | None = None
@@ -290,6 +312,8 @@ class Delivery(Stored):
     # server's diagnostic ("550 5.1.1 mailbox unavailable").
     bounce: str | None = None
     diagnostic: str | None = None
+    # A public reply edited on the review's platform itself: its text there now.
+    comment: str | None = None
 
 
 class EntryBase(Stored):
@@ -326,6 +350,11 @@ class MessageEntry(EntryBase):
     to: list[str] = []
     attachments: list[AttachmentOut] = []
     delivery: Delivery | None = None
+    public: bool = Field(
+        default=False,
+        description="A public reply on the review's platform (its `delivery`: "
+        "pending, queued, sent = published, failed = rejected, edited, deleted).",
+    )
     warnings: list[Literal["ambiguous_sender"]] = Field(
         default=[],
         description="`ambiguous_sender`: the email's From can be read as another sender; linked to no contact.",
@@ -412,6 +441,27 @@ class SolicitationEntry(EntryBase):
     delivery: Delivery | None = None
 
 
+class AutoReplyEntry(EntryBase):
+    """What became of the request's automatic reply: scheduled, waiting for approval, discarded, cancelled
+    (an agent answered first)."""
+
+    kind: Literal["auto_reply"]
+    state: Literal["scheduled", "waiting_approval", "discarded", "cancelled"]
+    text: str | None = None
+    due_at: datetime | None = None
+    reason: str | None = None
+
+
+class ReviewReplyEntry(EntryBase):
+    """The review's platform shows the hotel's public reply changed: edited there, or taken down."""
+
+    kind: Literal["review_reply"]
+    state: Literal["edited", "deleted"]
+    platform: str
+    comment: str | None = None
+    reply_entry_id: str | None = None
+
+
 class ErasedEntry(EntryBase):
     """The guest's personal data was erased from the request (their texts show as [erased])."""
 
@@ -432,6 +482,8 @@ TimelineEntry = Annotated[
     | ReservationEntry
     | HandoverEntry
     | SolicitationEntry
+    | ReviewReplyEntry
+    | AutoReplyEntry
     | ErasedEntry,
     Field(discriminator="kind"),
 ]
@@ -459,6 +511,9 @@ class ConversationDetail(BaseModel):
     conversation: ConversationOut
     timeline: list[TimelineEntry] = Field(description="Oldest first.")
     next_timeline_cursor: str | None
+    public_reply: bool = Field(
+        default=False, description="A review on a platform the hub posts to: answered publicly unless `via` says email."
+    )
 
 
 class ActionResult(BaseModel):

@@ -16,16 +16,19 @@ from typing import Any, TypedDict
 
 from faststream.nats import NatsBroker
 
-from shared import tokens
+from shared import dissatisfaction, tokens, tracing
 from shared.attachments import AttachmentStore
 from shared.auth import Actor
 from shared.bus import (
     CHAT_SUBJECT,
     CHAT_TO_GUEST,
     CONTACT_HOTELS,
+    OUTBOUND_BOT,
     OUTBOUND_CHAT,
     OUTBOUND_EMAIL,
+    OUTBOUND_REVIEW,
     RESOLVE_CONTACT,
+    BotEvent,
     Channel,
     ChatToGuest,
     ContactHotels,
@@ -39,6 +42,7 @@ from shared.bus import (
     DeliveryUpdated,
     InboundMessage,
     MessageReceived,
+    OutboundKind,
     OutboundMessage,
     ReservationRecorded,
     ResolveContact,
@@ -50,12 +54,16 @@ from shared.bus import (
 from shared.db import Document
 from shared.messaging import PublishFailedError, publish_core, publish_durably, publish_event, rpc
 from shared.problems import Problem
+from shared.review_platforms import ReviewPlatformSettings, has_connector
 from shared.runtime import Runtime
 from shared.turns import Turns
 
+from ..bots import webhooks
+from ..bots.repository import BotRepository
 from ..metrics import (
     CONVERSATIONS_CREATED,
     FIRST_RESPONSE,
+    HOTEL_FIRST_RESPONSE,
     INBOUND_STORED,
     LABELS_APPLIED,
     PIPELINE_LATENCY,
@@ -65,6 +73,7 @@ from ..metrics import (
 )
 from ..settings import InboxSettings
 from . import handovers, states
+from .alerts import AlertReason, alert_of, raised_by_words
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
 from .threading import ThreadLookup, email_ref, lookup_for, opened_references, reply_references, tagged
@@ -75,7 +84,6 @@ SNIPPET_LENGTH = 160
 CHAT_TITLE_LENGTH = 60  # a chat request's subject: the start of its first message
 MAX_ATTEMPTS = 25
 REPLY_TOKEN_PURPOSE = "reply"  # noqa: S105 - a signature domain, not a secret
-DEFAULT_ALERT_MAX_RATING = 2
 # The messages of one thread take turns in this process (the inbound consumer handles many at once).
 THREADS = Turns()  # the messages of one thread are stored in turn
 
@@ -216,7 +224,14 @@ class Inbox:
     broker: NatsBroker
     secret: str
     attachments: AttachmentStore  # the files agents attach, and the images of guests' HTML messages
+    bots: BotRepository  # each hotel's chatbot, which a new chat starts with and which is told what happens
     contacts_timeout: float = 2.0
+    alert_threshold: float = dissatisfaction.DEFAULT_THRESHOLD  # the chain's settings may set their own
+    review_platforms: ReviewPlatformSettings | None = None  # None: every platform is taken to take replies
+
+    def answers_publicly(self, platform: str) -> bool:
+        """Whether a review of this platform is answered on it by default (the hub has its connector)."""
+        return self.review_platforms is None or has_connector(platform, self.review_platforms)
 
     # --- inbound ----------------------------------------------------------------------------------
 
@@ -243,7 +258,33 @@ class Inbox:
             )
         )
         await asyncio.gather(*(publish_event(self.broker, event) for event in events))
+        if message.channel is Channel.CHAT and not message.automatic:
+            await self._tell_bot_of_message(received.conversation_id, message)
         return received
+
+    async def _tell_bot_of_message(self, conversation_id: str, message: InboundMessage) -> None:
+        """A guest's message on a conversation the bot handles goes to the bot (again on a redelivery: the
+        call's id is the message's, so JetStream keeps one)."""
+        document = await self.repository.get(conversation_id)
+        if document is not None and document.get("bot_active") and document["status"] != Status.SPAM.value:
+            said = {"text": message.text, "at": message.received_at}
+            await self._call_bot("message", document, message.key, said)
+
+    async def _call_bot(
+        self, event: BotEvent, document: Document, reference: str, message: Document | None = None
+    ) -> None:
+        """Have notify call the hotel's chatbot (signed, retried until it answers); nothing without a bot."""
+        location_id = str(document["location_id"])
+        bot = await self.bots.get(location_id)
+        if bot is None:
+            return
+        language = document.get("language") or (await self.repository.location(location_id) or {}).get("language")
+        call = webhooks.call(bot, event, document, reference, language, message)
+        try:
+            await publish_durably(self.broker, OUTBOUND_BOT, call, msg_id=call.key)
+        except PublishFailedError:
+            # The change is made; the bot learns it from its next call or by reading the conversation.
+            log.warning("could not queue a chatbot call", extra={"conversation": document["_id"], "event": event})
 
     async def _store(self, message: InboundMessage, lookup: ThreadLookup) -> tuple[Received, ConversationEvent | None]:
         conversation_id = await self.repository.find_thread(lookup.references, lookup.location_id)
@@ -256,7 +297,7 @@ class Inbox:
                 resolving = asyncio.create_task(self._resolve_contact(message))
                 conversation_id = await self._conversation_of_contact_tag(lookup, await resolving)
         created = False
-        alert = await self._is_alert(message)
+        alert = await self._alert_of(message)
         created_event: ConversationCreated | None = None
         # The message's entry is written before the conversation shows it, so an agent never opens
         # a request whose message is not there yet.
@@ -327,17 +368,15 @@ class Inbox:
         await self.repository.remember_references([lookup.tag_references[tag]], conversation_id)
         return conversation_id
 
-    async def _is_alert(self, message: InboundMessage) -> bool:
-        if message.rating is None:
-            return False
-        rule = await ALERT_RULE.get(self.repository.alert_rule)
-        return message.rating <= int(rule.get("max_rating", DEFAULT_ALERT_MAX_RATING))
+    async def _alert_of(self, message: InboundMessage) -> AlertReason | None:
+        """Why the guest's message raises an alert, if it does (alerts.py: a low rating, strong words)."""
+        return alert_of(message, await ALERT_RULE.get(self.repository.alert_rule), self.alert_threshold)
 
     async def _open_conversation(
         self,
         message: InboundMessage,
         thread_key: str,
-        alert: bool,
+        alert: AlertReason | None,
         conversation_id: str,
         contact_lookup: "asyncio.Task[ContactResolved | None]",
         *,
@@ -345,6 +384,10 @@ class Inbox:
     ) -> tuple[Document, bool]:
         contact = await contact_lookup
         guest = message.guest.model_dump(exclude_none=True)
+        # A new chat at a hotel with a chatbot starts with the bot, until it (or an agent) hands it over.
+        bot = message.bot_handled or (
+            message.channel is Channel.CHAT and await self.bots.get(message.location_id) is not None
+        )
         if contact and contact.display_name and "name" not in guest:
             guest["name"] = contact.display_name
         return await self.repository.open_thread(
@@ -362,19 +405,20 @@ class Inbox:
                 "spam_reason": message.spam,
                 "automatic": message.automatic,
                 "snoozed_until": None,
-                "bot_active": message.bot_handled,
-                "has_bot": message.bot_handled,
+                "bot_active": bot,
+                "has_bot": bot,
                 "subject": opening_subject(message),
                 **system_subject(message),
                 "guest": guest,
                 "contact_id": contact.contact_id if contact else None,
                 "contact_name": contact.display_name if contact else None,
-                "priority": priority_of_new(alert),
+                "priority": priority_of_new(alert is not None),
                 "contact_reason": None,
                 "assignee": None,
                 "labels": [],
                 "unread": not message.automatic,
-                "alert": alert,
+                "alert": alert is not None,
+                "alert_reason": None if alert is None else alert.value,
                 "rating": message.rating,
                 "chat_session_id": message.thread.chat_session_id,
                 "last_message_id": message.thread.message_id,
@@ -427,7 +471,9 @@ class Inbox:
             log.warning("contact resolution failed; storing without a contact", extra={"error": repr(exc)})
             return None
 
-    async def _apply_guest_message(self, conversation_id: str, message: InboundMessage, alert: bool) -> None:
+    async def _apply_guest_message(
+        self, conversation_id: str, message: InboundMessage, alert: AlertReason | None
+    ) -> None:
         """The conversation after the guest's message. An automatic reply joins it as a message and changes
         nothing else: no reopening, no unread mark, no new last activity, snippet or last Message-ID (an
         agent's answer goes to the guest's own last message, not to their out-of-office)."""
@@ -450,10 +496,13 @@ class Inbox:
                 changes["snoozed_until"] = None
             if message.rating is not None:
                 # An edited review brings its new rating, which raises or clears the alert.
-                changes["alert"] = alert
+                changes["alert"] = alert is not None
+                changes["alert_reason"] = None if alert is None else alert.value
                 changes["rating"] = message.rating
                 if alert and not document.get("alert") and document.get("priority") in {None, "low"}:
-                    changes["priority"] = priority_of_new(alert)  # raised by the edit, as a new alert would be
+                    changes["priority"] = priority_of_new(True)  # raised by the edit, as a new alert would be
+            else:
+                changes |= raised_by_words(document, alert, spam=status == Status.SPAM)
             if message.thread.message_id:
                 changes["last_message_id"] = message.thread.message_id
                 changes["reply_references"] = reply_references(message)
@@ -503,6 +552,8 @@ class Inbox:
             "forwarded": [f.model_dump() for f in message.forwarded],
             **system_text(message),
             "at": message.received_at,
+            # The message's trace, which the agents' answers to it join (`_send`); only when tracing is on.
+            **({"traceparent": parent} if (parent := tracing.current_traceparent()) else {}),
         }
 
     # --- agent actions ----------------------------------------------------------------------------
@@ -579,6 +630,8 @@ class Inbox:
                 await self._announce(change.event, actor, first_entry)
             if change.outbound is not None and entries:
                 await self._send(change.outbound, entries[0])
+            if bot_event := webhooks.event_of_change(document, after):
+                await self._after_bot_change(bot_event, after, entries)
             return after, entries
         raise Problem(409, "Busy", "The request was changed many times at once; try again.")
 
@@ -627,15 +680,35 @@ class Inbox:
             outbound.sender_name = hotel.sender_name
             outbound.sender_address = hotel.sender_address
             outbound.language = hotel.language
-        publication = OUTBOUND_CHAT if outbound.channel == Channel.CHAT else OUTBOUND_EMAIL
+        publication = {Channel.CHAT: OUTBOUND_CHAT, Channel.REVIEW: OUTBOUND_REVIEW}.get(
+            outbound.channel, OUTBOUND_EMAIL
+        )
+        answered = None
+        if outbound.kind == OutboundKind.REPLY and tracing.enabled():
+            answered = await self.repository.latest_guest_message(outbound.conversation_id)
         try:
-            await publish_durably(self.broker, publication, outbound, msg_id=outbound.key)
+            # A reply's sending joins the trace of the guest message it answers (linked to the agent's request).
+            with tracing.continuing((answered or {}).get("traceparent"), "reply to the guest"):
+                await publish_durably(self.broker, publication, outbound, msg_id=outbound.key)
         except PublishFailedError:
             await self.repository.update_entry(
                 outbound.key, {"delivery": {"state": "failed", "reason": "could not be queued; send it again"}}
             )
             raise Problem(503, "Not sent", "The message is saved but could not be queued; send it again.") from None
         await self.repository.update_entry(outbound.key, {"delivery": {"state": "queued", "at": utcnow()}})
+
+    async def _after_bot_change(self, event: BotEvent, after: Document, entries: list[Document]) -> None:
+        """A person took the conversation from the bot, or it was closed: the bot is told, and on a hand-over
+        the guest's widget says a member of the team answers now."""
+        reference = str(entries[0]["key"]) if entries else f"{after['_id']}:{after.get('version')}"
+        await self._call_bot(event, after, reference)
+        session = after.get("chat_session_id")
+        if event == "handed_over" and session and after.get("chat_open", True):
+            identified = bool((after.get("guest") or {}).get("email"))
+            joined = ChatToGuest(
+                key=reference, session_id=str(session), kind="handed_over", guest_identified=identified
+            )
+            await publish_core(self.broker, CHAT_TO_GUEST, joined, subject=Subjects.chat_to_guest(str(session)))
 
     async def _announce(self, event: ConversationEvent, actor: Actor | None, entry_id: str | None) -> None:
         """Publish a decided change's event, saying who made it and which timeline entry it added."""
@@ -659,6 +732,8 @@ class Inbox:
         previous = entry.get("delivery") or {}
         current = previous.get("state")
         if current == "sent" and status.state.value != "failed" and not status.bounces:
+            return
+        if current in ("edited", "deleted"):  # a public reply changed on its platform since: a late report is old news
             return
         if current == "failed" and status.bounces and status.state.value != "failed":
             return
@@ -728,6 +803,7 @@ def _observe(before: Document, change: Change, report_labels: Iterable[str]) -> 
     now = utcnow()
     if changes.get("first_response_at") and not before.get("first_response_at"):
         FIRST_RESPONSE.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
+        HOTEL_FIRST_RESPONSE.labels(location=hotel).observe(max((now - opened).total_seconds(), 0.0))
     if changes.get("status") == Status.CLOSED.value and before.get("status") != Status.CLOSED.value:
         RESOLUTION.labels(channel=channel).observe(max((now - opened).total_seconds(), 0.0))
 
@@ -739,7 +815,7 @@ def public_conversation(document: Document) -> Document:
 
 
 def public_entry(document: Document) -> Document:
-    return {"id": str(document["_id"]), **{k: v for k, v in document.items() if k not in {"_id", "key"}}}
+    return {"id": str(document["_id"]), **{k: v for k, v in document.items() if k not in {"_id", "key", "traceparent"}}}
 
 
 def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
@@ -749,5 +825,8 @@ def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
         broker=runtime.broker,
         secret=runtime.settings.secret_key.get_secret_value(),
         attachments=AttachmentStore(runtime.db),
+        bots=BotRepository(runtime.db),
         contacts_timeout=settings.contacts_timeout_seconds,
+        alert_threshold=settings.alert_threshold,
+        review_platforms=settings.review_platforms,
     )

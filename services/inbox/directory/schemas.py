@@ -107,6 +107,13 @@ class ContactReason(Strict):
 
 class AlertRule(Strict):
     max_rating: int = Field(default=2, ge=1, le=5)
+    text_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="The dissatisfaction score from which an email, form or chat message raises an alert "
+        "(shared/dissatisfaction.py); unset: the inbox's HUB_INBOX_ALERT_THRESHOLD.",
+    )
 
 
 class ChainSettings(Strict):

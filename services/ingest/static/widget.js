@@ -12,8 +12,8 @@
   var storageKey = "hub-chat-session-" + hotel;
   var lang = (document.documentElement.lang || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
   var t = {
-    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", joined: "Un membre de l'équipe vous répond.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider", file: "Joindre un fichier", fresh: "Nouvelle conversation" },
-    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", joined: "A member of the team is answering you.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK", file: "Attach a file", fresh: "New chat" }
+    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", joined: "Un membre de l'équipe vous répond.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider", file: "Joindre un fichier", fresh: "Nouvelle conversation", bot: "assistant virtuel" },
+    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", joined: "A member of the team is answering you.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK", file: "Attach a file", fresh: "New chat", bot: "virtual assistant" }
   }[lang];
 
   var box = document.createElement("section");
@@ -55,9 +55,16 @@
   box.append(header, log, form);
   document.body.appendChild(box);
 
-  function show(from, text, files) {
+  function show(from, text, files, author) {
     var item = document.createElement("li");
-    item.textContent = text;  // never innerHTML: what agents and guests type is text
+    if (from === "bot") {  // the hotel's chatbot says who it is, so no guest takes it for a person
+      var label = document.createElement("strong");
+      label.className = "hub-chat-bot";
+      label.textContent = "🤖 " + (author || "") + " · " + t.bot;
+      label.style.cssText = "display:block;font-size:12px;color:#555";
+      item.appendChild(label);
+    }
+    item.appendChild(document.createTextNode(text));  // never innerHTML: what agents and guests type is text
     (files || []).forEach(function (file) {
       var link = document.createElement("a");
       link.href = base.origin + file.url;
@@ -93,15 +100,16 @@
       if (frame.type === "welcome") {
         localStorage.setItem(storageKey, frame.session);
         log.textContent = "";
-        frame.history.forEach(function (m) { show(m.from, m.text, m.files); });
+        frame.history.forEach(function (m) { show(m.from, m.text, m.files, m.author); });
         identified = !!frame.identified;
         if (frame.ended) { showEnded(); } else { ended = false; attach.disabled = false; }
       } else if (frame.type === "message") {
-        show(frame.from, frame.text, frame.files);
+        show(frame.from, frame.text, frame.files, frame.author);
       } else if (frame.type === "closed") {
         showEnded();
       } else if (frame.type === "handed_over") {
         show("agent", t.joined);
+        if (frame.identified) { identified = true; }  // the chatbot already has the guest's address
         if (!identified) { askEmail(); }
       } else if (frame.type === "identified") {
         identified = true;

@@ -60,6 +60,9 @@ export function bar(conversation) {
   const assignee = conversation.assignee;
   const isChat = conversation.channel === "chat";
   return h("div.actions", { role: "toolbar" },
+    conversation.bot_active
+      ? button(`🙋 ${t("action.take_over")}`, () => run(post(url(conversation, "handover")), { close: false }),
+        { id: "take-over-button", title: t("bot.handling") }) : null,
     button(assignee ? assignee.initials : t("action.assign"), () => assign(conversation),
       { id: "assign-button", title: assignee ? `${t("action.assign")}: ${assignee.name}` : t("action.assign"),
         dataset: { assigned: assignee ? "true" : "false" } }),

@@ -3,6 +3,7 @@
 import { get, patch, post, whenSignedOut } from "./api.js";
 import * as conversation from "./conversation.js";
 import { $, clear, h } from "./dom.js";
+import * as autoreplies from "./autoreplies.js";
 import * as hotels from "./hotels.js";
 import { pickLanguage, setLanguage, t, translatePage } from "./i18n.js";
 import * as inbox from "./inbox.js";
@@ -90,6 +91,7 @@ async function start(me) {
   $("#app").hidden = false;
   clear($("#me"), h("span.initials", { title: me.name }, me.initials), " ", me.name);
   hotels.showEntry();  // admins only; another agent may sign in on this page
+  autoreplies.showEntry();  // managers and admins
   // The list first (what the agent came for); the directory fills names, filters and time zones.
   const list = inbox.loadList();
   inbox.renderTabs();
@@ -131,6 +133,7 @@ async function loadDirectory() {
 function wire() {
   inbox.installFilters();
   hotels.install();
+  autoreplies.install();
   on("open", (id) => conversation.open(id));
   on("opened", (current) => profile.render(current));
   on("listed", announceListed);

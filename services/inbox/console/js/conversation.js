@@ -6,7 +6,7 @@ import { $, clear, externalLink, formatted, h } from "./dom.js";
 import { currentLanguage, formatWhen, t } from "./i18n.js";
 import { markOpen, patchItem, refreshSoon } from "./inbox.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
-import { conversationSubject, entrySubject, entryText, platformName } from "./texts.js";
+import { alertLabel, conversationSubject, entrySubject, entryText, platformName } from "./texts.js";
 
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];  // shown inline (shared/attachments.py)
 const READ_AFTER_MS = 3000;  // the unread dot clears only after 3 s of viewing
@@ -158,6 +158,7 @@ function render() {
     h("p.collision", { id: "collision", role: "status", hidden: true }),
     actions.bar(conversation),
     h("ol.timeline", { "aria-label": "Timeline" }, entries(timeline, conversation, zone)),
+    autoReplyPanel(conversation, zone),
     composer.element);
   composer.update(conversation);
   renderNotice();
@@ -178,10 +179,37 @@ function header(conversation, zone) {
         ? ` ${t("conversation.until", { time: formatWhen(conversation.snoozed_until, zone, { full: true }) })}` : ""),
     h("span.priority", { dataset: { priority: conversation.priority } }, t(`priority.${conversation.priority || "low"}`)),
     conversation.contact_reason ? h("span.reason", {}, reasonLabel(conversation.contact_reason)) : null,
-    conversation.alert ? h("span.alert", {}, "⚠ ", t("list.alert")) : null,
+    conversation.alert ? h("span.alert", { id: "alert-badge" }, "⚠ ", alertLabel(conversation)) : null,
+    conversation.bot_active ? h("span.bot", { id: "bot-badge", title: t("bot.handling") }, "🤖 ", t("bot.badge")) : null,
     conversation.rating ? h("span.rating", {}, t("conversation.rating", ratingOf(latestReview(), conversation.rating))) : null,
     (conversation.labels || []).map((label) => h("span.label", {}, label)));
   return h("header.conversation-head", {}, h("div.subject-line", {}, subject, edit), meta);
+}
+
+/** A review's automatic reply not sent yet: the agent may edit it, approve and publish it, or discard it. */
+function autoReplyPanel(conversation, zone) {
+  const pending = conversation.auto_reply;
+  if (!pending || !["scheduled", "waiting_approval"].includes(pending.state)) return null;
+  const text = h("textarea", { id: "auto-reply-text", rows: 3, maxlength: 4000, "aria-label": t("auto_reply.panel") });
+  text.value = pending.text || "";
+  const path = (action) => `/api/v1/conversations/${encodeURIComponent(conversation.id)}/auto-reply/${action}`;
+  const act = async (action, body) => {
+    try {
+      applyResult(await post(path(action), body));
+      refreshSoon();
+    } catch (error) {
+      toast(t("toast.error", { detail: error.message }), { error: true });
+    }
+  };
+  return h("section.auto-reply", { id: "auto-reply", dataset: { state: pending.state } },
+    h("strong", {}, "🤖 ", t("auto_reply.panel")),
+    pending.state === "scheduled" && pending.due_at
+      ? h("p.due", {}, t("auto_reply.due", { time: formatWhen(pending.due_at, zone, { full: true }) })) : null,
+    text,
+    h("div.auto-reply-actions", {},
+      h("button.primary", { type: "button", id: "auto-reply-approve",
+        onclick: () => act("approve", { text: text.value.trim() || null }) }, t("auto_reply.approve")),
+      h("button", { type: "button", id: "auto-reply-discard", onclick: () => act("discard") }, t("auto_reply.discard"))));
 }
 
 export function reasonLabel(id) {
@@ -226,6 +254,11 @@ function authorName(entry, conversation) {
   const guest = (conversation && conversation.guest) || {};
   if (author.type === "guest") return author.name || guest.name || author.email || t("entry.guest");
   if (author.type === "agent") return author.name || "";
+  if (author.type === "bot") return `🤖 ${author.name || ""} (${t("bot.badge")})`;  // the hotel's chatbot
+  if (author.type === "automatic") {  // a review's automatic reply, maybe approved by an agent
+    return author.approved_by ? `${t("entry.automatic_reply")} (${t("entry.approved_by", { name: author.approved_by })})`
+      : t("entry.automatic_reply");
+  }
   return t("entry.system");
 }
 
@@ -289,6 +322,10 @@ function inlineImages(entry) {
 function deliveryBadge(entry) {
   const delivery = entry.delivery;
   if (!delivery || !delivery.state) return null;
+  if (entry.public) {  // a public reply to a review: published, rejected (with the platform's reason), edited, deleted
+    return h("span.delivery.public", { dataset: { state: delivery.state, public: "true" }, title: delivery.reason || "" },
+      t(`public.${delivery.state}`), delivery.state === "failed" && delivery.reason ? ` — ${delivery.reason}` : "");
+  }
   if (delivery.bounce) {  // a bounce came back after it was sent: not delivered (hard, soft), or delayed
     const label = t(delivery.bounce === "delayed" ? "delivery.delayed" : "delivery.bounced");
     const why = delivery.diagnostic || delivery.reason;
@@ -319,8 +356,9 @@ function entryView(entry, conversation, zone) {
   switch (entry.kind) {
     case "message": {
       const inbound = entry.direction === "inbound";
-      return h(`li.entry.message.${inbound ? "inbound" : "outbound"}`, base,
-        h("div.entry-head", {}, h("strong", {}, inbound ? by : `${t("entry.reply")} — ${by}`),
+      const fromBot = (entry.author || {}).type === "bot";
+      return h(`li.entry.message.${inbound ? "inbound" : "outbound"}${fromBot ? ".bot" : ""}`, base,
+        h("div.entry-head", {}, h("strong", {}, inbound || fromBot ? by : `${t("entry.reply")} — ${by}`),
           entry.channel ? h("span.channel", { title: t(`channel.${entry.channel}`) }, CHANNEL_ICONS[entry.channel] || "") : null,
           entry.rating ? h("span.rating", {}, "★ ", ratingText(entry.review, entry.rating)) : null,
           when(entry, zone), deliveryBadge(entry)),
@@ -328,8 +366,10 @@ function entryView(entry, conversation, zone) {
           ? h("p.warning.ambiguous-sender", { role: "note" }, `⚠ ${t("entry.ambiguous_sender")}`) : null,
         entry.automatic ? h("p.automatic", { role: "note" }, t("entry.automatic")) : null,
         inbound ? reviewSource(entry.review) : null,
+        entry.public ? h("p.public-reply", {}, "🌐 ", t("public.label", { platform: platformName(entry.platform) })) : null,
         entry.subject && inbound ? h("p.entry-subject", {}, entrySubject(entry)) : null,
-        h("p.text", {}, entryText(entry)), inlineImages(entry), forwardedEmails(entry, zone),
+        h("p.text", {}, entryText(entry)), entry.public ? editedOnPlatform(entry) : null,
+        inlineImages(entry), forwardedEmails(entry, zone),
         attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
     }
     case "note":
@@ -338,7 +378,9 @@ function entryView(entry, conversation, zone) {
     case "status": {
       const reason = entry.reason ? ` (${t(`entry.reason.${entry.reason}`)})` : "";
       const until = entry.snoozed_until ? ` ${t("conversation.until", { time: formatWhen(entry.snoozed_until, zone, { full: true }) })}` : "";
-      return event(base, t("entry.status", { from: t(`status.${entry.from}`), to: t(`status.${entry.to}`) }) + until + reason, by, entry, zone);
+      const note = entry.note ? ` — ${entry.note}` : "";  // why the chatbot handed over
+      return event(base, t("entry.status", { from: t(`status.${entry.from}`), to: t(`status.${entry.to}`) }) + until + reason + note,
+        by, entry, zone);
     }
     case "assignment":
       return event(base, entry.to ? t("entry.assigned", { name: entry.to.name }) : t("entry.unassigned"), by, entry, zone);
@@ -359,8 +401,9 @@ function entryView(entry, conversation, zone) {
       entry.notes ? h("p.text", {}, entry.notes) : null);
     case "reservation":
       return h("li.entry.reservation", base, h("div.entry-head", {},
-        h("strong", {}, "🛎 ", t("entry.reservation", { kind: t(`kind.${entry.category}`), date: entry.date, party: entry.party_size,
-          count: entry.party_size })),
+        h("strong", {}, "🛎 ", entry.intent ? t("entry.reservation_intent", { kind: t(`kind.${entry.category}`) })
+          : t("entry.reservation", { kind: t(`kind.${entry.category}`), date: entry.date, party: entry.party_size,
+            count: entry.party_size })),
         h("span.by", {}, by), when(entry, zone)),
       entry.reference ? h("p.text", {}, `# ${entry.reference}`) : null, entry.notes ? h("p.text", {}, entry.notes) : null);
     case "forward":
@@ -371,9 +414,27 @@ function entryView(entry, conversation, zone) {
         when(entry, zone), deliveryBadge(entry)), entry.note ? h("p.text", {}, entry.note) : null);
     case "contact_link":
       return event(base, t("entry.contact_link"), by, entry, zone);
+    case "auto_reply": {
+      const due = entry.due_at ? formatWhen(entry.due_at, zone, { full: true }) : "";
+      return h("li.entry.auto-reply", { dataset: { ...base.dataset, state: entry.state } },
+        h("div.entry-head", {}, h("strong", {}, "🤖 ", t(`auto_reply.${entry.state}`, { time: due })), when(entry, zone)),
+        entry.text ? h("p.text", {}, entry.text) : null);
+    }
+    case "review_reply":  // the platform shows the hotel's public reply edited there, or taken down
+      return h("li.entry.event.review-reply", { dataset: { ...base.dataset, state: entry.state, reply: entry.reply_entry_id || "" } },
+        h("span", {}, "🌐 ", entry.state === "edited"
+          ? t("entry.review_reply.edited", { platform: platformName(entry.platform), comment: entry.comment || "" })
+          : t("entry.review_reply.deleted", { platform: platformName(entry.platform) })), " ", when(entry, zone));
     default:
       return event(base, entry.kind, by, entry, zone);
   }
+}
+
+/** A public reply's text as the platform shows it now, when someone edited it there. */
+function editedOnPlatform(entry) {
+  const delivery = entry.delivery || {};
+  if (delivery.state !== "edited" || !delivery.comment) return null;
+  return h("p.edited-comment", {}, t("public.edited_comment", { comment: delivery.comment }));
 }
 
 // --- reviews: where they come from, and their rating as the platform gave it -------------------------
@@ -438,6 +499,8 @@ function buildComposer() {
   let attachments = [];
   let conversation = null;
   const channelLine = h("p.composer-channel", { id: "composer-channel" });
+  // A review is answered publicly on its platform, or by a private email when the guest left an address.
+  const via = h("select.composer-via", { id: "composer-via", hidden: true, onchange: () => update(conversation) });
   const text = h("textarea", { id: "composer-text", rows: 4, maxlength: 20000 });
   const files = h("ul.chips");
   const replyTab = h("button", { type: "button", role: "tab", dataset: { mode: "reply" }, onclick: () => setMode("reply") });
@@ -452,7 +515,7 @@ function buildComposer() {
   const imageButton = h("button.icon", { type: "button", id: "composer-image", onclick: () => imageInput.click() }, "🖼");
   const send = h("button.primary.send", { type: "submit" }, "➤");
   const form = h("form.composer", { onsubmit: (event) => { event.preventDefault(); submit(); } },
-    h("div.composer-tabs", { role: "tablist" }, replyTab, noteTab), channelLine, picker, text, files,
+    h("div.composer-tabs", { role: "tablist" }, replyTab, noteTab), via, channelLine, picker, text, files,
     h("div.composer-tools", {}, templatesButton, attachButton, fileInput, imageButton, imageInput, h("span.spacer"), send));
   for (const kind of ["paste", "drop"]) {
     text.addEventListener(kind, (event) => {
@@ -504,14 +567,33 @@ function buildComposer() {
     const contact = state.contact && state.contact.id === conversation.contact_id ? state.contact : null;
     const email = (conversation.guest || {}).email || (contact && (contact.emails || [])[0]);
     const liveChat = conversation.channel === "chat" && conversation.chat_session_id && conversation.chat_open !== false;
+    const answer = viaChoice(email);
     let line = "";
     if (mode === "note") line = `🔒 ${t("composer.note")}`;
-    else if (liveChat) line = `💬 ${t("composer.by_chat")}`;
+    else if (answer === "public") {
+      line = `🌐 ${t("composer.public_line", { platform: platformName((latestReview() || {}).platform) })}`;
+    } else if (liveChat) line = `💬 ${t("composer.by_chat")}`;
     else if (conversation.channel === "chat" && email) line = `✉ ${t("composer.chat_closed", { to: email })}`;
     else if (email) line = `✉ ${t("composer.by_email", { to: email })}`;
     else line = `⚠ ${t("composer.no_address")}`;
     channelLine.textContent = line;
-    channelLine.dataset.channel = mode === "note" ? "note" : liveChat ? "chat" : "email";
+    channelLine.dataset.channel = mode === "note" ? "note" : answer === "public" ? "public" : liveChat ? "chat" : "email";
+  }
+
+  /** The review's answer as chosen in the composer: public on a platform the hub posts to (the default),
+   * or a private email when the guest left an address. Neither: the API says why it cannot be answered. */
+  function viaChoice(email) {
+    const publicly = conversation && conversation.channel === "review" && Boolean(state.detail && state.detail.public_reply);
+    const options = [];
+    if (publicly) options.push(h("option", { value: "public" }, t("composer.via_public", { platform: platformName((latestReview() || {}).platform) })));
+    if (publicly && email) options.push(h("option", { value: "email" }, t("composer.via_email", { to: email })));
+    via.hidden = mode === "note" || !options.length;
+    if (!options.length) return null;
+    const chosen = via.value === "email" && email ? "email" : "public";
+    clear(via, options);
+    via.value = chosen;
+    via.setAttribute("aria-label", t("composer.via"));
+    return chosen;
   }
 
   async function pickTemplate() {
@@ -568,7 +650,9 @@ function buildComposer() {
     try {
       // A note keeps its images as files; a reply shows them in the email's body.
       const inline = mode === "reply" ? attachments.filter((a) => a.inline) : [];
+      const chosen = mode === "reply" && !via.hidden ? via.value : null;
       const result = await post(path, {
+        ...(chosen ? { via: chosen } : {}),
         text: body,
         attachment_ids: attachments.filter((a) => !inline.includes(a)).map((a) => a.id),
         ...(inline.length ? { inline_image_ids: inline.map((a) => a.id) } : {}),

@@ -1,7 +1,8 @@
 // Admins' hotel settings: a hotel's names, and who its emails to guests come from and in which language
-// (the directory's hotel, PATCH /api/v1/locations/{id}). Agents and managers never see the entry.
+// (the directory's hotel, PATCH /api/v1/locations/{id}); and its chatbot (/api/v1/locations/{id}/bot).
+// Agents and managers never see the entry.
 
-import { patch } from "./api.js";
+import { del, get, patch, put } from "./api.js";
 import { $, clear, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { renderFilters, renderList } from "./inbox.js";
@@ -12,6 +13,8 @@ import { state, toast } from "./store.js";
 // name from the hub's default address.
 const TEXT_FIELDS = [["name", "text", 200], ["short_name", "text", 20], ["sender_name", "text", 200], ["sender_email", "email", 200]];
 const CLEARABLE = new Set(["short_name", "sender_name", "sender_email"]);
+// The bot's name input is named apart from the hotel's own name.
+const BOT_FIELDS = { name: "bot_name" };
 
 export function isAdmin() {
   return Boolean(state.me && state.me.role === "admin");
@@ -53,8 +56,10 @@ export function open(locationId) {
     inputs.sender_name.placeholder = shown.name || "";
     language.value = shown.language === "en" ? "en" : "fr";
     showProblem(form, error, null);
+    bot.load(shown.id);
   };
 
+  const bot = botSection(field);
   const form = h("form.dialog-form.hotel-settings-form", {
     onsubmit: async (event) => {
       event.preventDefault();
@@ -84,6 +89,7 @@ export function open(locationId) {
     field("sender_email", inputs.sender_email),
     field("language", language, t("hotel.language_hint"))),
   error,
+  bot.section,
   h("div.dialog-buttons", {}, h("button", { type: "button", onclick: () => modal.close() }, t("common.cancel")),
     h("button.primary", { type: "submit" }, t("conversation.save"))));
   chooser.addEventListener("change", fill);
@@ -91,6 +97,92 @@ export function open(locationId) {
   clear(modal, form);
   modal.showModal();
   inputs.name.focus();
+}
+
+/** The hotel's chatbot: whether it has one, its name and webhook address to set (with the secret that
+ * signs the webhook calls, never shown again: given anew at each change), or removing it. Its own
+ * buttons and problems, inside the hotel's dialog. */
+function botSection(field) {
+  const inputs = {
+    name: h("input", { name: "bot_name", type: "text", maxlength: 100, autocomplete: "off", "aria-describedby": "hotel-bot_name-error" }),
+    webhook_url: h("input", { name: "webhook_url", type: "text", inputmode: "url", maxlength: 2000, placeholder: "https://", autocomplete: "off",
+      "aria-describedby": "hotel-webhook_url-error" }),
+    secret: h("input", { name: "secret", type: "password", maxlength: 200, autocomplete: "new-password",
+      "aria-describedby": "hotel-secret-error" }),
+  };
+  const status = h("p.bot-status", { role: "status" });
+  const error = h("p.error", { id: "hotel-bot-error", role: "alert", hidden: true });
+  const saveButton = h("button", { type: "button", name: "save_bot", onclick: () => save() }, t("hotel.bot_save"));
+  const removeButton = h("button", { type: "button", name: "remove_bot", hidden: true, onclick: () => remove() },
+    t("hotel.bot_remove"));
+  const section = h("fieldset.hotel-bot", {
+    // Enter in the bot's fields saves the bot, not the hotel's form around it.
+    onkeydown: (event) => {
+      if (event.key === "Enter" && event.target instanceof HTMLInputElement) { event.preventDefault(); save(); }
+    },
+  }, h("legend", {}, t("hotel.bot")), status,
+  field("bot_name", inputs.name), field("webhook_url", inputs.webhook_url),
+  field("secret", inputs.secret, t("hotel.bot_secret_hint")),
+  error, h("div.dialog-buttons", {}, removeButton, saveButton));
+  let hotelId = null;
+
+  const show = (bot) => {
+    status.textContent = bot ? t("hotel.bot_on", { name: bot.name, url: bot.webhook_url }) : t("hotel.bot_none");
+    section.dataset.bot = bot ? "on" : "off";
+    inputs.name.value = bot ? bot.name : "";
+    inputs.webhook_url.value = bot ? bot.webhook_url : "";
+    inputs.secret.value = "";
+    removeButton.hidden = !bot;
+  };
+  const busy = (on) => { saveButton.disabled = on; removeButton.disabled = on; };
+
+  const load = async (id) => {
+    hotelId = id;
+    status.textContent = "";
+    section.dataset.bot = "";
+    showProblem(section, error, null);
+    try {
+      const bot = await get(`/api/v1/locations/${encodeURIComponent(id)}/bot`);
+      if (hotelId === id) show(bot);
+    } catch (problem) {
+      if (hotelId !== id) return;
+      if (problem.status === 404) show(null);
+      else { show(null); showProblem(section, error, problem); }
+    }
+  };
+
+  const save = async () => {
+    const id = hotelId;
+    const body = { name: inputs.name.value.trim(), webhook_url: inputs.webhook_url.value.trim(), secret: inputs.secret.value };
+    busy(true);
+    try {
+      const bot = await put(`/api/v1/locations/${encodeURIComponent(id)}/bot`, body);
+      show(bot);
+      showProblem(section, error, null);
+      toast(t("hotel.bot_saved", { name: bot.name }));
+    } catch (problem) {
+      showProblem(section, error, problem, BOT_FIELDS);
+    } finally {
+      busy(false);
+    }
+  };
+
+  const remove = async () => {
+    const id = hotelId;
+    busy(true);
+    try {
+      await del(`/api/v1/locations/${encodeURIComponent(id)}/bot`);
+      show(null);
+      showProblem(section, error, null);
+      toast(t("hotel.bot_removed"));
+    } catch (problem) {
+      showProblem(section, error, problem);
+    } finally {
+      busy(false);
+    }
+  };
+
+  return { section, load };
 }
 
 /** What the form changes in the hotel: trimmed texts, an emptied optional one as null. */
@@ -106,15 +198,16 @@ function changes(hotel, inputs, language) {
   return body;
 }
 
-/** A problem's detail above the buttons, and each invalid field's message under it (422 `errors`). */
-function showProblem(form, error, problem) {
+/** A problem's detail above the buttons, and each invalid field's message under it (422 `errors`; `fields`
+ * maps the API's field names to the form's where they differ). */
+function showProblem(form, error, problem, fields = {}) {
   for (const message of form.querySelectorAll("small.error")) { message.hidden = true; message.textContent = ""; }
   for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   error.hidden = !problem;
   if (!problem) return;
   error.textContent = t("toast.error", { detail: problem.message });
   for (const { field, message } of (problem.problem && problem.problem.errors) || []) {
-    const label = form.querySelector(`label.field[data-field="${CSS.escape(String(field))}"]`);
+    const label = form.querySelector(`label.field[data-field="${CSS.escape(String(fields[field] || field))}"]`);
     if (!label) continue;
     label.querySelector("input, select").setAttribute("aria-invalid", "true");
     const under = label.querySelector("small.error");

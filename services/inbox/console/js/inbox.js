@@ -4,7 +4,7 @@ import { get, query } from "./api.js";
 import { $, clear, debounce, h } from "./dom.js";
 import { formatWhen, t } from "./i18n.js";
 import { CHANNEL_ICONS, emit, hotelZone, state, toast } from "./store.js";
-import { conversationSnippet, conversationSubject } from "./texts.js";
+import { alertLabel, conversationSnippet, conversationSubject } from "./texts.js";
 
 const VIEWS = ["inbox", "open", "on_hold", "closed", "spam", "all"];
 const BUCKETS = ["on_hold", "alerts", "new"];
@@ -183,10 +183,11 @@ function row(item, index) {
   h("span.channel", { title: t(`channel.${item.channel}`) }, CHANNEL_ICONS[item.channel] || "•"),
   h("span.who", {}, guestLabel(item)),
   h("time.when", { datetime: item.last_activity_at }, formatWhen(item.last_activity_at, zone)),
-  h("span.subject", {}, item.alert ? h("span.alert", { title: t("list.alert") }, "⚠ ") : null,
+  h("span.subject", {}, item.alert ? h("span.alert", { title: alertLabel(item) }, "⚠ ") : null,
     conversationSubject(item) || t("list.no_subject")),
   h("span.snippet", {}, conversationSnippet(item)),
   h("span.tags", {}, hotelTag(item),
+    item.bot_active ? h("span.bot", { title: t("bot.handling") }, "🤖 ", t("bot.badge")) : null,
     item.status !== "open" ? h("span.status", { dataset: { status: item.status } }, t(`status.${item.status}`)) : null,
     (item.labels || []).map((label) => h("span.label", {}, label)),
     assignee ? h("span.initials", { title: assignee.name }, assignee.initials || "?") : null));

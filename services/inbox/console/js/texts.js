@@ -52,6 +52,12 @@ export function conversationSubject(conversation) {
   return systemText(conversation.subject_key, conversation.subject_values, conversation.subject || "");
 }
 
+/** Why a request is an alert ("Alert: negative wording"), or just "Alert" when it does not say. */
+export function alertLabel(conversation) {
+  const reason = conversation.alert_reason;
+  return reason && hasMessage(`alert.${reason}`) ? t(`alert.${reason}`) : t("list.alert");
+}
+
 export function conversationSnippet(conversation) {
   const text = systemText(conversation.snippet_key, conversation.snippet_values, null);
   return text === null ? conversation.snippet || "" : text.split(/\s+/).join(" ");

@@ -1,0 +1,1 @@
+"""Automatic replies to reviews: the hotels' rules, and the replies they schedule."""
