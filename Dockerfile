@@ -38,6 +38,7 @@ COPY services ./services
 RUN useradd --system --no-create-home --uid 10001 hub
 USER hub
 
-# ingest 8001, inbox 8002, contacts 8003, notify 8004, solicit 8005 (HUB_<SERVICE>_PORT).
-EXPOSE 8001 8002 8003 8004 8005
+# HTTP: ingest 8001, inbox 8002, contacts 8003, notify 8004, solicit 8005, faqbot 8006 (HUB_<SERVICE>_PORT);
+# SMTP in: ingest 2525 (HUB_INGEST_SMTP_PORT; an unprivileged port, published as 25 by compose or a Service).
+EXPOSE 8001 8002 8003 8004 8005 8006 2525
 CMD ["python", "-m", "services.ingest"]

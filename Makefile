@@ -1,8 +1,17 @@
 # One obvious command per task. `make up` runs the hub locally; `make test` runs every test.
-.PHONY: up test test-mongodb-flavour tools lint typecheck deploy-check unit integration browser bench backup restore clean
+.PHONY: up down logs test test-mongodb-flavour tools lint typecheck deploy-check unit integration browser bench dissatisfaction-eval backup restore clean
 
+# `make up` runs every process in the background (full JSON logs in .run/logs/) and shows a short status;
+# `make logs` follows the full logs, `make down` stops what `make up` started, `make clean` also deletes
+# the local data (.run: databases, logs).
 up:
-	bash scripts/up.sh
+	@bash scripts/up.sh
+
+down:
+	@bash scripts/down.sh
+
+logs:
+	tail -n 50 -F .run/logs/*.log .run/nginx/access.log .run/nginx/error.log
 
 test: tools lint typecheck deploy-check
 	.venv/bin/python -m pytest -q
@@ -49,6 +58,11 @@ browser: tools
 bench: tools
 	.venv/bin/python -m bench.run $(BENCH_ARGS)
 
+# Precision and recall of the dissatisfaction scorer on tests/data/dissatisfaction/ (README "Alerts from the
+# guest's words"); THRESHOLD=0.5 tries another threshold.
+dissatisfaction-eval:
+	.venv/bin/python -m scripts.dissatisfaction_eval $(if $(THRESHOLD),--threshold $(THRESHOLD))
+
 # The database of HUB_MONGO_URL / HUB_MONGO_DATABASE, through the driver (scripts/backup.py).
 backup:
 	@test -n "$(DIR)" || { echo "usage: make backup DIR=backups/<name>"; exit 2; }
@@ -58,5 +72,5 @@ restore:
 	@test -n "$(DIR)" || { echo "usage: make restore DIR=backups/<name> [DROP=1]"; exit 2; }
 	.venv/bin/python -m scripts.backup restore "$(DIR)" $(if $(DROP),--drop)
 
-clean:
+clean: down
 	rm -rf .run

@@ -132,6 +132,12 @@ def service_env(running: Servers) -> dict[str, str]:
         "HUB_SECRET_KEY": SECRET,
         "HUB_INGEST_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HUB_INGEST_SMTP_PORT": "0",
+        # Production refuses a development machine's addresses (shared/settings.py): no mail leaves the bench.
+        "HUB_INBOX_CONSOLE_URL": "https://hub.bench.invalid",
+        "HUB_NOTIFY_CONSOLE_URL": "https://hub.bench.invalid",
+        "HUB_NOTIFY_SMTP_HOST": "smtp.bench.invalid",
+        "HUB_NOTIFY_REPLY_DOMAIN": "reply.bench.invalid",
+        "HUB_NOTIFY_DEFAULT_SENDER_DOMAIN": "hotels.bench.invalid",
         "HUB_MONGO_TIMEOUT_MS": "60000",
         "HUB_SHUTDOWN_DELAY_SECONDS": "0",
     }

@@ -57,7 +57,7 @@ def main() -> None:
         try:
             ferretdb_indexes.apply(int(os.environ.get("HUB_POSTGRES_PORT", "5433")))
         except (OSError, subprocess.CalledProcessError) as exc:
-            # Only slower without them; honcho would stop the whole stack if this process ended.
+            # Only slower without them; `make up` would stop the whole stack if this process ended.
             print(f"  GIN indexes not added ({exc!r}); the hub runs, its look-ups are slower", flush=True)
     logins = "\n".join(f"      {a['role']:<8} {a['email']:<20} {PASSWORD}" for a in AGENTS)
     print(
@@ -65,7 +65,7 @@ def main() -> None:
         f"      admin    {ADMIN[0]:<20} {ADMIN[1]}\n{logins}\n",
         flush=True,
     )
-    # honcho stops every process when one exits; stay idle so the stack keeps running.
+    # `make up` stops every process when one exits (scripts/run_screen.py); stay idle so the stack keeps running.
     while True:
         time.sleep(3600)
 

@@ -6,6 +6,7 @@ nothing. `make up` runs it through `scripts/demo.py`, which also sends the demo 
 An existing agent's password is left as it is: re-hashing it would change the agent on every run.
 """
 
+import os
 import sys
 import time
 from collections import Counter
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 
-GATEWAY = "http://127.0.0.1:8080"
+GATEWAY = f"http://127.0.0.1:{os.environ.get('HUB_GATEWAY_PORT', '8080')}"  # scripts/up.sh's gateway
 ADMIN = ("admin@demo.hotel", "demo-admin-password")
 PASSWORD = "demo-password-2026"  # noqa: S105 - the demo chain's agents, printed for the person running it
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-DATA="$PWD/.run/postgres"
+DATA="$(realpath -m "${HUB_RUN_DIR:-.run}")/postgres"
 PORT="${HUB_POSTGRES_PORT:-5433}"
 AS=()
 if [ "$(id -u)" -eq 0 ]; then AS=(runuser -u postgres --); fi

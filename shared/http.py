@@ -1,14 +1,55 @@
-"""Helpers for public HTTP surfaces: bounded request bodies and strict decoding."""
+"""Helpers for public HTTP surfaces: request ids, bounded request bodies and strict decoding."""
 
 import json
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from opentelemetry import trace
 
+from shared.logging import REQUEST_ID
 from shared.mime import MimeLimitError, MimeLimits, parse_bounded
 from shared.problems import Problem
+
+REQUEST_ID_HEADER = b"x-request-id"
+# What a request id may be when the caller sends one (nginx's are 32 hex digits): anything else is
+# replaced, so a client cannot write into the logs through it.
+REQUEST_ID_FORMAT = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+
+
+class RequestIds:
+    """Every request has an id: the caller's X-Request-Id (the gateway's `$request_id`) or a new one. It is
+    in every log line written while the request is served (shared/logging.py), on its span, in the headers
+    of what it publishes on the bus (shared/messaging.py), and returned in the response's X-Request-Id."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        given = next((value for name, value in scope.get("headers") or [] if name.lower() == REQUEST_ID_HEADER), b"")
+        text = given.decode("latin-1")
+        request_id = text if REQUEST_ID_FORMAT.fullmatch(text) else uuid.uuid4().hex
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attribute("hub.request_id", request_id)
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(n, v) for n, v in message.get("headers") or [] if n.lower() != REQUEST_ID_HEADER]
+                message = {**message, "headers": [*headers, (REQUEST_ID_HEADER, request_id.encode())]}
+            await send(message)
+
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:

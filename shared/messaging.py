@@ -10,7 +10,7 @@ import base64
 import contextlib
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,6 +30,7 @@ from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
 from pydantic import BaseModel, ConfigDict
 from pymongo.errors import ConnectionFailure
 
+from shared import tracing
 from shared.bus import (
     DEAD_LETTER,
     DLQ,
@@ -49,6 +50,7 @@ from shared.bus import (
     StreamSpec,
     Subjects,
 )
+from shared.logging import MESSAGE_TRACE_ID, REQUEST_ID
 from shared.metrics import (
     BUS_CONSUMER_ACK_PENDING,
     BUS_CONSUMER_PENDING,
@@ -68,6 +70,7 @@ ReplyT = TypeVar("ReplyT", bound=BusMessage)
 RequestT = TypeVar("RequestT", bound=BusMessage)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+REQUEST_ID_HEADER = "X-Request-Id"
 MAX_DELIVERIES_ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>"
 
 
@@ -117,6 +120,40 @@ def _is_jetstream(raw: Any) -> bool:
 def _permanent(exc: BaseException) -> bool:
     # pydantic's ValidationError and UnicodeDecodeError are ValueErrors: a malformed payload.
     return isinstance(exc, PermanentError | ValueError)
+
+
+class RequestContext(BaseMiddleware[Any, Any]):
+    """Carry the request id across the bus: every publish and request made while serving a request (HTTP or
+    a message) has it in X-Request-Id; a message handled sets it, and its trace id from `traceparent`, for
+    every line logged meanwhile (shared/logging.py), from FastStream's own "Received" line on."""
+
+    def __init__(self, msg: Any, /, **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
+        self._tokens: tuple[Any, Any] | None = None
+
+    async def on_receive(self) -> None:
+        headers = getattr(self.msg, "headers", None) or {}
+        parent = str(headers.get("traceparent") or "").split("-")
+        trace_id = parent[1] if len(parent) == 4 and len(parent[1]) == 32 else None
+        self._tokens = (REQUEST_ID.set(headers.get(REQUEST_ID_HEADER)), MESSAGE_TRACE_ID.set(trace_id))
+
+    async def after_processed(self, *args: Any) -> bool | None:
+        # FastStream logs "Processed" after this (its middleware is outermost), from the message's log context.
+        log_context = self.context.get_local("log_context")
+        if isinstance(log_context, dict):
+            ids = {"request_id": REQUEST_ID.get(), "trace_id": MESSAGE_TRACE_ID.get()}
+            log_context.update({name: value for name, value in ids.items() if value})
+        if self._tokens is not None:
+            with contextlib.suppress(ValueError):  # reset in another context than the one it was set in
+                REQUEST_ID.reset(self._tokens[0])
+                MESSAGE_TRACE_ID.reset(self._tokens[1])
+        return False
+
+    async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:
+        request_id = REQUEST_ID.get()
+        if request_id and REQUEST_ID_HEADER not in cmd.headers:
+            cmd.headers[REQUEST_ID_HEADER] = request_id
+        return await call_next(cmd)
 
 
 class RetryThenDeadLetter(BaseMiddleware[Any, Any]):
@@ -178,10 +215,7 @@ class RetryThenDeadLetter(BaseMiddleware[Any, Any]):
         deliveries = meta.num_delivered
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if _permanent(exc) or deliveries >= self.policy.max_deliver:
-            log.warning(
-                "dead-lettering message",
-                extra={"stream": meta.stream, "seq": meta.sequence.stream, "deliveries": deliveries, "error": error},
-            )
+            log.warning("dead-lettering message", extra=failure_fields(raw, exc))
             try:
                 await publish_dead_letter(self.policy, raw, error)
             except PublishFailedError:
@@ -191,9 +225,27 @@ class RetryThenDeadLetter(BaseMiddleware[Any, Any]):
             await raw.term()
             return
         delay = self.policy.delay_after(deliveries)
-        log.info("handler failed, retrying", extra={"seq": meta.sequence.stream, "delay": delay, "error": error})
+        log.info("handler failed, retrying", extra=failure_fields(raw, exc) | {"delay": delay})
         BUS_REDELIVERIES.labels(stream=meta.stream, consumer=meta.consumer).inc()
         await raw.nak(delay=delay)
+
+
+def failure_fields(raw: Msg, exc: BaseException) -> dict[str, Any]:
+    """What a log line says about a failed message: where it is, its key, sizes and the error's type.
+
+    Never the payload nor the error's text: a validation error quotes the values it refused (a guest's
+    address, a message body). The whole error and payload are in the dead letter (scripts/dlq.py).
+    """
+    meta = raw.metadata
+    return {
+        "subject": raw.subject,
+        "stream": meta.stream,
+        "seq": meta.sequence.stream,
+        "deliveries": meta.num_delivered,
+        "key": (raw.headers or {}).get(MSG_ID_HEADER),
+        "payload_bytes": len(raw.data),
+        "error_type": type(exc).__name__,
+    }
 
 
 async def publish_dead_letter(policy: RetryPolicy, raw: Msg, error: str) -> None:
@@ -258,13 +310,15 @@ async def dead_letter_exhausted(broker: NatsBroker, advisory: MaxDeliveriesAdvis
         payload_base64=base64.b64encode(data).decode(),
         headers=[Header(name=k, value=v) for k, v in headers.items()],
     )
-    await publish_durably(
-        broker,
-        DEAD_LETTER,
-        letter,
-        subject=Subjects.dlq(advisory.stream),
-        msg_id=f"dlq:{advisory.stream}:{advisory.consumer}:{advisory.stream_seq}",
-    )
+    # In the trace of the message given up on (the advisory that tells of it has none).
+    with tracing.continuing(headers.get("traceparent"), "dead-lettered after its last delivery"):
+        await publish_durably(
+            broker,
+            DEAD_LETTER,
+            letter,
+            subject=Subjects.dlq(advisory.stream),
+            msg_id=f"dlq:{advisory.stream}:{advisory.consumer}:{advisory.stream_seq}",
+        )
     BUS_DEAD_LETTERED.labels(stream=advisory.stream, consumer=advisory.consumer).inc()
 
 
@@ -290,7 +344,8 @@ def make_broker(settings: HubSettings, *, client_name: str) -> tuple[NatsBroker,
         # No buffering while disconnected: a publish then fails at once, so a producer never
         # answers "not accepted" (503) for a message that the buffer would deliver later anyway.
         pending_size=0,
-        middlewares=[partial(RetryThenDeadLetter, policy=policy)],
+        # Tracing first (when on): its span covers the handling, acks and dead-lettering included.
+        middlewares=[*tracing.bus_middlewares(), RequestContext, partial(RetryThenDeadLetter, policy=policy)],
         graceful_timeout=max(settings.consumer_ack_wait_seconds, 5.0),
         logger=logging.getLogger("hub.bus"),
         log_level=logging.INFO,
@@ -334,9 +389,14 @@ def durable_subscriber(
 
 
 async def declare_streams(
-    js: JetStreamContext, streams: tuple[StreamSpec, ...] = STREAMS, *, replicas: int = 1
+    js: JetStreamContext,
+    streams: tuple[StreamSpec, ...] = STREAMS,
+    *,
+    replicas: int = 1,
+    max_bytes: Mapping[str, int] | None = None,
 ) -> None:
     """Create the streams, or bring their configuration up to date; safe from any number of replicas."""
+    limits = max_bytes or {}
     for spec in streams:
         config = StreamConfig(
             name=spec.name,
@@ -346,6 +406,8 @@ async def declare_streams(
             duplicate_window=spec.duplicate_window_seconds,
             storage=spec.storage,
             num_replicas=replicas,
+            max_bytes=limits.get(spec.name, -1),
+            discard=spec.discard,
         )
         try:
             await js.stream_info(spec.name)
@@ -375,11 +437,13 @@ async def declare_consumers(js: JetStreamContext, consumers: Iterable[ConsumerCo
             raise RuntimeError(f"consumer {consumer.config.durable_name} cannot be brought up to date: {exc}") from exc
 
 
-async def connect_and_start(broker: NatsBroker, *, stream_replicas: int = 1) -> None:
+async def connect_and_start(
+    broker: NatsBroker, *, stream_replicas: int = 1, stream_max_bytes: Mapping[str, int] | None = None
+) -> None:
     """Connect, make sure the streams and durable consumers are as declared, then start the subscribers."""
     await broker.connect()
     js = broker.connection.jetstream()
-    await declare_streams(js, replicas=stream_replicas)
+    await declare_streams(js, replicas=stream_replicas, max_bytes=stream_max_bytes)
     await declare_consumers(js, _durables.get(broker, []))
     await broker.start()
 

@@ -24,12 +24,13 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import HTTPConnection
 
+from shared import tracing
 from shared.bus import Declared
 from shared.db import Document, IndexSpec, ensure_indexes, make_client, ping
-from shared.http import media_type, nul_fields, refuse_nul
+from shared.http import RequestIds, media_type, nul_fields, refuse_nul
 from shared.logging import configure_logging
 from shared.messaging import RetryPolicy, connect_and_start, make_broker, observe_bus, register_publications
-from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, initialise_bus_series
 from shared.problems import install_problem_handlers, language_of, problem_response
 from shared.settings import HttpSettings, HubSettings
 
@@ -65,8 +66,10 @@ class Runtime:
         indexes: Mapping[str, Sequence[IndexSpec]] | None = None,
         publications: Sequence[Declared] = (),
     ) -> "Runtime":
+        tracing.configure(service)  # before the broker: its middlewares depend on it
         broker, policy = make_broker(settings, client_name=f"hub-{service}")
         register_publications(broker, publications)
+        initialise_bus_series(service, publications)
         return cls(
             service=service,
             settings=settings,
@@ -88,8 +91,10 @@ class Runtime:
 
     async def start(self) -> None:
         await _retry_until_ready("database", self._prepare_database)
-        replicas = self.settings.stream_replicas
-        await _retry_until_ready("NATS", lambda: connect_and_start(self.broker, stream_replicas=replicas))
+        replicas, max_bytes = self.settings.stream_replicas, self.settings.stream_max_bytes
+        await _retry_until_ready(
+            "NATS", lambda: connect_and_start(self.broker, stream_replicas=replicas, stream_max_bytes=max_bytes)
+        )
 
     async def _prepare_database(self) -> None:
         await ensure_indexes(self.db, self.indexes)
@@ -326,6 +331,7 @@ def create_app(
                     "background task did not stop in time; shutting down without it", extra={"task": task.get_name()}
                 )
             await runtime.stop()
+            tracing.shutdown()
 
     app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(refuse_nul_characters)])
     app.state.runtime = runtime
@@ -333,6 +339,8 @@ def create_app(
     app.add_middleware(RequestMetrics, service=runtime.service)
     app.add_middleware(BodyLimit, limits=body_limits, streamed=streamed)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestIds)  # outermost of ours: every line logged while serving has the id
+    tracing.instrument(app)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

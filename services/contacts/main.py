@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from shared.bus import CONTACT_ERASED, CONTACT_EXPORT, CONTACT_MERGED, CONTACT_RENAMED, Declared
 from shared.runtime import Runtime, create_app, serve
-from shared.settings import HubSettings
+from shared.settings import HubSettings, load_settings
 
 from . import handlers
 from .api import router
@@ -33,5 +33,5 @@ def build_app(settings: HubSettings | None = None, http: ContactsSettings | None
 
 
 def main() -> None:
-    settings, http = HubSettings(), ContactsSettings()
+    settings, http = load_settings(HubSettings), load_settings(ContactsSettings)
     serve(build_app(settings, http), "contacts", http, settings)

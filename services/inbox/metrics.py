@@ -4,6 +4,8 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from shared.bus import Channel
+
 INBOUND_STORED = Counter(
     "hub_inbox_inbound_stored_total",
     "Guest messages stored in a conversation's timeline (duplicates excluded), by channel.",
@@ -27,6 +29,14 @@ FIRST_RESPONSE = Histogram(
     "Time from a request's opening to the first reply an agent sent to the guest, by channel.",
     ["channel"],
     buckets=_WORK_BUCKETS,
+)
+# The same per hotel, for the per-hotel dashboard: fewer buckets (the hotel's service targets: within 5 and
+# 15 minutes, an hour, 4 hours, a day), so 8 series per hotel, as bounded as the hotel's other series.
+HOTEL_FIRST_RESPONSE = Histogram(
+    "hub_inbox_hotel_first_response_seconds",
+    "Time from a request's opening to the first reply an agent sent to the guest, by hotel.",
+    ["location"],
+    buckets=(300, 900, 3600, 4 * 3600, 24 * 3600),
 )
 RESOLUTION = Histogram(
     "hub_inbox_resolution_seconds",
@@ -111,3 +121,17 @@ COUNTS_RECONCILED = Gauge(
 COUNTER_DELTAS_FOLDED = Counter(
     "hub_inbox_count_changes_folded_total", "Changes of the counts folded into the hotels' totals."
 )
+
+
+# Series at 0 from the start (shared/metrics.py says why): by channel and live-stream reason. The per-hotel
+# series appear with their hotel's first event (the gauges with the counters' first export): a chain's
+# hotels change while the process runs, and the reports read them per hotel, not through alerts.
+RESYNC_REASONS = ("stream_behind", "subscription_behind", "reconnected")  # live/service.py's ResyncReason
+for _channel in Channel:
+    INBOUND_STORED.labels(channel=_channel.value)
+    CONVERSATIONS_CREATED.labels(channel=_channel.value)
+    PIPELINE_LATENCY.labels(channel=_channel.value)
+    FIRST_RESPONSE.labels(channel=_channel.value)
+    RESOLUTION.labels(channel=_channel.value)
+for _reason in RESYNC_REASONS:
+    LIVE_RESYNCS.labels(reason=_reason)

@@ -1,9 +1,11 @@
 """Settings of the ingest service (`HUB_INGEST_*`)."""
 
-from pydantic import BaseModel, Field, SecretStr
+from typing import Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import HttpSettings
+from shared.settings import HttpSettings, local_domain, refuse_in_production, require_real_secrets
 
 
 class ImapMailbox(BaseModel):
@@ -59,3 +61,23 @@ class IngestSettings(HttpSettings):
     imap_poll_seconds: float = Field(default=30.0, gt=0)
     # Shared with the mail provider or review platform that calls the signed webhooks.
     webhook_secret: SecretStr = SecretStr("dev-only-webhook-secret")
+
+    @model_validator(mode="after")
+    def _refuse_local_defaults_in_production(self) -> Self:
+        require_real_secrets(self.environment, HUB_INGEST_WEBHOOK_SECRET=self.webhook_secret)
+        receives_mail = self.smtp_port != 0
+        refuse_in_production(
+            self.environment,
+            local_domain("HUB_INGEST_REPLY_DOMAIN", self.reply_domain, "the domain guests reply to (its MX: this host)")
+            if receives_mail
+            else None,
+            # Mail to a hotel is addressed to `<hotel id>@<domain>` or to an address listed in HUB_INGEST_MAILBOXES.
+            local_domain(
+                "HUB_INGEST_HOTEL_MAIL_DOMAIN",
+                self.hotel_mail_domain,
+                "the domain of the hotels' addresses (<hotel id>@<domain>), or list HUB_INGEST_MAILBOXES",
+            )
+            if receives_mail and not self.mailboxes
+            else None,
+        )
+        return self

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from shared import tracing
 from shared.messaging import PublishFailedError
 from shared.runtime import Runtime
 
@@ -45,7 +46,8 @@ class MailHandler:
             if not admitted:
                 INBOUND_REJECTED.labels(channel="email", reason="overloaded").inc()
                 return "451 4.3.2 Too many messages being stored right now; try again later"
-            return await self._accept(raw, envelope)
+            with tracing.serving("smtp DATA"):
+                return await self._accept(raw, envelope)
 
     async def _accept(self, raw: bytes, envelope: Envelope) -> str:
         try:

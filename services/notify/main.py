@@ -5,7 +5,7 @@ from fastapi import FastAPI
 
 from shared.bus import CHAT_TO_GUEST, DELIVERY_STATUSES, UNMATCHED_BOUNCE
 from shared.runtime import Runtime, create_app, serve
-from shared.settings import HubSettings
+from shared.settings import HubSettings, load_settings
 
 from . import handlers
 from .repository import INDEXES
@@ -22,5 +22,5 @@ def build_app(settings: HubSettings | None = None, notify: NotifySettings | None
 
 
 def main() -> None:
-    settings, notify = HubSettings(), NotifySettings()
+    settings, notify = load_settings(HubSettings), load_settings(NotifySettings)
     serve(build_app(settings, notify), "notify", notify, settings)

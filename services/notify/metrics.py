@@ -2,6 +2,8 @@
 
 from prometheus_client import Counter
 
+from shared.bus import BounceKind, Channel, DeliveryState, OutboundKind
+
 EMAILS = Counter(
     "hub_notify_emails_total",
     "Emails that reached a final state, by outcome (sent, failed).",
@@ -22,3 +24,14 @@ BOUNCES = Counter(
     "(failed, 4.x.x), delayed (still being tried), unmatched (about no email the hotel sent: kept in its spam view).",
     ["kind"],
 )
+
+# Series at 0 from the start (shared/metrics.py says why), for every outcome, kind and result.
+for _outcome in ("sent", "failed"):
+    EMAILS.labels(outcome=_outcome)
+for _kind in OutboundKind:
+    for _result in (DeliveryState.SENT, DeliveryState.FAILED):
+        OUTBOUND.labels(channel=Channel.EMAIL.value, kind=_kind.value, result=_result.value)
+for _result in (DeliveryState.SENT, DeliveryState.FAILED):
+    OUTBOUND.labels(channel=Channel.CHAT.value, kind=OutboundKind.REPLY.value, result=_result.value)
+for _bounce in (*(kind.value for kind in BounceKind), "unmatched"):
+    BOUNCES.labels(kind=_bounce)

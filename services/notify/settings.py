@@ -1,9 +1,11 @@
 """Settings of the notify service (`HUB_NOTIFY_*`)."""
 
-from pydantic import BaseModel, EmailStr, Field, SecretStr
+from typing import Self
+
+from pydantic import BaseModel, EmailStr, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import HttpSettings
+from shared.settings import HttpSettings, local_domain, local_host, local_url, refuse_in_production
 
 
 class Sender(BaseModel):
@@ -45,3 +47,18 @@ class NotifySettings(HttpSettings):
     # Emails per minute to one destination domain (per replica), and the burst allowed.
     domain_rate_per_minute: float = Field(default=120.0, gt=0)
     domain_rate_burst: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_local_defaults_in_production(self) -> Self:
+        refuse_in_production(
+            self.environment,
+            local_host("HUB_NOTIFY_SMTP_HOST", self.smtp_host, "the SMTP relay that sends the hotels' mail"),
+            local_url("HUB_NOTIFY_CONSOLE_URL", self.console_url),
+            local_domain(
+                "HUB_NOTIFY_REPLY_DOMAIN", self.reply_domain, "the domain guests reply to (as HUB_INGEST_REPLY_DOMAIN)"
+            ),
+            local_domain(
+                "HUB_NOTIFY_DEFAULT_SENDER_DOMAIN", self.default_sender_domain, "the domain the hotels' mail comes from"
+            ),
+        )
+        return self

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from shared.bus import CONVERSATION_BRIEF, OUTBOUND_SOLICITATION, SOLICITATION_EVENTS, Declared
 from shared.runtime import Runtime, create_app, serve
-from shared.settings import HubSettings
+from shared.settings import HubSettings, load_settings
 
 from . import handlers
 from .api import router
@@ -24,5 +24,5 @@ def build_app(settings: HubSettings | None = None, http: SolicitSettings | None 
 
 
 def main() -> None:
-    settings, http = HubSettings(), SolicitSettings()
+    settings, http = load_settings(HubSettings), load_settings(SolicitSettings)
     serve(build_app(settings, http), "solicit", http, settings)

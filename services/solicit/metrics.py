@@ -12,3 +12,10 @@ TIME_TO_ANSWER = Histogram(
     "From a solicitation's first message to the external person's first answer",
     buckets=(60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600),
 )
+
+# Series at 0 from the start (shared/metrics.py says why): a first message and a follow-up, and every reason
+# an answer is kept aside (service.py).
+for _kind in ("new", "answer"):
+    SENT.labels(kind=_kind)
+for _reason in ("forged_token", "unknown_solicitation", "revoked", "other_hotel"):
+    UNMATCHED.labels(reason=_reason)

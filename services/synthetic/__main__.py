@@ -1,0 +1,3 @@
+from .probe import main
+
+main()
