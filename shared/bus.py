@@ -1119,6 +1119,9 @@ class OutboundMessage(BusMessage):
     sender_address: EmailStr | None = None
     language: HotelLanguage | None = None
     review: ReviewTarget | None = None  # a public reply (channel "review"): posted through the platform
+    # What to do with the hotel's public reply on the platform: publish `text` ("put"), or take it down
+    # ("delete": an agent removed it from the hub; `text` is then empty).
+    review_action: Literal["put", "delete"] = "put"
 
 
 class ResolveContact(BusMessage):
@@ -1382,7 +1385,8 @@ OUTBOUND_REVIEW = Publication(
     stream=OUTBOUND,
     schema=OutboundMessage,
     producer="inbox",
-    description="Post an agent's public reply to a review on its platform (Google, a webhook connector); to notify.",
+    description="Post an agent's public reply to a review on its platform (Google, a webhook connector), "
+    "or take it down; to notify.",
 )
 OUTBOUND_SOLICITATION = Publication(
     subject="hub.outbound.email",

@@ -18,6 +18,7 @@ DEFAULT_LANGUAGE: Language = "en"
 
 TITLES: Mapping[str, str] = {
     "Already a contact": "Déjà un contact",
+    "Already being removed": "Déjà en cours de retrait",
     "Already exists": "Existe déjà",
     "Bad encoding": "Encodage invalide",
     "Bad request": "Requête invalide",
@@ -39,6 +40,8 @@ TITLES: Mapping[str, str] = {
     "Not configured": "Non configuré",
     "Not found": "Introuvable",
     "Not a review": "Pas un avis",
+    "No public reply": "Aucune réponse publique",
+    "Not published": "Non publiée",
     "Nothing to approve": "Rien à approuver",
     "Not ready": "Pas prêt",
     "Not sent": "Non envoyé",
@@ -247,6 +250,18 @@ DETAILS: Mapping[str, str] = {
     ),
     "Only a review can be answered publicly; send an email instead.": (
         "Seul un avis peut recevoir une réponse publique ; envoyez plutôt un e-mail."
+    ),
+    "Only a review's public reply can be removed from its platform.": (
+        "Seule la réponse publique à un avis peut être retirée de sa plateforme."
+    ),
+    "This review has no public reply from the hub to remove.": (
+        "Cet avis n'a aucune réponse publique du hub à retirer."
+    ),
+    "The public reply is already being removed from the platform.": (
+        "La réponse publique est déjà en cours de retrait de la plateforme."
+    ),
+    "Only a public reply published on the platform can be removed from it.": (
+        "Seule une réponse publique publiée sur la plateforme peut en être retirée."
     ),
     "attachment_ids: a public reply to a review carries text only.": (
         "attachment_ids : une réponse publique à un avis ne contient que du texte."

@@ -130,8 +130,10 @@ class Notifier:
     async def _post_review_reply(
         self, message: OutboundMessage, delivery: Document | None, attempt: int
     ) -> RetryLater | None:
-        """PUT the reply on the review's platform. A PUT replaces the reply, so one sent twice (a crash
-        between the platform's answer and our record) only publishes the same text again."""
+        """PUT the reply on the review's platform, or DELETE it (`review_action`). A PUT replaces the reply,
+        so one sent twice (a crash between the platform's answer and our record) only publishes the same
+        text again; a DELETE sent twice is refused by the platform the second time (nothing left to take
+        down), which the inbox does not let hide the first one's success."""
         if delivery is None:
             await self.repository.start({**self._new_delivery(message, state="sending"), "attempt": attempt})
         else:
@@ -147,7 +149,10 @@ class Notifier:
             await self._finish(message, DeliveryState.FAILED, f"No connector for platform {target.platform}")
             return None
         try:
-            await connector.put_reply(target.review_id, message.text, key=message.key, hotel=message.location_id)
+            if message.review_action == "delete":
+                await connector.delete_reply(target.review_id, key=message.key)
+            else:
+                await connector.put_reply(target.review_id, message.text, key=message.key, hotel=message.location_id)
         except Rejected as refusal:
             await self._finish(message, DeliveryState.FAILED, refusal.reason)
             return None

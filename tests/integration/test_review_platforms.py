@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.conftest import ADMIN, GOOGLE_ACCOUNT, GOOGLE_HOTEL, GOOGLE_LOCATION, Stack
 from tests.integration.inbox_helpers import AgentApi
-from tests.support.google_business import GoogleBusiness
+from tests.support.google_business import GoogleBusiness, Request
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -159,6 +159,77 @@ class TestGoogleReviews:
             for i in await api.conversations(location=GOOGLE_HOTEL, view="all")
             if i["guest"].get("name") == reviewer
         ] == [request["id"]]
+
+
+class TestRemovingAPublicReply:
+    """An agent takes the hotel's published reply down from Google (`DELETE .../public-reply`)."""
+
+    async def published(self, google: GoogleBusiness, api: AgentApi, text: str) -> tuple[str, str]:
+        """A new review answered publicly, once Google shows the reply: (review name, request id)."""
+        reviewer = new_reviewer()
+        name = google.add_review(GOOGLE_ACCOUNT, GOOGLE_LOCATION, rating=3, comment="Noisy street.", reviewer=reviewer)
+        request = await request_of(api, reviewer)
+        await reply_publicly(api, request["id"], text)
+        await reply_state(api, request["id"], "sent")
+        return name, request["id"]
+
+    async def test_the_reply_is_deleted_on_google_and_shown_removed_by_the_hotel(
+        self, google_hotel: str, google: GoogleBusiness, api: AgentApi
+    ) -> None:
+        name, conversation_id = await self.published(google, api, "Thank you, we moved you to a quiet room.")
+        removed = await api.ok("DELETE", conversation_id, "public-reply")
+        (removal,) = removed["entries"]
+        assert (removal["kind"], removal["platform"]) == ("public_reply_removal", "google")
+        reply = public_replies(await api.get(conversation_id))[-1]
+        assert removal["reply_entry_id"] == reply["id"]
+        assert reply["delivery"]["state"] in {"deleting", "deleted"}
+
+        # (ingest's poller may see the reply gone first: "deleted" on the platform, then by the hotel.)
+        await eventually(
+            lambda: api.get(conversation_id),
+            lambda d: (
+                (public_replies(d)[-1]["delivery"]["state"], public_replies(d)[-1]["delivery"].get("by"))
+                == ("deleted", "hotel")
+            ),
+        )
+        (deleted,) = _deletes(google, name)
+        assert deleted.headers["Authorization"].startswith("Bearer ya29.")
+        assert google.reply_of(name) is None
+        await eventually(
+            lambda: api.get(conversation_id),
+            lambda d: (
+                [e["delivery"]["state"] for e in d["timeline"] if e["kind"] == "public_reply_removal"] == ["sent"]
+            ),
+        )
+
+        again = await api.call("DELETE", conversation_id, "public-reply")
+        assert again.status_code == 409, again.text
+        assert again.json()["title"] == "Not published"
+        assert len(_deletes(google, name)) == 1, "nothing is sent for a reply already taken down"
+
+    async def test_a_refusal_keeps_the_reply_published_with_google_s_reason(
+        self, google_hotel: str, google: GoogleBusiness, api: AgentApi
+    ) -> None:
+        name, conversation_id = await self.published(google, api, "We hope to see you again.")
+        google.fail("DELETE", 403, "The caller does not have permission")
+        await api.ok("DELETE", conversation_id, "public-reply")
+
+        detail = await eventually(
+            lambda: api.get(conversation_id),
+            lambda d: bool((public_replies(d)[-1].get("delivery") or {}).get("removal_failed")),
+        )
+        delivery = public_replies(detail)[-1]["delivery"]
+        assert (delivery["state"], delivery["removal_failed"]) == ("sent", "The caller does not have permission")
+        (removal,) = [e for e in detail["timeline"] if e["kind"] == "public_reply_removal"]
+        assert removal["delivery"]["state"] == "failed"
+        assert removal["delivery"]["reason"] == "The caller does not have permission"
+        assert len(_deletes(google, name)) == 1, "a refusal is not tried again"
+        assert (google.reply_of(name) or {}).get("comment") == "We hope to see you again."
+
+
+def _deletes(google: GoogleBusiness, name: str) -> list[Request]:
+    """The DELETE requests Google received for this review's reply."""
+    return google.received("DELETE", f"/v4/{name}/reply")
 
 
 async def _polled(google: GoogleBusiness) -> bool:

@@ -216,10 +216,13 @@ class AutoReplies:
     # --- replies -----------------------------------------------------------------------------------
 
     async def review_received(self, message: InboundMessage, conversation_id: str) -> None:
-        """A new review's request gets the first matching rule's reply (an edited review gets none)."""
+        """A new review's request gets the first matching rule's reply (an edited review gets none, nor a
+        review of a platform the hub has no connector for)."""
         if message.channel is not Channel.REVIEW or message.automatic:
             return
         review = NewReview.of(message)
+        if not self.inbox.answers_publicly(review.platform):
+            return  # the hub cannot post on this platform: an automatic reply would only fail there
         rule = choose(await self.repository.rules_for(message.location_id), review)
         if rule is None:
             return

@@ -90,6 +90,15 @@ async def reply(
     return await commands.reply(inbox, conversation_id, body, actor)
 
 
+@router.delete("/{conversation_id}/public-reply", response_model_exclude_unset=True)
+async def remove_public_reply(
+    conversation_id: ConversationId, inbox: InboxDep, actor: ActorDep
+) -> schemas.ActionResult:
+    """Take the review's latest public reply down from its platform: it shows `deleting`, then `deleted`
+    once the platform took it down, or published again with the platform's reason (`removal_failed`)."""
+    return await commands.remove_public_reply(inbox, conversation_id, actor)
+
+
 @router.post("/{conversation_id}/notes", response_model_exclude_unset=True)
 async def add_note(
     conversation_id: ConversationId, body: schemas.Note, inbox: InboxDep, actor: ActorDep

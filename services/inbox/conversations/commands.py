@@ -5,11 +5,12 @@ files named, the assignee, the chain's settings), let `decisions` decide, apply 
 
 from shared.attachments import Attachment
 from shared.auth import Actor
+from shared.bus import utcnow
 from shared.db import Document
 from shared.problems import Problem
 
 from ..directory import service as directory
-from . import decisions, schemas
+from . import decisions, reply_removal, schemas
 from .queries import can_take, conversation_out, entry_out
 from .service import Inbox, reply_token
 
@@ -46,6 +47,21 @@ async def reply(inbox: Inbox, conversation_id: str, body: schemas.Reply, actor: 
     token = reply_token(conversation_id, inbox.secret)
     decide = decisions.reply(body, actor, token, files, images, contact_email, review, connected)
     return await _apply(inbox, conversation_id, actor, decide)
+
+
+async def remove_public_reply(inbox: Inbox, conversation_id: str, actor: Actor) -> schemas.ActionResult:
+    """Take the review's latest public reply down from its platform; notify reports how it went."""
+    document = await inbox.visible(conversation_id, actor)
+    reply = reply_removal.check_removable(await inbox.repository.latest_public_reply(conversation_id))
+    review = (await inbox.repository.latest_guest_message(conversation_id) or {}).get("review")
+    decide = decisions.remove_public_reply(reply, decisions.review_target(document, review))
+    # Marked before the command leaves, so that notify's report always finds the mark.
+    await inbox.repository.update_entry(str(reply["key"]), {"delivery": reply_removal.deleting(reply, utcnow())})
+    try:
+        return await _apply(inbox, conversation_id, actor, decide)
+    except Exception:
+        await inbox.repository.update_entry(str(reply["key"]), {"delivery": reply.get("delivery")})
+        raise
 
 
 async def add_note(inbox: Inbox, conversation_id: str, body: schemas.Note, actor: Actor) -> schemas.ActionResult:

@@ -28,6 +28,7 @@ from shared.bus import (
     ConversationStatusChanged,
     ConversationUnassigned,
     ConversationUpdated,
+    DeliveryUpdated,
     HandedOver,
     MarkedNotSpam,
     MarkedSpam,
@@ -41,7 +42,7 @@ from shared.bus import (
 from shared.db import Document
 from shared.problems import Problem
 
-from . import handovers, schemas, states
+from . import handovers, reply_removal, schemas, states
 from .service import Change, about, with_contact
 from .states import Status
 
@@ -381,6 +382,37 @@ def public_reply(
             entries=[entry, *entries],
             outbound=outbound,
         )
+
+    return decide
+
+
+def remove_public_reply(reply: Document | None, target: ReviewTarget | None) -> Decide:
+    """Take the review's latest public reply (`reply`) down from its platform: an entry of its own, whose
+    key notify's reports carry, and a command to notify (`hub.outbound.review`, action "delete"). The reply
+    itself is marked `deleting` by the caller before, so that no report can come before the mark."""
+
+    def decide(document: Document) -> Change:
+        if target is None:
+            raise Problem(409, "Not a review", "Only a review's public reply can be removed from its platform.")
+        removed = reply_removal.check_removable(reply)
+        outbound = OutboundMessage(
+            key="",
+            kind=OutboundKind.REPLY,
+            channel=Channel.REVIEW,
+            conversation_id=str(document["_id"]),
+            location_id=document["location_id"],
+            review=target,
+            review_action="delete",
+            text="",
+        )
+        entry = {
+            "kind": reply_removal.ENTRY_KIND,
+            "platform": target.platform,
+            "reply_entry_id": str(removed["_id"]),
+            "delivery": {"state": "pending"},
+        }
+        shown = DeliveryUpdated(**about(document), key=str(removed["key"]), state="deleting")
+        return Change(event=shown, entries=[entry], outbound=outbound)
 
     return decide
 

@@ -314,6 +314,10 @@ class Delivery(Stored):
     diagnostic: str | None = None
     # A public reply edited on the review's platform itself: its text there now.
     comment: str | None = None
+    # A public reply taken down (`deleted`): "hotel" when an agent removed it from the hub.
+    by: Literal["hotel"] | None = None
+    # An agent's removal the platform refused: the reply is still published, for this reason.
+    removal_failed: str | None = None
 
 
 class EntryBase(Stored):
@@ -353,7 +357,8 @@ class MessageEntry(EntryBase):
     public: bool = Field(
         default=False,
         description="A public reply on the review's platform (its `delivery`: "
-        "pending, queued, sent = published, failed = rejected, edited, deleted).",
+        "pending, queued, sent = published, failed = rejected, edited, deleting (an agent is removing it), "
+        "deleted).",
     )
     warnings: list[Literal["ambiguous_sender"]] = Field(
         default=[],
@@ -462,6 +467,16 @@ class ReviewReplyEntry(EntryBase):
     reply_entry_id: str | None = None
 
 
+class PublicReplyRemovalEntry(EntryBase):
+    """An agent took the hotel's public reply (`reply_entry_id`) down from the review's platform; its
+    `delivery` is notify's report: pending, queued, sent = taken down, failed = refused (with the reason)."""
+
+    kind: Literal["public_reply_removal"]
+    platform: str
+    reply_entry_id: str
+    delivery: Delivery | None = None
+
+
 class ErasedEntry(EntryBase):
     """The guest's personal data was erased from the request (their texts show as [erased])."""
 
@@ -483,6 +498,7 @@ TimelineEntry = Annotated[
     | HandoverEntry
     | SolicitationEntry
     | ReviewReplyEntry
+    | PublicReplyRemovalEntry
     | AutoReplyEntry
     | ErasedEntry,
     Field(discriminator="kind"),

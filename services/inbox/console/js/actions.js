@@ -1,7 +1,7 @@
 // What an agent can do to a request: the action bar and the small forms behind each action.
 
 import { del, get, patch, post, put, query } from "./api.js";
-import { applyResult } from "./conversation.js";
+import { applyResult, reloadIfOpen } from "./conversation.js";
 import { $, clear, debounce, h } from "./dom.js";
 import { fromZoned, t, toZonedInput, zonedParts } from "./i18n.js";
 import { loadLabels, refreshSoon } from "./inbox.js";
@@ -343,4 +343,12 @@ export function answerSolicitation(solicitationId, recipient, lastSubject) {
       toast(t("toast.error", { detail: error.message }), { error: true });
     }
   }, t("solicit.send"));
+}
+
+/** Take the review's public reply down from its platform, once the agent confirmed; the reply then shows
+ * "being removed" until the platform answers. */
+export function removePublicReply(conversation, platform) {
+  dialog(t("public.remove_title", { platform }), [h("p.confirm", {}, t("public.remove_confirm", { platform }))], async () => {
+    if (await run(del(url(conversation, "public-reply")))) reloadIfOpen(conversation.id);
+  }, t("public.remove", { platform }));
 }

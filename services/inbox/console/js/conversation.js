@@ -323,8 +323,10 @@ function deliveryBadge(entry) {
   const delivery = entry.delivery;
   if (!delivery || !delivery.state) return null;
   if (entry.public) {  // a public reply to a review: published, rejected (with the platform's reason), edited, deleted
-    return h("span.delivery.public", { dataset: { state: delivery.state, public: "true" }, title: delivery.reason || "" },
-      t(`public.${delivery.state}`), delivery.state === "failed" && delivery.reason ? ` — ${delivery.reason}` : "");
+    const removed = delivery.state === "deleted" && delivery.by === "hotel";  // an agent took it down from the hub
+    const why = ["failed", "deleting"].includes(delivery.state) && delivery.reason ? ` — ${delivery.reason}` : "";
+    return h("span.delivery.public", { dataset: { state: delivery.state, public: "true", by: delivery.by || "" },
+      title: delivery.reason || "" }, t(removed ? "public.removed" : `public.${delivery.state}`), why);
   }
   if (delivery.bounce) {  // a bounce came back after it was sent: not delivered (hard, soft), or delayed
     const label = t(delivery.bounce === "delayed" ? "delivery.delayed" : "delivery.bounced");
@@ -369,6 +371,7 @@ function entryView(entry, conversation, zone) {
         entry.public ? h("p.public-reply", {}, "🌐 ", t("public.label", { platform: platformName(entry.platform) })) : null,
         entry.subject && inbound ? h("p.entry-subject", {}, entrySubject(entry)) : null,
         h("p.text", {}, entryText(entry)), entry.public ? editedOnPlatform(entry) : null,
+        entry.public ? publicReplyRemoval(entry, conversation) : null,
         inlineImages(entry), forwardedEmails(entry, zone),
         attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
     }
@@ -425,9 +428,30 @@ function entryView(entry, conversation, zone) {
         h("span", {}, "🌐 ", entry.state === "edited"
           ? t("entry.review_reply.edited", { platform: platformName(entry.platform), comment: entry.comment || "" })
           : t("entry.review_reply.deleted", { platform: platformName(entry.platform) })), " ", when(entry, zone));
+    case "public_reply_removal": {  // an agent took the hotel's public reply down from the platform
+      const delivery = entry.delivery || {};
+      const state = delivery.state || "pending";
+      return h("li.entry.event.reply-removal", { dataset: { ...base.dataset, state, reply: entry.reply_entry_id } },
+        h("span", {}, "🌐 ", t("entry.reply_removal", { platform: platformName(entry.platform), name: by }), " · ",
+          t(`removal.${state}`), state === "failed" && delivery.reason ? ` — ${delivery.reason}` : ""), " ", when(entry, zone));
+    }
     default:
       return event(base, entry.kind, by, entry, zone);
   }
+}
+
+/** Under the review's latest public reply: why the platform refused to take it down, and while it is
+ * published there (edited or not), "Remove from <platform>", after a confirmation. */
+function publicReplyRemoval(entry, conversation) {
+  const delivery = entry.delivery || {};
+  const refused = delivery.removal_failed
+    ? h("p.removal-failed", { role: "note" }, t("public.removal_failed", { reason: delivery.removal_failed })) : null;
+  const replies = ((state.detail || {}).timeline || []).filter((e) => e.kind === "message" && e.public);
+  if (!["sent", "edited"].includes(delivery.state) || !replies.length || replies[replies.length - 1].id !== entry.id) return refused;
+  const platform = platformName(entry.platform);
+  return h("div.public-reply-actions", {}, refused,
+    h("button.small.remove-public-reply", { type: "button", onclick: () => actions.removePublicReply(conversation, platform) },
+      t("public.remove", { platform })));
 }
 
 /** A public reply's text as the platform shows it now, when someone edited it there. */
