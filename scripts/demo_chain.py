@@ -62,7 +62,7 @@ SETTINGS = {
         {"id": "lost-found", "label_fr": "Objets trouvés", "label_en": "Lost and found"},
     ],
     "customer_service_email": "service.client@demo.hotel",
-    "alert_rule": {"max_rating": 2},
+    "alert_rule": {"max_rating": 2, "text_threshold": None},  # None: the inbox's HUB_INBOX_ALERT_THRESHOLD
 }
 
 

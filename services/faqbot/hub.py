@@ -26,8 +26,10 @@ class Hub:
         answer = await self._call("GET", conversation_id)
         return Conversation.model_validate(answer.json())
 
-    async def say(self, conversation_id: str, text: str) -> None:
-        await self._call("POST", f"{conversation_id}/messages", {"text": text})
+    async def say(self, conversation_id: str, text: str, key: str) -> None:
+        """`key` names the message among all the bot sends to the conversation: the hub stores and sends it
+        once however often the call is retried (a webhook call retried after the bot had answered)."""
+        await self._call("POST", f"{conversation_id}/messages", {"text": text, "key": key})
 
     async def capture(self, conversation_id: str, capture: Capture) -> None:
         body: dict[str, Any] = {}

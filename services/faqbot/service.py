@@ -29,6 +29,13 @@ def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(header.strip().encode(), expected.encode())
 
 
+def message_key(delivery_id: str, n: int) -> str:
+    """The key of the n-th message (from 1) the bot posts while handling one webhook call: the hub retries the
+    call with the same delivery id until the bot answers 2xx, and stores a message sent again with its key once,
+    so a guest never reads an answer twice."""
+    return f"{delivery_id}:{n}"
+
+
 def before(messages: Sequence[Message], current: GuestMessage) -> Sequence[Message]:
     """The conversation before the guest's message of this webhook (all of it if the hub's copy is not
     found: the webhook may come before the conversation shows it)."""
@@ -78,7 +85,7 @@ class FaqBot:
             log.warning("no FAQ for this hotel", extra={"location_id": conversation.location_id})
         history = before(conversation.messages, message)
         decision = decide(faq or NO_QUESTIONS, history, message.text, webhook.language)
-        await self.hub.say(conversation.id, decision.reply)
+        await self.hub.say(conversation.id, decision.reply, message_key(webhook.delivery_id, 1))
         if decision.capture is not None:
             await self.hub.capture(conversation.id, decision.capture)
         if decision.handover is not None:

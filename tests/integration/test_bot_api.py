@@ -150,6 +150,52 @@ async def test_a_bot_handles_a_chat_until_it_hands_over_and_gets_it_back_at_clos
     assert calls[1].signed_by(BOT_SECRET)
 
 
+async def test_a_message_sent_again_with_its_key_is_stored_and_sent_once(
+    stack: Stack, http: httpx.AsyncClient, location: str, receiver: Receiver
+) -> None:
+    inbox = stack.url("inbox")
+    config = {"name": "Concierge", "webhook_url": receiver.url, "secret": BOT_SECRET}
+    assert (await http.put(f"{inbox}/api/v1/locations/{location}/bot", json=config, headers=ADMIN)).status_code == 200
+    bot = await token(http, stack, ["bot"], [location])
+    api = AgentApi(http, inbox, ADMIN)
+
+    async with websockets.connect(ws_url(stack, location)) as socket:
+        await socket.send(json.dumps({"type": "hello"}))
+        await receive(socket, "welcome")
+        await socket.send(json.dumps({"type": "message", "id": "m1", "text": "Is there parking?"}))
+        await receive(socket, "ack")
+        conversation_id = (await api.wait_for(location))[0]["id"]
+        call = (await eventually(lambda: receiver.calls_of("message"), lambda calls: len(calls) == 1))[0]
+        delivery = call.json["delivery_id"]
+
+        # The bot posted its answer, then failed to answer the webhook call: the retried call posts it again.
+        url = f"{inbox}/api/v1/bot/conversations/{conversation_id}/messages"
+        said = {"text": "Yes, under the hotel.", "key": f"{delivery}:1"}
+        first = await http.post(url, json=said, headers=bot)
+        assert first.status_code == 201, first.text
+        again = await http.post(url, json=said, headers=bot)
+        assert again.status_code == 200, again.text
+        assert again.json() == first.json(), "the answer is the message stored the first time"
+        too_long = await http.post(url, json={"text": "x", "key": "k" * 201}, headers=bot)
+        assert too_long.status_code == 422, too_long.text
+        then = await http.post(url, json={"text": "Anything else?", "key": f"{delivery}:2"}, headers=bot)
+        assert then.status_code == 201, then.text
+
+        # The widget shows the answer once: the next message it gets is the bot's next one.
+        assert (await receive(socket, "message"))["text"] == "Yes, under the hotel."
+        assert (await receive(socket, "message"))["text"] == "Anything else?"
+
+    read = (await http.get(f"{inbox}/api/v1/bot/conversations/{conversation_id}", headers=bot)).json()
+    assert [(m["author_kind"], m["text"]) for m in read["messages"]] == [
+        ("guest", "Is there parking?"),
+        ("bot", "Yes, under the hotel."),
+        ("bot", "Anything else?"),
+    ]
+    timeline = (await api.get(conversation_id))["timeline"]
+    said_once = [e for e in timeline if e["kind"] == "message" and e["text"] == "Yes, under the hotel."]
+    assert len(said_once) == 1
+
+
 async def test_an_agent_takes_over_and_the_bot_marks_spam(
     stack: Stack, http: httpx.AsyncClient, nc: NatsClient, location: str, receiver: Receiver
 ) -> None:

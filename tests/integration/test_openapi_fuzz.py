@@ -14,7 +14,8 @@ solicitation), so replying, assigning, merging, erasing... run past their 404.
 
 The stack is shared with the other integration tests, so the fuzzer keeps clear of what they see: it acts on
 its own resources or on generated ids; `PUT /api/v1/settings` (chain-wide) is fuzzed, then the settings found
-before are put back; a sign-in naming the bootstrap admin is never sent (failed sign-ins lock the address
+before are put back, and chain-wide automatic reply rules it made are deleted; a sign-in naming the
+bootstrap admin is never sent (failed sign-ins lock the address
 other tests sign in as).
 Left out: `GET /api/v1/events`, a server-sent event stream that never ends. The chat's WebSocket, the widget
 script and the demo page are not in the OpenAPI; notify documents no operation (only /healthz, /readyz and
@@ -165,6 +166,17 @@ def chain_settings_kept(stack: Stack) -> Iterator[None]:
     httpx.put(url, json=before.json(), headers=ADMIN, timeout=10).raise_for_status()
 
 
+@pytest.fixture
+def chain_auto_replies_kept(stack: Stack) -> Iterator[None]:
+    """Chain-wide automatic reply rules answer every hotel's reviews: those the fuzzer made are deleted."""
+    url = f"{stack.url('inbox')}/api/v1/auto-replies"
+    before = {rule["id"] for rule in httpx.get(url, headers=ADMIN, timeout=10).raise_for_status().json()}
+    yield
+    for rule in httpx.get(url, headers=ADMIN, timeout=10).raise_for_status().json():
+        if rule["id"] not in before and rule.get("location_id") is None:
+            httpx.delete(f"{url}/{rule['id']}", headers=ADMIN, timeout=10).raise_for_status()
+
+
 @pytest.fixture(scope="module")
 def own_resources(stack: Stack) -> dict[str, str]:
     """A hotel of the fuzzer's own with a guest's request in it, and the hotel's template, group, agent, the
@@ -221,7 +233,7 @@ def _sends_a_shared_sign_in(case: Case[Any]) -> bool:
     return case.operation.path == "/api/v1/auth/login" and BOOTSTRAP_ADMIN_EMAIL in str(case.body).lower()
 
 
-@pytest.mark.usefixtures("chain_settings_kept")
+@pytest.mark.usefixtures("chain_settings_kept", "chain_auto_replies_kept")
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_operation_answers_as_documented_and_never_a_server_error(
     stack: Stack, service: str, own_resources: dict[str, str]

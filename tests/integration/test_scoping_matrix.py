@@ -68,6 +68,7 @@ PATH_DEFAULTS = {
     "group_id": "group",
     "token_id": "token",
     "import_id": "unknown",
+    "rule_id": "auto_reply_rule",
     "erasure_id": "unknown",
 }
 
@@ -127,6 +128,35 @@ CASES = [
         why="B's attachment",
     ),
     Case("inbox", "POST", f"{CONVERSATION}/notes", DENIED, body={"text": "Note"}),
+    Case("inbox", "DELETE", f"{CONVERSATION}/public-reply", DENIED),
+    Case("inbox", "POST", f"{CONVERSATION}/auto-reply/approve", DENIED, body={}),
+    Case("inbox", "POST", f"{CONVERSATION}/auto-reply/discard", DENIED),
+    # --- inbox: automatic review replies and chatbots ---------------------------------------------------
+    Case("inbox", "GET", "/api/v1/auto-replies", WITHOUT_B),
+    Case(
+        "inbox",
+        "POST",
+        "/api/v1/auto-replies",
+        REFUSED,
+        body={"name": "Mine", "location_id": "{location}", "templates": {"en": "Thanks"}},
+        why="B's hotel",
+    ),
+    Case("inbox", "DELETE", "/api/v1/auto-replies/{rule_id}", DENIED),
+    Case("inbox", "GET", "/api/v1/locations/{location_id}/bot", DENIED),
+    Case(
+        "inbox",
+        "PUT",
+        "/api/v1/locations/{location_id}/bot",
+        DENIED,
+        body={"name": "Mine", "webhook_url": "https://bot.example/hook", "secret": "s" * 40},
+    ),
+    Case("inbox", "DELETE", "/api/v1/locations/{location_id}/bot", DENIED),
+    # A bot's routes take API tokens with the bot scope only: an agent's session is refused on B's and on A's.
+    Case("inbox", "GET", "/api/v1/bot/conversations/{conversation_id}", DENIED),
+    Case("inbox", "POST", "/api/v1/bot/conversations/{conversation_id}/messages", DENIED, body={"text": "Hi"}),
+    Case("inbox", "POST", "/api/v1/bot/conversations/{conversation_id}/capture", DENIED, body={"first_name": "Zoe"}),
+    Case("inbox", "POST", "/api/v1/bot/conversations/{conversation_id}/handover", DENIED, body={"reason": "?"}),
+    Case("inbox", "POST", "/api/v1/bot/conversations/{conversation_id}/spam", DENIED),
     Case(
         "inbox",
         "POST",
@@ -520,6 +550,8 @@ async def _build(stack: Stack, nc: NatsClient) -> Hotel:
         token = await created(
             http, f"{inbox}/api-tokens", {"name": secret, "scopes": ["calls:write"], "location_ids": [b]}
         )
+        rule = {"name": secret, "location_id": b, "templates": {"en": secret}, "needs_approval": True}
+        auto_reply_rule = await created(http, f"{inbox}/auto-replies", rule)
         ids = {
             "location": b,
             "group": str(group["id"]),
@@ -531,6 +563,7 @@ async def _build(stack: Stack, nc: NatsClient) -> Hotel:
             "template": str(template["id"]),
             "agent": str(b_agent["id"]),
             "token": str(token["id"]),
+            "auto_reply_rule": str(auto_reply_rule["id"]),
             "unknown": uuid.uuid4().hex,
             "own_location": a,
             "own_conversation": str(ours["conversation"]["id"]),

@@ -3,12 +3,13 @@
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support import http_stub
 
 
 @dataclass
@@ -61,12 +62,6 @@ def bot_receiver() -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/webhook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_stub.serving(Handler) as server:
+        state.url = f"http://127.0.0.1:{server.server_address[1]}/webhook"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

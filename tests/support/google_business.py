@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support import http_stub
 from tests.support.polling import eventually
 from tests.support.servers import free_port
 
@@ -89,15 +90,11 @@ class GoogleBusiness:
         class Handler(_Handler):
             google = stand_in
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, name="google-business", daemon=True).start()
+        self.server = http_stub.start(Handler, self.port)
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        http_stub.stop(self.server)
 
     # Test controls -----------------------------------------------------------------------------------
 

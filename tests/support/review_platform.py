@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from shared import signatures
+from tests.support import http_stub
 from tests.support.polling import eventually
 
 
@@ -96,12 +97,9 @@ class ReviewPlatform:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http_stub.start(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/replies"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        http_stub.stop(self.server)

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from services.inbox.bots import decisions, schemas, webhooks
 from services.inbox.bots.service import author_kind, bot_view
 from services.inbox.conversations import states
 from services.inbox.conversations.schemas import ReservationKind
+from services.inbox.conversations.service import never_queued
 from shared.auth import Actor
 from shared.bus import ContactLinked, ConversationReplied, ReservationRecorded
 
@@ -87,6 +89,38 @@ class TestBotSays:
     def test_not_once_a_person_has_it_or_the_chat_ended(self, state: dict[str, Any]) -> None:
         with pytest.raises(states.IllegalTransitionError):
             decisions.bot_says(schemas.BotMessage(text="x"), BY)(conversation(**state))
+
+    def test_a_keyed_message_has_the_same_entry_key_on_every_retry_of_its_conversation(self) -> None:
+        said = schemas.BotMessage(text="From 7 to 10.", key="d1:1")
+        first = decisions.bot_says(said, BY, "e1")(conversation())
+        retried = decisions.bot_says(said, BY, "e2")(conversation(version=4))
+        assert first.entries[0]["key"] == retried.entries[0]["key"] == decisions.message_key("c1", "d1:1")
+        assert (first.entries[0]["_id"], retried.entries[0]["_id"]) == ("e1", "e2"), "the caller tells them apart"
+        assert decisions.message_key("c1", "d1:2") != decisions.message_key("c1", "d1:1")
+        assert decisions.message_key("c2", "d1:1") != decisions.message_key("c1", "d1:1"), "a key is per conversation"
+        unkeyed = decisions.bot_says(schemas.BotMessage(text="x"), BY)(conversation())
+        assert "key" not in unkeyed.entries[0], "the inbox gives an unkeyed message a key of its own"
+
+    @pytest.mark.parametrize("key", ["", "k" * 201])
+    def test_a_key_has_1_to_200_characters(self, key: str) -> None:
+        with pytest.raises(ValidationError):
+            schemas.BotMessage.model_validate({"text": "x", "key": key})
+        assert schemas.BotMessage.model_validate({"text": "x", "key": "k" * 200}).key == "k" * 200
+
+    @pytest.mark.parametrize(
+        ("delivery", "sent_again"),
+        [
+            ({"state": "pending"}, True),
+            ({"state": "failed", "reason": "could not be queued; send it again"}, True),
+            ({"state": "queued", "at": datetime(2026, 12, 3, tzinfo=UTC)}, False),
+            ({"state": "failed", "reason": "chat ended", "at": datetime(2026, 12, 3, tzinfo=UTC)}, False),
+        ],
+    )
+    def test_only_a_message_that_never_reached_the_bus_is_sent_again(
+        self, delivery: dict[str, Any], sent_again: bool
+    ) -> None:
+        assert never_queued({"kind": "message", "delivery": delivery}) is sent_again
+        assert not never_queued({"kind": "note"})
 
 
 class TestCapture:

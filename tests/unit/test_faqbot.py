@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -14,9 +15,10 @@ from pydantic import SecretStr
 from services.faqbot import dialogue
 from services.faqbot.dialogue import Decision, Step, decide, email_of, first_name_of, language_of, standing
 from services.faqbot.faq import FaqFile, HotelFaq, best_question
+from services.faqbot.hub import Hub
 from services.faqbot.main import build_app
-from services.faqbot.schemas import GuestMessage, Message
-from services.faqbot.service import before, signature_matches
+from services.faqbot.schemas import GuestMessage, Message, Webhook
+from services.faqbot.service import FaqBot, before, message_key, signature_matches
 from services.faqbot.settings import FaqBotSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -276,3 +278,38 @@ class TestWhereTheMessageIs:
             answer,
         ]
         assert before(messages, GuestMessage(text="pas encore là", at=START)) == messages
+
+
+class TestMessageKeys:
+    """The hub retries a webhook call until the bot answers 2xx: every message the bot posts for one call
+    carries a key made of the call's delivery id, so the hub stores and sends it once."""
+
+    async def answer(self, delivery_id: str, text: str = "Is there parking?") -> list[dict[str, object]]:
+        """The bodies of the messages the bot posts for one webhook call, the hub played by a recorder."""
+        posted: list[dict[str, object]] = []
+
+        def hub(request: httpx.Request) -> httpx.Response:
+            if request.method == "GET":
+                conversation = {"id": "c1", "location_id": "paris-opera", "bot_active": True, "status": "open"}
+                return httpx.Response(200, json=conversation)
+            if request.url.path == "/api/v1/bot/conversations/c1/messages":
+                posted.append(json.loads(request.content))
+            return httpx.Response(201, json={})
+
+        async with httpx.AsyncClient(base_url="http://hub", transport=httpx.MockTransport(hub)) as client:
+            bot = FaqBot(Hub(client), FaqFile.load(DEMO_FAQ), SECRET)
+            message = GuestMessage(text=text, at=START)
+            hook = Webhook(event="message", delivery_id=delivery_id, conversation_id="c1", location_id="paris-opera")
+            await bot.handle(hook.model_copy(update={"message": message}))
+        return posted
+
+    def test_the_key_is_the_delivery_id_and_the_messages_rank(self) -> None:
+        assert message_key("d7", 1) == "d7:1"
+        assert message_key("d7", 2) == "d7:2"
+
+    async def test_a_retried_call_posts_its_answer_with_the_same_key(self) -> None:
+        first = await self.answer("3f2a")
+        retried = await self.answer("3f2a")
+        assert [body["key"] for body in first] == ["3f2a:1"]
+        assert retried == first
+        assert [body["key"] for body in await self.answer("9c0d")] == ["9c0d:1"], "another call, another key"

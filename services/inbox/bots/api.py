@@ -3,7 +3,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 
 from shared.auth import Actor, ActorDep, api_token_with
 
@@ -45,10 +45,14 @@ async def bot_conversation(conversation_id: ObjectId, actor: BotDep, desk: BotDe
 
 @router.post("/bot/conversations/{conversation_id}/messages", status_code=201)
 async def bot_message(
-    conversation_id: ObjectId, body: schemas.BotMessage, actor: BotDep, desk: BotDeskDep
+    conversation_id: ObjectId, body: schemas.BotMessage, actor: BotDep, desk: BotDeskDep, response: Response
 ) -> schemas.BotConversationMessage:
-    """Answer the guest as the bot, in their chat widget, while the bot handles the conversation."""
-    return await desk.say(conversation_id, body, actor)
+    """Answer the guest as the bot, in their chat widget, while the bot handles the conversation. Sent again
+    with the same `key`, the message is stored and sent once: 200 with the message of the first time."""
+    message, new = await desk.say(conversation_id, body, actor)
+    if not new:
+        response.status_code = 200
+    return message
 
 
 @router.post("/bot/conversations/{conversation_id}/capture")

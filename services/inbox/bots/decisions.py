@@ -1,6 +1,7 @@
 """What a hotel's chatbot does to a conversation, decided from its current state (no I/O, as
 `conversations.decisions`): its messages, what it captured of the guest, its hand-over."""
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -40,8 +41,17 @@ def as_bot(decide: Decide, by: dict[str, str]) -> Decide:
     return decided
 
 
-def bot_says(request: schemas.BotMessage, by: dict[str, str]) -> Decide:
-    """The bot's answer, pushed to the guest's widget as the bot's; only while it handles a live chat."""
+def message_key(conversation_id: str, key: str) -> str:
+    """The timeline entry key of the bot's message sent with `key`: the same on every replica and every retry,
+    so the timeline's unique key index stores it once (hashed: the bot's key is any text)."""
+    return f"bot:{conversation_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def bot_says(request: schemas.BotMessage, by: dict[str, str], entry_id: str | None = None) -> Decide:
+    """The bot's answer, pushed to the guest's widget as the bot's; only while it handles a live chat.
+
+    With the request's key, the entry's key is `message_key`'s; `entry_id` names the new entry, so the caller
+    tells it from the one a retry finds stored."""
 
     def decide(document: Document) -> Change:
         if not document.get("bot_active"):
@@ -67,6 +77,8 @@ def bot_says(request: schemas.BotMessage, by: dict[str, str]) -> Decide:
             "text": request.text,
             "author": by,
             "delivery": {"state": "pending"},
+            **({"_id": entry_id} if entry_id else {}),
+            **({"key": message_key(str(document["_id"]), request.key)} if request.key else {}),
         }
         return Change(
             event=ConversationReplied(**about(document), status=str(document["status"])),

@@ -24,6 +24,9 @@ class BotOut(BaseModel):
 
 class BotMessage(Strict):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    # The same key on the same conversation stores and sends the message once (a retried webhook call's
+    # answer): e.g. the call's X-Hub-Delivery id and the message's rank in the answer.
+    key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
 class ReservationIntent(Strict):

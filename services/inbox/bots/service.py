@@ -2,7 +2,9 @@
 conversations of its hotels (read them, answer, capture the guest, hand over, mark spam)."""
 
 import logging
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +18,7 @@ from shared.runtime import RuntimeDep
 
 from ..access.audit import audit_entry
 from ..conversations import decisions as conversations
-from ..conversations.service import Inbox, inbox_for
+from ..conversations.service import Inbox, inbox_for, never_queued
 from ..directory.repository import DirectoryRepository
 from . import decisions, schemas
 from .repository import BotRepository
@@ -35,6 +37,14 @@ def author_kind(entry: Document) -> str:
         return "guest"
     author = entry.get("author") or {}
     return "bot" if author.get("type") == "bot" or author.get("kind") == "bot" else "agent"
+
+
+def said_by_bot(entry: Document) -> schemas.BotConversationMessage:
+    """The bot's message as stored: its time to the millisecond, as the database keeps it, so a message sent
+    again with its key is answered exactly as the first time."""
+    at: datetime = entry["at"]
+    stored_at = at.replace(microsecond=at.microsecond // 1000 * 1000)
+    return schemas.BotConversationMessage(direction="outbound", author_kind="bot", text=entry["text"], at=stored_at)
 
 
 def bot_view(document: Document, entries: list[Document]) -> schemas.BotConversation:
@@ -120,15 +130,23 @@ class BotDesk:
         entries = await self.inbox.repository.entries(conversation_id, after=None, limit=TIMELINE_READ)
         return bot_view(document, entries)
 
-    async def say(self, conversation_id: str, body: schemas.BotMessage, actor: Actor) -> schemas.BotConversationMessage:
+    async def say(
+        self, conversation_id: str, body: schemas.BotMessage, actor: Actor
+    ) -> tuple[schemas.BotConversationMessage, bool]:
+        """The bot's message, and whether it is new: a message sent again with the same key (a retried webhook
+        call) answers the one stored the first time, sent once to the guest."""
         _, bot = await self._bot_of(conversation_id, actor)
+        said = await self._said(conversation_id, body.key) if body.key else None
+        if said is not None and not never_queued(said):  # a message that never reached the bus is sent below
+            return said_by_bot(said), False
+        entry_id = uuid.uuid4().hex
         _, entries = await self.inbox.act(
-            conversation_id, actor, decisions.bot_says(body, decisions.author(bot, actor))
+            conversation_id, actor, decisions.bot_says(body, decisions.author(bot, actor), entry_id)
         )
-        entry = entries[0]
-        return schemas.BotConversationMessage(
-            direction="outbound", author_kind="bot", text=entry["text"], at=entry["at"]
-        )
+        return said_by_bot(entries[0]), entries[0]["_id"] == entry_id
+
+    async def _said(self, conversation_id: str, key: str) -> Document | None:
+        return await self.inbox.repository.entry_by_key(decisions.message_key(conversation_id, key))
 
     async def capture(self, conversation_id: str, body: schemas.Capture, actor: Actor) -> schemas.BotConversation:
         document, bot = await self._bot_of(conversation_id, actor)

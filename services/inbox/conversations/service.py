@@ -72,7 +72,7 @@ from ..metrics import (
     report_label,
 )
 from ..settings import InboxSettings
-from . import handovers, states
+from . import handovers, reply_removal, states
 from .alerts import AlertReason, alert_of, raised_by_words
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
@@ -104,6 +104,12 @@ class Remembered:
 
 
 ALERT_RULE = Remembered(seconds=5.0)
+
+
+def never_queued(entry: Document) -> bool:
+    """A message stored but never handed to notify: every delivery state from its queueing on has a time."""
+    delivery = entry.get("delivery")
+    return isinstance(delivery, dict) and "at" not in delivery
 
 
 def priority_of_new(alert: bool) -> str:
@@ -623,7 +629,10 @@ class Inbox:
             if added := set(change.set.get("labels") or []) - set(document.get("labels") or []):
                 await self.repository.remember_labels(str(document["location_id"]), sorted(added))
                 report_labels = (await self.repository.location(str(document["location_id"])) or {}).get("labels") or []
-            entries = [await self._add_entry(conversation_id, actor, entry) for entry in change.entries]
+            stored = [await self._add_entry(conversation_id, actor, entry) for entry in change.entries]
+            entries = [entry for entry, _ in stored]
+            if entries and not any(added for _, added in stored):
+                return document, await self._repeated(change, entries)
             _observe(document, change, report_labels)
             if change.event is not None:
                 first_entry = str(entries[0]["_id"]) if entries else None
@@ -635,7 +644,11 @@ class Inbox:
             return after, entries
         raise Problem(409, "Busy", "The request was changed many times at once; try again.")
 
-    async def _add_entry(self, conversation_id: str, actor: Actor | None, fields: dict[str, Any]) -> Document:
+    async def _add_entry(
+        self, conversation_id: str, actor: Actor | None, fields: dict[str, Any]
+    ) -> tuple[Document, bool]:
+        """The entry stored, and whether it is new: an entry given a key of its own (a bot's message sent with
+        an idempotency key) is stored once, by the unique key index, whichever replica or retry comes first."""
         entry_id = uuid.uuid4().hex
         entry = {
             "_id": entry_id,
@@ -645,8 +658,18 @@ class Inbox:
             "at": utcnow(),
             **fields,
         }
-        await self.repository.add_entry(entry)
-        return entry
+        if await self.repository.add_entry(entry):
+            return entry, True
+        return await self.repository.entry_by_key(str(entry["key"])) or entry, False
+
+    async def _repeated(self, change: Change, entries: list[Document]) -> list[Document]:
+        """An action done already (its entries' keys are stored): nothing is announced or sent again, except
+        a message that never reached the bus (the replica stopped before, or the bus refused it); two replicas
+        sending it at once send it once, the bus dropping the copy by its id (the entry's key)."""
+        if change.outbound is not None and never_queued(entries[0]):
+            await self._send(change.outbound, entries[0])
+            return [await self.repository.entry_by_key(str(entries[0]["key"])) or entries[0]]
+        return entries
 
     async def hotel(self, location_id: str) -> handovers.Hotel:
         return handovers.Hotel.of(await self.repository.location(location_id))
@@ -729,6 +752,9 @@ class Inbox:
         if entry is None:
             log.warning("delivery report for an unknown message", extra={"key": status.key})
             return
+        if entry.get("kind") == reply_removal.ENTRY_KIND:
+            await self._record_removal(entry, status)
+            return
         previous = entry.get("delivery") or {}
         current = previous.get("state")
         if current == "sent" and status.state.value != "failed" and not status.bounces:
@@ -755,6 +781,23 @@ class Inbox:
             bounce = status.bounces[0].kind if status.bounces else None
             shown = DeliveryUpdated(
                 **about(document), key=status.key, state=status.state.value, entry_id=str(entry["_id"]), bounce=bounce
+            )
+            await publish_event(self.broker, shown)
+
+    async def _record_removal(self, removal: Document, status: DeliveryStatus) -> None:
+        """notify's report on taking a public reply down: on the removal's entry, and on the reply's."""
+        at = status.occurred_at
+        await self.repository.update_entry(
+            status.key, {"delivery": {"state": status.state.value, "reason": status.reason, "at": at}}
+        )
+        reply = await self.repository.entry(status.conversation_id, str(removal["reply_entry_id"]))
+        changed = reply_removal.outcome((reply or {}).get("delivery") or {}, status.state.value, status.reason, at)
+        if reply is not None and changed is not None:
+            await self.repository.update_entry(str(reply["key"]), {"delivery": changed})
+        document = await self.repository.get(status.conversation_id)
+        if document is not None:
+            shown = DeliveryUpdated(
+                **about(document), key=status.key, state=status.state.value, entry_id=str(removal["_id"])
             )
             await publish_event(self.broker, shown)
 
