@@ -29,7 +29,7 @@ hub.events.conversation.message_received.{hotel}      EVENTS    MessageReceived
 hub.events.conversation.reopened.{hotel}              EVENTS    ConversationReopened
     inbox -> contacts-events, live UI
 hub.events.conversation.status_changed.{hotel}        EVENTS    ConversationStatusChanged
-    inbox -> contacts-events, live UI
+    inbox -> inbox-surveys, contacts-events, live UI
 hub.events.conversation.snooze_expired.{hotel}        EVENTS    SnoozeExpired
     inbox -> contacts-events, live UI
 hub.events.conversation.marked_spam.{hotel}           EVENTS    MarkedSpam
@@ -71,6 +71,12 @@ hub.events.conversation.solicitation_sent.{hotel}     EVENTS    SolicitationShow
 hub.events.conversation.solicitation_reply.{hotel}    EVENTS    SolicitationAnswered
     inbox -> contacts-events, live UI
 hub.events.conversation.erased.{hotel}                EVENTS    ConversationErased
+    inbox -> contacts-events, live UI
+hub.events.conversation.sla_missed.{hotel}            EVENTS    SlaTargetMissed
+    inbox -> contacts-events, live UI
+hub.events.conversation.escalated.{hotel}             EVENTS    ConversationEscalated
+    inbox -> contacts-events, live UI
+hub.events.conversation.rated.{hotel}                 EVENTS    ConversationRated
     inbox -> contacts-events, live UI
 hub.events.delivery.queued.{hotel}                    EVENTS    DeliveryQueued
     notify -> inbox-deliveries, contacts-events, live UI
@@ -321,6 +327,10 @@ INBOX_REVIEWS = ConsumerSpec(durable="inbox-reviews", stream=EVENTS, filter_subj
 INBOX_SOLICITATIONS = ConsumerSpec(
     durable="inbox-solicitations", stream=EVENTS, filter_subject=Subjects.SOLICITATION_EVENTS
 )
+# Requests closed by an agent: the inbox sends the hotel's satisfaction survey, once (surveys/).
+INBOX_SURVEYS = ConsumerSpec(
+    durable="inbox-surveys", stream=EVENTS, filter_subject="hub.events.conversation.status_changed.*"
+)
 SOLICIT_DELIVERY_FAILURES = ConsumerSpec(
     durable="solicit-delivery-failures", stream=EVENTS, filter_subject="hub.events.delivery.failed.*"
 )
@@ -339,6 +349,7 @@ DURABLE_CONSUMERS = (
     INBOX_CONTACTS,
     INBOX_REVIEWS,
     INBOX_SOLICITATIONS,
+    INBOX_SURVEYS,
     SOLICIT_DELIVERY_FAILURES,
     SOLICIT_INBOUND,
     CONTACTS_EVENTS,
@@ -784,6 +795,39 @@ class ConversationErased(ConversationEventBase):
     erasure_id: str
 
 
+class ConversationRated(ConversationEventBase):
+    """The guest answered the satisfaction survey sent after closing (1 to 5): the request, the scores and
+    the contact keep the rating."""
+
+    type: Literal["conversation.rated"] = "conversation.rated"
+    rating: Annotated[int, Field(ge=1, le=5)]
+    channel: str  # the request's channel (email, form, chat): the survey came with it
+    contact_id: str | None = None
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.conversation_id}"  # a request is rated once
+
+
+class SlaTargetMissed(ConversationEventBase):
+    """A response-time target of the request passed its due time unmet (`first_response` or `resolution`)."""
+
+    type: Literal["conversation.sla_missed"] = "conversation.sla_missed"
+    target: Literal["first_response", "resolution"]
+
+
+class ConversationEscalated(ConversationEventBase):
+    """A step of the request's escalation ran (its target missed or nearly missed): agents notified, or
+    the request handed to a care group (`group_id`)."""
+
+    type: Literal["conversation.escalated"] = "conversation.escalated"
+    target: Literal["first_response", "resolution"]
+    step: int
+    action: Literal["notify_assignee", "notify_managers", "to_group"]
+    reason: Literal["missed", "nearly_missed"]
+    group_id: str | None = None
+    notified: list[str] = []  # the ids of the agents an email went to
+
+
 ConversationEvent = (
     ConversationCreated
     | MessageReceived
@@ -810,6 +854,9 @@ ConversationEvent = (
     | SolicitationShown
     | SolicitationAnswered
     | ConversationErased
+    | SlaTargetMissed
+    | ConversationEscalated
+    | ConversationRated
 )
 
 
@@ -1082,6 +1129,7 @@ class OutboundKind(StrEnum):
     SHARE = "share"
     SOLICITATION = "solicitation"  # to an external person; their answer comes back to solicit+<token>@
     NOTIFICATION = "notification"  # to an agent: a request was assigned to them
+    SURVEY = "survey"  # to a guest after closing: the satisfaction survey's one-click links (not a reply)
 
 
 class ReviewTarget(BaseModel):
@@ -1236,6 +1284,9 @@ class ChatToGuest(BusMessage):
     # handed_over: the guest already left an email address (the bot captured it): the widget asks for none.
     guest_identified: bool = False
     attachments: list[AttachmentRef] = []
+    # closed: the signed token of the hotel's satisfaction survey (`/survey/<token>`), when the hotel asks
+    # chat guests for a rating; the widget then shows a 1 to 5 prompt.
+    survey_token: str | None = None
     at: datetime = Field(default_factory=utcnow)
 
 

@@ -47,6 +47,9 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "bots",
         "auto_reply_rules",
         "auto_replies_due",
+        "score_days",
+        "score_dirty",
+        "sla_policies",
     ),
     "contacts": (
         "contacts",

@@ -224,6 +224,10 @@ DETAILS: Mapping[str, str] = {
     "This account is disabled; ask an admin.": "Ce compte est désactivé ; demandez à un administrateur.",
     "The sessions could not be ended; try again.": "Les sessions n'ont pas pu être fermées ; réessayez.",
     "No {kind} has the id {object_id!r}.": "Aucun élément « {kind} » n'a l'identifiant {object_id!r}.",
+    # reports
+    "No group {group_id!r}.": "Aucun groupe {group_id!r}.",
+    "end: the period ends before it starts.": "end : la période se termine avant de commencer.",
+    "end: a period is at most {MAX_PERIOD_DAYS} days long.": "end : une période dure au plus {MAX_PERIOD_DAYS} jours.",
     "timezone: {value!r} is not an IANA time zone (e.g. Europe/Paris).": (
         "timezone : {value!r} n'est pas un fuseau horaire IANA (par ex. Europe/Paris)."
     ),
@@ -232,6 +236,34 @@ DETAILS: Mapping[str, str] = {
     ),
     "Managers edit templates of their own hotels only.": (
         "Les responsables ne modifient que les modèles de leurs propres hôtels."
+    ),
+    "Managers change the settings of their own hotels only.": (
+        "Les responsables ne modifient que les réglages de leurs propres hôtels."
+    ),
+    "Managers may change only a hotel's business_hours and survey_channels; {named} are for admins.": (
+        "Les responsables ne peuvent modifier d'un hôtel que business_hours et survey_channels ; "
+        "{named} : réservé aux administrateurs."
+    ),
+    "business_hours: these hours do not open within the next two years; shorten the closures.": (
+        "business_hours : ces horaires n'ouvrent pas dans les deux prochaines années ; raccourcissez les fermetures."
+    ),
+    "give at least one opening range, or no weekly ranges at all for around the clock": (
+        "donnez au moins une plage d'ouverture, ou aucune plage hebdomadaire pour une ouverture 24 h/24"
+    ),
+    # response-time policies (sla/)
+    "Chain-wide response-time policies (no group) are for admins.": (
+        "Les règles de délai de réponse de toute la chaîne (sans groupe) sont réservées aux administrateurs."
+    ),
+    "Managers set the response-time policies of their own groups only.": (
+        "Les responsables ne règlent les délais de réponse que pour leurs propres groupes."
+    ),
+    "The policy's fields do not fit together.": "Les champs de la règle ne sont pas compatibles entre eux.",
+    "No response-time policy has the id {policy_id!r}.": (
+        "Aucune règle de délai de réponse n'a l'identifiant {policy_id!r}."
+    ),
+    "group_id: no group has the id {body.group_id!r}.": "group_id : aucun groupe n'a l'identifiant {body.group_id!r}.",
+    "escalation: {step.group_id!r} is no customer-care group.": (
+        "escalation : {step.group_id!r} n'est pas un groupe de service client."
     ),
     # automatic review replies
     "Chain-wide automatic replies (no hotel) are for admins.": (
@@ -308,6 +340,12 @@ DETAILS: Mapping[str, str] = {
     ),
     "The cursor is not one this API returned; start from the first page.": (
         "Ce curseur n'a pas été renvoyé par cette API ; recommencez à la première page."
+    ),
+    "The cursor continues a list sorted by due time; ask with sort=due or start from the first page.": (
+        "Ce curseur continue une liste triée par échéance ; demandez sort=due ou recommencez à la première page."
+    ),
+    "The cursor continues a list sorted by activity; ask with sort=activity or start from the first page.": (
+        "Ce curseur continue une liste triée par activité ; demandez sort=activity ou recommencez à la première page."
     ),
     "This entry has no HTML version.": "Cette entrée n'a pas de version HTML.",
     "agent_id: no agent has the id {body.agent_id!r}.": "agent_id : aucun agent n'a l'identifiant {body.agent_id!r}.",
@@ -443,6 +481,10 @@ DETAILS: Mapping[str, str] = {
     "Input should be a valid datetime, {error}": "la valeur doit être une date et heure valide ({error})",
     "Input should be a valid date, {error}": "la valeur doit être une date valide ({error})",
     "Input should be a valid datetime or date, {error}": "la valeur doit être une date valide ({error})",
+    "Input should be a valid date or datetime, {error}": "la valeur doit être une date valide ({error})",
+    "Datetimes provided to dates should have zero time - e.g. be exact dates": (
+        "la valeur doit être une date sans heure (AAAA-MM-JJ)"
+    ),
     "Input should be greater than {gt}": "la valeur doit être supérieure à {gt}",
     "Input should be greater than or equal to {ge}": "la valeur doit être supérieure ou égale à {ge}",
     "Input should be less than {lt}": "la valeur doit être inférieure à {lt}",
@@ -463,6 +505,13 @@ DETAILS: Mapping[str, str] = {
     "Extra inputs are not permitted": "champ non permis",
     "value is not a valid email address: {reason}": "ce n'est pas une adresse e-mail valide : {reason}",
     "Value error, {message}": "valeur invalide : {message}",
+    # Business hours (shared/business_hours.py), as the `{message}` of a value error
+    "use a time as HH:MM, from 00:00 to 23:59": "indiquez une heure au format HH:MM, de 00:00 à 23:59",
+    "use a time as HH:MM, from 00:01 to 24:00 (24:00 is the midnight that ends the day)": (
+        "indiquez une heure au format HH:MM, de 00:01 à 24:00 (24:00 est le minuit qui termine la journée)"
+    ),
+    "use a date as YYYY-MM-DD": "indiquez une date au format AAAA-MM-JJ",
+    "a closure ends on or after the day it starts": "une fermeture finit le jour où elle commence ou après",
     "JSON decode error": "le JSON ne peut pas être décodé",
     "Input should be a valid URL, {error}": "la valeur doit être une URL valide ({error})",
     "Input should be a valid UUID, {error}": "la valeur doit être un UUID valide ({error})",

@@ -23,6 +23,7 @@ CARD_FIELDS = (
     "phones",
     "language",
     "merged_ids",
+    "ratings",  # the guest's satisfaction ratings: last, count, average (ratings.py)
     "created_at",
     "updated_at",
 )

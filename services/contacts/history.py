@@ -5,7 +5,8 @@ activity) is kept from the inbox's conversation events, one document per request
 answer, link or request opened for the guest makes its hotel one that served the guest; the hotels' phone
 regions from the inbox's hotel events; erasure reports from the services that carried them out.
 Each field carries the time of the event that set it, so redelivered or late events never roll a
-request back. A hard bounce of an email to a guest marks the address on their contact (bounces.py).
+request back. A hard bounce of an email to a guest marks the address on their contact (bounces.py), and a
+rating of the satisfaction survey sums up on it (ratings.py).
 """
 
 from shared.bus import (
@@ -13,6 +14,7 @@ from shared.bus import (
     ContactLinked,
     ConversationCreated,
     ConversationErased,
+    ConversationRated,
     ConversationReplied,
     ConversationUpdated,
     DeliveryFailed,
@@ -24,6 +26,7 @@ from shared.bus import (
 )
 
 from .bounces import mark_bounced
+from .ratings import record_rating
 from .repository import ContactRepository
 from .service import served
 
@@ -63,6 +66,8 @@ async def project(repository: ContactRepository, event: BusEvent | UnknownEvent)
             await repository.set_if_newer(event.conversation_id, "status", event.status, event.occurred_at)
             if contact_id := await repository.contact_of_request(event.conversation_id):
                 await served(repository, contact_id, event.location_id)
+        case ConversationRated():
+            await record_rating(repository, event)
         case StatusEvent():
             await repository.set_if_newer(event.conversation_id, "status", event.status, event.occurred_at)
         case ContactLinked():

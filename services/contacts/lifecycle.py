@@ -13,6 +13,7 @@ from shared.auth import Actor
 from shared.bus import CONTACT_EXPORT, ContactErased, ContactExportRequest, ContactMerged, utcnow
 from shared.messaging import publish_event, rpc
 
+from . import ratings
 from .repository import ContactRepository
 from .service import public_contact, reindex
 
@@ -50,6 +51,7 @@ async def merge(
     await repository.unindex_search(other_id)
     await repository.move_identities(other_id, survivor_id)
     await repository.move_history(other_id, survivor_id)
+    await ratings.recount(repository, survivor_id)  # the other's rated requests count for the survivor now
     event = ContactMerged(survivor_id=survivor_id, merged_id=other_id, actor_id=actor.agent_id, occurred_at=now)
     await publish_event(broker, event)
     await repository.replace(other_id, {"_id": other_id, "merged_into": survivor_id, "merged_at": now})

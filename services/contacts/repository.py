@@ -388,6 +388,11 @@ class ContactRepository:
         cursor = self.history.find(query, {"as_of": 0}).sort([("last_activity_at", DESCENDING), ("_id", 1)])
         return [doc async for doc in cursor.limit(limit)]
 
+    async def rated_requests(self, contact_id: str, limit: int = 10_000) -> list[Document]:
+        """The contact's requests the guest rated in the satisfaction survey (`rating`, `rated_at`)."""
+        cursor = self.history.find({"contact_id": contact_id, "rating": {"$gte": 1}}, {"rating": 1, "rated_at": 1})
+        return [doc async for doc in cursor.limit(limit)]
+
     async def contact_of_request(self, conversation_id: str) -> str | None:
         document = await self.history.find_one({"_id": conversation_id}, {"contact_id": 1})
         return str(document["contact_id"]) if document and document.get("contact_id") else None

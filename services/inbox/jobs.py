@@ -1,4 +1,4 @@
-"""The inbox's background jobs: the snooze sweep, the counters and gauges, older documents, the first admin."""
+"""The inbox's background jobs: the snooze sweep, counters and gauges, the scores, older documents, the first admin."""
 
 import asyncio
 import itertools
@@ -9,6 +9,7 @@ from typing import Any
 from shared.bus import (
     utcnow,
 )
+from shared.clock import SYSTEM_CLOCK
 from shared.leases import RENEW_SECONDS, Lease
 from shared.runtime import Runtime, stopping
 
@@ -18,13 +19,16 @@ from .conversations.service import inbox_for
 from .counters.service import CounterKeeper
 from .directory.repository import DirectoryRepository
 from .directory.service import ensure_bootstrap_admin
+from .reports.service import score_keeper_for
 from .settings import InboxSettings
+from .sla.service import sla_sweeper_for
 
 log = logging.getLogger(__name__)
 
 
 THOROUGH_SWEEP_SECONDS = 60.0
 COUNTERS_LEASE = "inbox-counters"
+SCORES_LEASE = "inbox-scores"
 
 
 def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
@@ -68,6 +72,27 @@ def auto_reply_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[A
     return sweep
 
 
+def sla_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+    """Mark the response-time targets missed and run the escalation steps due (sla/), as often as the snooze
+    sweep; every replica sweeps, the versioned update lets one of them run each step."""
+
+    async def sweep(runtime: Runtime) -> None:
+        sweeper = sla_sweeper_for(runtime, settings)
+        while not stopping():
+            await asyncio.sleep(settings.snooze_sweep_seconds)
+            if stopping():
+                return
+            try:
+                acted = await sweeper.sweep(SYSTEM_CLOCK.now())
+            except Exception:
+                log.warning("SLA sweep failed", exc_info=True)
+                continue
+            if acted:
+                log.info("response-time targets missed or escalated", extra={"count": acted})
+
+    return sweep
+
+
 def counters_keeper(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
     """Keep the per-hotel counters (counters/) in the replica that holds their lease: fold their changes
     every `counter_fold_seconds`, export the gauges every `count_metrics_seconds`, and reconcile them
@@ -95,6 +120,34 @@ def counters_keeper(settings: InboxSettings) -> Callable[[Runtime], Coroutine[An
                 else:
                     keeper.step_down()
                 await asyncio.sleep(min(settings.counter_fold_seconds, RENEW_SECONDS))
+        finally:
+            keeper.step_down()
+            await lease.release()
+
+    return keep
+
+
+def score_keeper(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
+    """Keep the scores per hotel-day (reports/) in the replica that holds their lease: rebuild the hotel-days
+    marked by a change every `score_rebuild_seconds`, export the per-hotel score gauges every
+    `score_metrics_seconds`. The other replicas wait (two rebuilds at once would only repeat each other)."""
+
+    async def keep(runtime: Runtime) -> None:
+        lease = Lease(runtime.broker, SCORES_LEASE, runtime.settings.stream_replicas)
+        keeper = score_keeper_for(runtime, settings.score_metrics_seconds)
+        try:
+            while not stopping():
+                if await lease.hold():
+                    try:
+                        rebuilt = await keeper.turn()
+                    except Exception:
+                        log.warning("scores not rebuilt this turn", exc_info=True)
+                    else:
+                        if rebuilt:
+                            log.debug("scores rebuilt", extra={"count": rebuilt})
+                else:
+                    keeper.step_down()
+                await asyncio.sleep(min(settings.score_rebuild_seconds, RENEW_SECONDS))
         finally:
             keeper.step_down()
             await lease.release()

@@ -17,6 +17,7 @@ from shared.bus import (
     Declared,
 )
 from shared.client_limits import ClientLimits
+from shared.db import IndexSpec
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import HubSettings, load_settings
 
@@ -36,8 +37,14 @@ from .directory.repository import DIRECTORY_INDEXES
 from .live import api as live_api
 from .live.service import LiveHub
 from .privacy import handlers as privacy_handlers
+from .reports import api as reports_api
+from .reports.repository import SCORE_INDEXES
 from .settings import InboxSettings
+from .sla import api as sla_api
+from .sla.repository import SLA_INDEXES
 from .solicitations import handlers as solicitations_handlers
+from .surveys import api as surveys_api
+from .surveys import handlers as surveys_handlers
 
 PUBLICATIONS: list[Declared] = [
     *CONVERSATION_EVENTS,
@@ -57,11 +64,21 @@ PUBLICATIONS: list[Declared] = [
 def build_app(settings: HubSettings | None = None, http: InboxSettings | None = None) -> FastAPI:
     http = http or InboxSettings()
     settings = settings or HubSettings()
-    indexes = {**indexes_for(settings.mongo_flavour), **DIRECTORY_INDEXES, **AUTO_REPLY_INDEXES}
+    indexes: dict[str, list[IndexSpec]] = {}
+    parts = (indexes_for(settings.mongo_flavour), DIRECTORY_INDEXES, AUTO_REPLY_INDEXES, SCORE_INDEXES, SLA_INDEXES)
+    for part in parts:
+        for collection, specs in part.items():  # the scores' index is on `conversations` too
+            indexes.setdefault(collection, []).extend(specs)
     runtime = Runtime.build("inbox", settings, indexes, publications=PUBLICATIONS)
     # The agents' live streams have a NATS connection of their own: a slow one never costs the broker's.
     live_hub = LiveHub(settings.nats_url)
-    for handlers in (conversations_handlers, privacy_handlers, solicitations_handlers, directory_handlers):
+    for handlers in (
+        conversations_handlers,
+        privacy_handlers,
+        solicitations_handlers,
+        directory_handlers,
+        surveys_handlers,
+    ):
         handlers.register(runtime, http)
     app = create_app(
         runtime,
@@ -72,8 +89,11 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
             directory_api.router,
             attachments_api.router,
             autoreplies_api.router,
+            reports_api.router,
+            sla_api.router,
             bots_api.router,
             console_api.router,
+            surveys_api.router,
         ],
         title="Hub inbox",
         background=[
@@ -81,6 +101,8 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
             jobs.auto_reply_sweep(http),
             jobs.bootstrap_admin(http),
             jobs.counters_keeper(http),
+            jobs.score_keeper(http),
+            jobs.sla_sweep(http),
             jobs.fill_derived,
             jobs.prune_claims,
             live_hub.close_at_shutdown,

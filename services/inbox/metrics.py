@@ -123,6 +123,33 @@ COUNTER_DELTAS_FOLDED = Counter(
 )
 
 
+# A hotel's scores over the trailing 30 days (reports/, from the scores per hotel-day), exported by the replica
+# holding the scores' lease only; a score with nothing to divide (no request, no rating) has no series.
+HOTEL_RESPONSE_RATE = Gauge(
+    "hub_inbox_hotel_response_rate",
+    "Share (0 to 1) of a hotel's requests of the last 30 days that an agent answered.",
+    ["location"],
+)
+HOTEL_WITHIN_TARGET = Gauge(
+    "hub_inbox_hotel_within_target_share",
+    "Share (0 to 1) of a hotel's first-response targets of the last 30 days met, among those met or missed.",
+    ["location"],
+)
+HOTEL_CSAT = Gauge(
+    "hub_inbox_hotel_csat_average",
+    "Average satisfaction rating (1 to 5) of a hotel's requests of the last 30 days.",
+    ["location"],
+)
+HOTEL_FIRST_RESPONSE_MEDIAN = Gauge(
+    "hub_inbox_hotel_first_response_median_minutes",
+    "Median first-response time, in whole business minutes, of a hotel's requests of the last 30 days.",
+    ["location"],
+)
+SCORE_DAYS_REBUILT = Counter(
+    "hub_inbox_score_days_rebuilt_total", "Scores of a hotel-day rebuilt from its requests after a change."
+)
+
+
 # Series at 0 from the start (shared/metrics.py says why): by channel and live-stream reason. The per-hotel
 # series appear with their hotel's first event (the gauges with the counters' first export): a chain's
 # hotels change while the process runs, and the reports read them per hotel, not through alerts.

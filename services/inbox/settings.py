@@ -32,6 +32,10 @@ class InboxSettings(HttpSettings):
     # how often every hotel is recounted to check them (a recount reads each hotel's conversations once).
     counter_fold_seconds: float = Field(default=2.0, gt=0)
     reconcile_seconds: float = Field(default=3600.0, gt=0)
+    # The scores (reports/): how often the hotel-days marked by a change are rebuilt, and how often the
+    # per-hotel score gauges of /metrics (the trailing 30 days) are read.
+    score_rebuild_seconds: float = Field(default=2.0, gt=0)
+    score_metrics_seconds: float = Field(default=60.0, gt=0)
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # Sign-in (access/service.py): after `login_max_failures` failures of one account within the window,
     # each further attempt on it waits 1, 2, 4 ... seconds (at most `login_delay_max_seconds`) after the

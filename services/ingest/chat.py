@@ -144,7 +144,9 @@ def to_guest_event(push: ChatToGuest, location_id: str) -> dict[str, Any]:
     if push.kind == "handed_over":
         return {"type": push.kind, "at": push.at.isoformat(), "identified": push.guest_identified}
     if push.kind == "closed":
-        return {"type": push.kind, "at": push.at.isoformat()}
+        # The hotel asks chat guests for a rating: the widget shows a 1 to 5 prompt posting to /survey/<token>.
+        survey = {"survey": push.survey_token} if push.survey_token else {}
+        return {"type": push.kind, "at": push.at.isoformat(), **survey}
     return {
         "type": "message",
         "from": push.author_kind,  # "agent", or "bot": the widget shows the hotel's chatbot as such

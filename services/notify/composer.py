@@ -30,6 +30,8 @@ POLICY = SMTP.clone(refold_source="none")
 # Kinds whose answers come back, by the local part ingest routes on: a guest's to the inbox, an
 # external person's to solicit. Forwards, delegations and shares are answered by colleagues directly.
 REPLY_PREFIXES = {"reply": "reply", "solicitation": "solicit"}
+# Kinds sent outside the request's email thread.
+UNTHREADED = frozenset({OutboundKind.SURVEY})
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,11 @@ def compose(message: OutboundMessage, envelope: Envelope, files: Sequence[File])
     email["Subject"] = subject_of(message)
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = f"<{message_id_of(message, envelope.reply_domain)}>"
-    parents = [*message.references]
-    if message.in_reply_to:
+    # A survey is a new email from the hotel, not an answer in the guest's thread (no In-Reply-To, no
+    # References, no Reply-To token): an answer to it reaches the hotel's own address.
+    threaded = message.kind not in UNTHREADED
+    parents = [*message.references] if threaded else []
+    if message.in_reply_to and threaded:
         email.set_raw("In-Reply-To", _angle([message.in_reply_to]))
         parents.append(message.in_reply_to)  # last, as the parent of this email (a repeat is dropped)
     if parents := capped(parents):

@@ -14,9 +14,8 @@ solicitation), so replying, assigning, merging, erasing... run past their 404.
 
 The stack is shared with the other integration tests, so the fuzzer keeps clear of what they see: it acts on
 its own resources or on generated ids; `PUT /api/v1/settings` (chain-wide) is fuzzed, then the settings found
-before are put back, and chain-wide automatic reply rules it made are deleted; a sign-in naming the
-bootstrap admin is never sent (failed sign-ins lock the address
-other tests sign in as).
+before are put back, and chain-wide automatic reply rules and the response-time policies it made are deleted;
+a sign-in naming the bootstrap admin is never sent (failed sign-ins lock the address other tests sign in as).
 Left out: `GET /api/v1/events`, a server-sent event stream that never ends. The chat's WebSocket, the widget
 script and the demo page are not in the OpenAPI; notify documents no operation (only /healthz, /readyz and
 /metrics), so its case is skipped.
@@ -177,6 +176,18 @@ def chain_auto_replies_kept(stack: Stack) -> Iterator[None]:
             httpx.delete(f"{url}/{rule['id']}", headers=ADMIN, timeout=10).raise_for_status()
 
 
+@pytest.fixture
+def chain_sla_policies_kept(stack: Stack) -> Iterator[None]:
+    """A chain-wide response-time policy gives every hotel's new requests targets: the policies the fuzzer
+    made are deleted."""
+    url = f"{stack.url('inbox')}/api/v1/sla/policies"
+    before = {policy["id"] for policy in httpx.get(url, headers=ADMIN, timeout=10).raise_for_status().json()}
+    yield
+    for policy in httpx.get(url, headers=ADMIN, timeout=10).raise_for_status().json():
+        if policy["id"] not in before:
+            httpx.delete(f"{url}/{policy['id']}", headers=ADMIN, timeout=10).raise_for_status()
+
+
 @pytest.fixture(scope="module")
 def own_resources(stack: Stack) -> dict[str, str]:
     """A hotel of the fuzzer's own with a guest's request in it, and the hotel's template, group, agent, the
@@ -206,6 +217,9 @@ def own_resources(stack: Stack) -> dict[str, str]:
             "group_id": created(
                 f"{api}/location-groups", {"id": f"{hotel}-g", "name": "Fuzz", "location_ids": [hotel]}
             ),
+            "policy_id": created(
+                f"{api}/sla/policies", {"name": "Fuzz", "group_id": f"{hotel}-g", "first_response_minutes": 60}
+            ),
             "agent_id": created(
                 f"{api}/agents",
                 {
@@ -233,7 +247,7 @@ def _sends_a_shared_sign_in(case: Case[Any]) -> bool:
     return case.operation.path == "/api/v1/auth/login" and BOOTSTRAP_ADMIN_EMAIL in str(case.body).lower()
 
 
-@pytest.mark.usefixtures("chain_settings_kept", "chain_auto_replies_kept")
+@pytest.mark.usefixtures("chain_settings_kept", "chain_auto_replies_kept", "chain_sla_policies_kept")
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_operation_answers_as_documented_and_never_a_server_error(
     stack: Stack, service: str, own_resources: dict[str, str]

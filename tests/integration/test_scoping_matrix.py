@@ -69,6 +69,7 @@ PATH_DEFAULTS = {
     "token_id": "token",
     "import_id": "unknown",
     "rule_id": "auto_reply_rule",
+    "policy_id": "sla_policy",
     "erasure_id": "unknown",
 }
 
@@ -142,6 +143,22 @@ CASES = [
         why="B's hotel",
     ),
     Case("inbox", "DELETE", "/api/v1/auto-replies/{rule_id}", DENIED),
+    # --- inbox: response-time policies --------------------------------------------------------------------
+    Case("inbox", "GET", "/api/v1/sla/policies", WITHOUT_B),
+    Case(
+        "inbox",
+        "POST",
+        "/api/v1/sla/policies",
+        REFUSED,
+        body={"name": "Mine", "group_id": "{group}", "first_response_minutes": 60},
+        why="B's group",
+    ),
+    Case("inbox", "GET", "/api/v1/sla/policies/{policy_id}", DENIED),
+    Case("inbox", "PATCH", "/api/v1/sla/policies/{policy_id}", DENIED, body={"name": "Mine"}),
+    Case("inbox", "DELETE", "/api/v1/sla/policies/{policy_id}", DENIED),
+    # --- inbox: scores per hotel and group -------------------------------------------------------------
+    Case("inbox", "GET", "/api/v1/reports/response-times", WITHOUT_B),
+    Case("inbox", "GET", "/api/v1/reports/response-times", DENIED, params={"group_id": "{group}"}, why="B's group"),
     Case("inbox", "GET", "/api/v1/locations/{location_id}/bot", DENIED),
     Case(
         "inbox",
@@ -235,6 +252,17 @@ CASES = [
     Case("inbox", "POST", "/api/v1/locations", DENIED, body={"id": "{location}", "name": "Taken over"}),
     Case("inbox", "GET", "/api/v1/locations/{location_id}", DENIED),
     Case("inbox", "PATCH", "/api/v1/locations/{location_id}", DENIED, body={"name": "Renamed"}),
+    Case(
+        "inbox",
+        "PATCH",
+        "/api/v1/locations/{location_id}",
+        DENIED,
+        body={
+            "business_hours": {"weekly": {"mon": [{"start": "09:00", "end": "18:00"}]}},
+            "survey_channels": ["email"],
+        },
+        why="hours and survey, a manager's own hotels only",
+    ),
     Case("inbox", "GET", "/api/v1/location-groups", WITHOUT_B),
     Case(
         "inbox",
@@ -552,6 +580,8 @@ async def _build(stack: Stack, nc: NatsClient) -> Hotel:
         )
         rule = {"name": secret, "location_id": b, "templates": {"en": secret}, "needs_approval": True}
         auto_reply_rule = await created(http, f"{inbox}/auto-replies", rule)
+        policy = {"name": secret, "group_id": str(group["id"]), "first_response_minutes": 60}
+        sla_policy = await created(http, f"{inbox}/sla/policies", policy)
         ids = {
             "location": b,
             "group": str(group["id"]),
@@ -564,6 +594,7 @@ async def _build(stack: Stack, nc: NatsClient) -> Hotel:
             "agent": str(b_agent["id"]),
             "token": str(token["id"]),
             "auto_reply_rule": str(auto_reply_rule["id"]),
+            "sla_policy": str(sla_policy["id"]),
             "unknown": uuid.uuid4().hex,
             "own_location": a,
             "own_conversation": str(ours["conversation"]["id"]),

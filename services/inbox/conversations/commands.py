@@ -10,6 +10,7 @@ from shared.db import Document
 from shared.problems import Problem
 
 from ..directory import service as directory
+from ..surveys.service import chat_survey_token
 from . import decisions, reply_removal, schemas
 from .queries import can_take, conversation_out, entry_out
 from .service import Inbox, reply_token
@@ -107,11 +108,14 @@ async def delegate(
 
 async def close_chat(inbox: Inbox, conversation_id: str, body: schemas.CloseChat, actor: Actor) -> schemas.ActionResult:
     """End a live chat; the guest's widget is told so."""
-    result = await _apply(inbox, conversation_id, actor, decisions.close_chat(body))
+    document, entries = await inbox.act(conversation_id, actor, decisions.close_chat(body))
+    result = schemas.ActionResult(conversation=conversation_out(document), entries=[entry_out(e) for e in entries])
     session = result.conversation.chat_session_id
     if session and result.entries:
+        # The widget's rating prompt, when the hotel asks chat guests (surveys/).
+        survey_token = await chat_survey_token(inbox, document)
         # Core NATS, like notify's chat pushes: whichever ingest replica holds the guest's socket tells it.
-        await inbox.tell_chat_closed(session, f"entry:{result.entries[0].id}")
+        await inbox.tell_chat_closed(session, f"entry:{result.entries[0].id}", survey_token)
     return result
 
 

@@ -8,7 +8,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from shared.auth import Actor, at_least
 from shared.db import Document
@@ -21,24 +21,73 @@ from .service import Inbox, public_conversation, public_entry
 
 # A list cursor taken among the alerts that lead the inbox starts with this mark.
 ALERT_MARK = "alert|"
+# A cursor of a list sorted by due time starts with this mark, then `at|` (among the requests with a due
+# time: the due time and id follow) or `rest|` (among those without: the activity and id follow).
+DUE_MARK = "due|"
+INVALID_CURSOR = "The cursor is not one this API returned; start from the first page."
+
+
+def _encoded(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decoded(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise Problem(400, "Invalid cursor", INVALID_CURSOR) from exc
 
 
 def encode_cursor(at: datetime, last_id: str, *, alert: bool = False) -> str:
     mark = ALERT_MARK if alert else ""
-    return base64.urlsafe_b64encode(f"{mark}{at.isoformat()}|{last_id}".encode()).decode()
+    return _encoded(f"{mark}{at.isoformat()}|{last_id}")
+
+
+def encode_due_cursor(last: Document) -> str:
+    """Where a due-sorted list continues after `last`: among the requests with a due time, or after them."""
+    due = last.get("sla_due_at")
+    if isinstance(due, datetime):
+        return _encoded(f"{DUE_MARK}at|{due.isoformat()}|{last['_id']}")
+    return _encoded(f"{DUE_MARK}rest|{last['last_activity_at'].isoformat()}|{last['_id']}")
+
+
+def decode_due_cursor(cursor: str) -> tuple[tuple[datetime, str] | None, tuple[datetime, str] | None]:
+    """Where a due-sorted list continues: (after this due time and id, None) or (None, before this
+    activity and id)."""
+    text = _decoded(cursor)
+    if not text.startswith(DUE_MARK):
+        raise Problem(
+            400,
+            "Invalid cursor",
+            "The cursor continues a list sorted by activity; ask with sort=activity or start from the first page.",
+        )
+    try:
+        part, at, last_id = text.removeprefix(DUE_MARK).split("|", 2)
+        position = (datetime.fromisoformat(at), last_id)
+    except ValueError as exc:
+        raise Problem(400, "Invalid cursor", INVALID_CURSOR) from exc
+    if part == "at":
+        return position, None
+    if part == "rest":
+        return None, position
+    raise Problem(400, "Invalid cursor", INVALID_CURSOR)
 
 
 def decode_list_cursor(cursor: str) -> tuple[datetime, str, bool]:
     """Where a list continues: after this activity and id, among the leading alerts or not."""
+    text = _decoded(cursor)
+    if text.startswith(DUE_MARK):
+        raise Problem(
+            400,
+            "Invalid cursor",
+            "The cursor continues a list sorted by due time; ask with sort=due or start from the first page.",
+        )
     try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
         alert = text.startswith(ALERT_MARK)
         at, last_id = text.removeprefix(ALERT_MARK).split("|", 1)
         return datetime.fromisoformat(at), last_id, alert
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise Problem(
-            400, "Invalid cursor", "The cursor is not one this API returned; start from the first page."
-        ) from exc
+    except ValueError as exc:
+        raise Problem(400, "Invalid cursor", INVALID_CURSOR) from exc
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
@@ -57,6 +106,9 @@ def filters_of(query: schemas.ListFilters) -> views.Filters:
         label=query.label,
         priority=query.priority,
         text=query.q.strip() or None if query.q else None,
+        care_group=query.care_group,
+        due=query.due,
+        sort=query.sort,
     )
 
 
@@ -74,6 +126,8 @@ async def page(
     """A tab of the inbox, most recent guest activity first (the inbox and open tabs: their alerts first);
     `cursor` continues where the last page ended."""
     filters = filters_of(query)
+    if filters.sort == "due":
+        return await page_by_due(inbox, actor, filters, limit, cursor)
     at, last_id, before_alert = decode_list_cursor(cursor) if cursor else (None, "", False)
     before = (at, last_id) if at is not None else None
     found, read = await views.page(
@@ -84,6 +138,19 @@ async def page(
     if has_more and shown:
         last = shown[-1]
         next_cursor = encode_cursor(last["last_activity_at"], str(last["_id"]), alert=read.leads(last))
+    return schemas.ConversationPage(items=[conversation_out(d) for d in shown], next_cursor=next_cursor)
+
+
+async def page_by_due(
+    inbox: Inbox, actor: Actor, filters: views.Filters, limit: int, cursor: str | None
+) -> schemas.ConversationPage:
+    """A tab sorted by due time: the earliest running target first, the requests without one last."""
+    after_due, before = decode_due_cursor(cursor) if cursor else (None, None)
+    found = await views.page_by_due(
+        inbox.repository, actor, filters, after_due=after_due, before=before, now=datetime.now(UTC), limit=limit + 1
+    )
+    shown, has_more = found[:limit], len(found) > limit
+    next_cursor = encode_due_cursor(shown[-1]) if has_more and shown else None
     return schemas.ConversationPage(items=[conversation_out(d) for d in shown], next_cursor=next_cursor)
 
 

@@ -32,6 +32,8 @@ COMMON_INDEXES: dict[str, list[IndexSpec]] = {
         IndexSpec(keys=[("thread_key", 1)], name="thread_key", unique=True),
         # A contact's requests: merges re-point them, erasures redact them, exports read them.
         IndexSpec(keys=[("contact_id", 1)], name="contact"),
+        # A hotel-day's requests, which its scores are rebuilt from (reports/): equalities only.
+        IndexSpec(keys=[("location_id", 1), ("score_day", 1)], name="location_score_day"),
     ],
     "timeline": [
         # The real-world event's key: a redelivered or republished message is stored once.
@@ -63,9 +65,14 @@ FERRETDB_INDEXES: dict[str, list[IndexSpec]] = {
         ),
         IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
         IndexSpec(keys=[("snooze_minute", 1)], name="snooze_minute"),
+        # The SLA sweep reads the minutes since it last swept, each an equality (sla/repository.py).
+        IndexSpec(keys=[("sla_check_minute", 1)], name="sla_check_minute"),
         IndexSpec(keys=[("last_activity_at", DESCENDING)], name="activity"),
         # The alerts that lead the inbox: equalities only, read at once (see `FerretDBConversationRepository.page`).
         IndexSpec(keys=[("location_id", 1), ("status", 1), ("alert", 1)], name="location_status_alert"),
+        # Lists sorted by due time (`page_by_due`): the hotel and status narrow, the due time orders.
+        IndexSpec(keys=[("location_id", 1), ("status", 1), ("sla_due_at", 1)], name="location_status_due"),
+        IndexSpec(keys=[("status", 1), ("sla_due_at", 1)], name="status_due"),
     ],
 }
 # MongoDB walks these in the page's order (the id breaks ties), so a page reads `limit` documents;
@@ -101,6 +108,13 @@ MONGODB_INDEXES: dict[str, list[IndexSpec]] = {
             name="status_alert_activity_id",
         ),
         IndexSpec(keys=[("status", 1), ("snoozed_until", 1)], name="snoozed"),
+        # The SLA sweep's read: the requests whose next check has come, earliest first (sla/repository.py).
+        IndexSpec(keys=[("sla_check_at", 1)], name="sla_check"),
+        # Lists sorted by due time, earliest first (the id breaks ties), in a hotel or chain-wide.
+        IndexSpec(
+            keys=[("location_id", 1), ("status", 1), ("sla_due_at", 1), ("_id", 1)], name="location_status_due_id"
+        ),
+        IndexSpec(keys=[("status", 1), ("sla_due_at", 1), ("_id", 1)], name="status_due_id"),
     ],
 }
 
@@ -128,12 +142,24 @@ def activity_day(at: datetime) -> str:
     return at.astimezone(UTC).date().isoformat()
 
 
+def utc_minute(at: datetime) -> str:
+    """An instant's UTC minute ("2026-12-04T03:40"), the form of the minutes stored for equality look-ups."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
 def snooze_minute(until: datetime) -> str:
     """The UTC minute a hold ends, stored beside it (`snooze_minute`)."""
-    return until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    return utc_minute(until)
 
 
-DERIVED_FIELDS = ("activity_day", "snooze_minute")
+def sla_check_minute(check_at: datetime, written_at: datetime) -> str:
+    """The minute the SLA sweep finds a request in (`sla_check_minute`): its check's, or the minute it is
+    written in when the check is due already (a step before a short target's due time), so the sweep, which
+    reads the minutes since it last swept, never passes it by."""
+    return utc_minute(max(check_at, written_at))
+
+
+DERIVED_FIELDS = ("activity_day", "snooze_minute", "sla_check_minute")
 
 
 def with_derived(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,6 +171,9 @@ def with_derived(fields: Mapping[str, Any]) -> dict[str, Any]:
     if "snoozed_until" in fields:
         until = fields["snoozed_until"]
         derived["snooze_minute"] = snooze_minute(until) if isinstance(until, datetime) else None
+    if "sla_check_at" in fields:
+        check, now = fields["sla_check_at"], datetime.now(UTC)
+        derived["sla_check_minute"] = sla_check_minute(check, now) if isinstance(check, datetime) else None
     return derived
 
 
@@ -155,6 +184,16 @@ def _start_of(day: date) -> datetime:
 def by_recent_activity(documents: list[Document]) -> list[Document]:
     """Conversations in a list's order: most recent activity first, the id breaking ties."""
     return sorted(documents, key=lambda d: (d["last_activity_at"], str(d["_id"])), reverse=True)
+
+
+def by_due_time(documents: list[Document]) -> list[Document]:
+    """Conversations with a due time in a due-sorted list's order: earliest first, the id breaking ties."""
+    return sorted(documents, key=lambda d: (d["sla_due_at"], str(d["_id"])))
+
+
+# Every stored due time is after it: `sla_due_at >= DATED` keeps the requests that have one (a range on
+# dates only, which an index walks; `$ne: None` would not narrow it).
+DATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -172,6 +211,9 @@ class ConversationQuery:
     text: str | None = None  # in the subject, the snippet, the guest's name or email (any case)
     # A list that shows the open alerts (the alerts bucket) first, then the rest by activity.
     alerts_first: bool = False
+    care_group_id: str | None = None  # the requests handed to this central care group
+    due_by: datetime | None = None  # a running target due before this instant (due soon, overdue)
+    without_due: bool = False  # no running target (the end of a due-sorted list)
 
     def with_status(self, status: Status) -> "ConversationQuery":
         return replace(self, condition=replace(self.condition, statuses=frozenset({status})))
@@ -223,6 +265,12 @@ def conversation_filter(query: ConversationQuery) -> Document:
         found["labels"] = query.label
     if query.priority:
         found["priority"] = query.priority
+    if query.care_group_id is not None:
+        found["care_group_id"] = query.care_group_id
+    if query.due_by is not None:
+        found["sla_due_at"] = {"$gte": DATED, "$lt": query.due_by}
+    elif query.without_due:
+        found["sla_due_at"] = None
     if query.text:
         pattern = {"$regex": re.escape(query.text), "$options": "i"}
         found["$or"] = [{"subject": pattern}, {"snippet": pattern}, {"guest.name": pattern}, {"guest.email": pattern}]
@@ -299,6 +347,47 @@ class ConversationRepository(ABC):
         self, query: ConversationQuery, *, before: tuple[datetime, str] | None, limit: int
     ) -> list[Document]:
         """The `limit` conversations of `query` after the cursor, most recent activity first (the id breaks ties)."""
+
+    async def page_by_due(
+        self,
+        query: ConversationQuery,
+        *,
+        after_due: tuple[datetime, str] | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Document]:
+        """The `limit` conversations of `query` in a due-sorted list: those with a running target, earliest
+        due time first (the id breaks ties), then those without one, most recent activity first. A cursor
+        is in the first part (`after_due`: its due time and id) or in the second (`before`: its activity
+        and id); a due filter (`query.due_by`) leaves no second part."""
+        found: list[Document] = []
+        if before is None:
+            found = await self.by_due(query, after=after_due, limit=limit)
+            if len(found) >= limit or query.due_by is not None:
+                return found
+        rest = replace(query, without_due=True, alerts_first=False)
+        return found + await self.by_activity(rest, before=before, limit=limit - len(found))
+
+    @abstractmethod
+    async def by_due(
+        self, query: ConversationQuery, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Document]:
+        """The `limit` conversations of `query` with a running target after the cursor, earliest due time
+        first (the id breaks ties)."""
+
+    async def _read_due(self, filters: Document, after: tuple[datetime, str] | None, limit: int) -> list[Document]:
+        query = dict(filters)
+        conditions = [query.pop("$or")] if "$or" in query else []
+        query["sla_due_at"] = {"$gte": DATED, **(query.get("sla_due_at") or {})}
+        if after is not None:
+            at, last_id = after
+            conditions.append([{"sla_due_at": {"$gt": at}}, {"sla_due_at": at, "_id": {"$gt": last_id}}])
+        if len(conditions) == 1:
+            query["$or"] = conditions[0]
+        elif conditions:
+            query["$and"] = [{"$or": alternatives} for alternatives in conditions]
+        cursor = self.conversations.find(query, {"applied_keys": 0}).sort([("sla_due_at", 1), ("_id", 1)]).limit(limit)
+        return [doc async for doc in cursor]
 
     @abstractmethod
     async def due_snoozes(self, now: datetime, *, thorough: bool = False, limit: int = 100) -> list[Document]:
@@ -669,6 +758,19 @@ class FerretDBConversationRepository(ConversationRepository):
             day -= timedelta(days=1)
         return found + await self._read(filters, before, limit - len(found), older_than=_start_of(day + timedelta(1)))
 
+    async def by_due(
+        self, query: ConversationQuery, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Document]:
+        """A query per status (each an equality FerretDB pushes down), merged; the due times are compared
+        in memory, among the hotel's requests of that status."""
+        statuses = query.condition.statuses
+        if statuses is not None and len(statuses) > 1:
+            parts = await asyncio.gather(
+                *(self.by_due(query.with_status(status), after=after, limit=limit) for status in statuses)
+            )
+            return by_due_time([document for part in parts for document in part])[:limit]
+        return await self._read_due(conversation_filter(query), after, limit)
+
     async def activity_days_ready(self) -> bool:
         """Whether every conversation has its `activity_day` (true once `fill_derived` has run, and
         no MongoDB-variant replica has run since: that variant keeps no days)."""
@@ -751,6 +853,12 @@ class MongoDBConversationRepository(ConversationRepository):
     ) -> list[Document]:
         """One query, sorted and limited along an index of `MONGODB_INDEXES`."""
         return await self._read(conversation_filter(query), before, limit)
+
+    async def by_due(
+        self, query: ConversationQuery, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Document]:
+        """One query along `location_status_due_id` or `status_due_id` (several statuses: merged ranges)."""
+        return await self._read_due(conversation_filter(query), after, limit)
 
     async def fill_derived(self, batch: int = 500) -> int:
         """Note the labels of older conversations as in use, once; mark that no activity days are kept."""

@@ -51,6 +51,19 @@ class ListFilters(BaseModel):
     label: str | None = Field(default=None, max_length=50)
     priority: Priority | None = None
     q: str | None = Field(default=None, max_length=200, description="Text in subject, message, guest name or email")
+    sort: Literal["activity", "due"] = Field(
+        default="activity",
+        description="`activity`: most recent activity first (the inbox and open tabs: their alerts first); "
+        "`due`: the earliest due time of a running target first, the requests without one after them "
+        "(most recent activity first).",
+    )
+    due: Literal["soon", "overdue"] | None = Field(
+        default=None,
+        description="`soon`: a running target due within 60 minutes or overdue; `overdue`: past its due time.",
+    )
+    care_group: str | None = Field(
+        default=None, max_length=64, description="The requests handed to this central care group."
+    )
 
 
 class LabelInUse(BaseModel):
@@ -224,6 +237,47 @@ class PendingAutoReply(Stored):
     rule_id: str | None = None
 
 
+class TargetOut(Stored):
+    """One response-time target of a request (sla/): its length in business minutes and where it stands."""
+
+    minutes: int
+    state: Literal["running", "paused", "met", "missed"]
+    due_at: datetime | None = Field(default=None, description="None while paused.")
+    remaining_seconds: float | None = Field(default=None, description="Business seconds left, while paused.")
+    met_at: datetime | None = None
+    missed_at: datetime | None = None
+
+
+class EscalationOut(Stored):
+    """The latest escalation step run: why, and what it did."""
+
+    step: int
+    action: str = Field(description="notify_assignee, notify_managers or to_group.")
+    target: Literal["first_response", "resolution"]
+    reason: Literal["missed", "nearly_missed"]
+    at: datetime
+    group_id: str | None = Field(default=None, description="The care group the request went to (to_group).")
+
+
+class SlaOut(Stored):
+    """The response-time policy a request got at creation, its targets and its escalation."""
+
+    policy_id: str
+    policy_name: str = ""
+    first_response: TargetOut | None = None
+    resolution: TargetOut | None = None
+    steps_done: list[int] = []
+    escalation: EscalationOut | None = None
+
+
+class SurveyOut(Stored):
+    """The guest's answer to the satisfaction survey sent after closing."""
+
+    rating: int
+    at: datetime
+    channel: str
+
+
 class ConversationOut(Stored):
     """A guest's request as the lists and the detail show it."""
 
@@ -274,6 +328,14 @@ class ConversationOut(Stored):
     auto_reply: PendingAutoReply | None = Field(
         default=None, description="A review's automatic reply (autoreplies/): waiting, or what became of it."
     )
+    sla: SlaOut | None = Field(default=None, description="Its response-time targets (none: no policy applied).")
+    sla_due_at: datetime | None = Field(default=None, description="The earliest due time of a running target.")
+    care_group_id: str | None = Field(default=None, description="The central care group it was handed to.")
+    first_response_business_seconds: float | None = Field(
+        default=None, description="Business time the first response took, in the hotel's hours."
+    )
+    survey: SurveyOut | None = None
+    score_day: str | None = Field(default=None, description="Its creation day in the hotel's time zone (reports).")
 
 
 class Author(Stored):
@@ -484,6 +546,45 @@ class ErasedEntry(EntryBase):
     erasure_id: str
 
 
+class SurveyEntry(EntryBase):
+    """The satisfaction survey emailed to the guest after closing (surveys/), and its delivery."""
+
+    kind: Literal["survey"]
+    channel: str = "email"
+    to: list[str] = []
+    delivery: Delivery | None = None
+
+
+class RatingEntry(EntryBase):
+    """The guest rated the request (1 to 5) in the satisfaction survey."""
+
+    kind: Literal["rating"]
+    rating: int
+    channel: str
+
+
+class SlaEntry(EntryBase):
+    """A response-time target of the request passed its due time unmet (sla/)."""
+
+    kind: Literal["sla"]
+    target: Literal["first_response", "resolution"]
+    state: Literal["missed"]
+
+
+class EscalationEntry(EntryBase):
+    """A step of the request's escalation ran: who was emailed (`notified`, agent ids), or the care group the
+    request went to (`group_id`)."""
+
+    kind: Literal["escalation"]
+    target: Literal["first_response", "resolution"]
+    step: int
+    action: str = Field(description="notify_assignee, notify_managers or to_group.")
+    reason: Literal["missed", "nearly_missed"]
+    group_id: str | None = None
+    notified: list[str] = []
+    delivery: Delivery | None = Field(default=None, description="The email to the agents, when one went.")
+
+
 TimelineEntry = Annotated[
     MessageEntry
     | StatusEntry
@@ -500,7 +601,11 @@ TimelineEntry = Annotated[
     | ReviewReplyEntry
     | PublicReplyRemovalEntry
     | AutoReplyEntry
-    | ErasedEntry,
+    | ErasedEntry
+    | SurveyEntry
+    | RatingEntry
+    | SlaEntry
+    | EscalationEntry,
     Field(discriminator="kind"),
 ]
 TIMELINE_ENTRY: TypeAdapter[TimelineEntry] = TypeAdapter(TimelineEntry)

@@ -71,7 +71,11 @@ from ..metrics import (
     RESOLUTION,
     report_label,
 )
+from ..reports.repository import ScoreMarks
+from ..reports.service import score_day_of, zone_named
 from ..settings import InboxSettings
+from ..sla.repository import SlaRepository
+from ..sla.targets import Targets
 from . import handovers, reply_removal, states
 from .alerts import AlertReason, alert_of, raised_by_words
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
@@ -86,6 +90,8 @@ MAX_ATTEMPTS = 25
 REPLY_TOKEN_PURPOSE = "reply"  # noqa: S105 - a signature domain, not a secret
 # The messages of one thread take turns in this process (the inbound consumer handles many at once).
 THREADS = Turns()  # the messages of one thread are stored in turn
+# A change setting one of these may move its request's scores (reports/): its hotel-day is marked.
+SCORED_FIELDS = frozenset({"first_response_at", "sla", "survey", "status"})
 
 
 @dataclass
@@ -234,6 +240,8 @@ class Inbox:
     contacts_timeout: float = 2.0
     alert_threshold: float = dissatisfaction.DEFAULT_THRESHOLD  # the chain's settings may set their own
     review_platforms: ReviewPlatformSettings | None = None  # None: every platform is taken to take replies
+    sla: Targets | None = None  # keeps each request's response-time targets right (sla/); None: no targets
+    score_marks: ScoreMarks | None = None  # marks the hotel-days whose scores a change moves (reports/)
 
     def answers_publicly(self, platform: str) -> bool:
         """Whether a review of this platform is answered on it by default (the hub has its connector)."""
@@ -335,6 +343,7 @@ class Inbox:
             age = (utcnow() - message.received_at).total_seconds()
             PIPELINE_LATENCY.labels(channel=message.channel.value).observe(max(age, 0.0))
         if created:
+            await self._mark_scores(document)
             CONVERSATIONS_CREATED.labels(channel=message.channel.value).inc()
             created_event = ConversationCreated(
                 conversation_id=conversation_id,
@@ -434,9 +443,18 @@ class Inbox:
                 "message_count": 1,
                 "created_at": message.received_at,
                 "last_activity_at": message.received_at,
+                **(await self._targets_at_creation(message, alert)),
             },
             surely_new=surely_new,
         )
+
+    async def _targets_at_creation(self, message: InboundMessage, alert: AlertReason | None) -> Document:
+        """A new request's response-time targets, by the policy it follows (sla/decisions.py)."""
+        if self.sla is None:
+            return {}
+        status = states.new_request(spam=bool(message.spam), automatic=bool(message.automatic)).value
+        channel = message.channel.value
+        return await self.sla.at_creation(message.location_id, channel, alert is not None, message.received_at, status)
 
     async def _link_contact_if_missing(self, conversation_id: str, message: InboundMessage) -> None:
         """A guest who gave no address at first (a chat) and does now is linked to their contact."""
@@ -515,10 +533,13 @@ class Inbox:
             if message.received_at >= document["last_activity_at"]:
                 changes["last_activity_at"] = message.received_at
                 changes |= {"snippet": snippet(message.text), **system_snippet(message)}
+            if self.sla is not None:  # reopened: the resolution target starts again; resumed from hold
+                changes |= await self.sla.following(document, changes, message.received_at)
             if await self.repository.update_if_version(
                 conversation_id, int(document["version"]), changes, applied_key=message.key, before=document
             ):
                 if status != Status(document["status"]):
+                    await self._mark_scores({**document, **changes})
                     entry = {
                         "_id": uuid.uuid4().hex,
                         "key": f"reopened:{message.key}",
@@ -620,11 +641,15 @@ class Inbox:
                 raise Problem(409, "Not allowed now", str(exc), status_now=document["status"]) from exc
             if not change.set and not change.entries:
                 return document, []
+            if self.sla is not None:  # the targets the change meets, pauses, resumes, restarts or stops
+                change.set |= await self.sla.following(document, change.set, utcnow())
             after = {**document, **change.set}
             if change.set and not await self.repository.update_if_version(
                 conversation_id, int(document["version"]), change.set, before=document
             ):
                 continue
+            if any(key.split(".")[0] in SCORED_FIELDS for key in change.set):
+                await self._mark_scores(after)
             report_labels: list[str] = []
             if added := set(change.set.get("labels") or []) - set(document.get("labels") or []):
                 await self.repository.remember_labels(str(document["location_id"]), sorted(added))
@@ -643,6 +668,20 @@ class Inbox:
                 await self._after_bot_change(bot_event, after, entries)
             return after, entries
         raise Problem(409, "Busy", "The request was changed many times at once; try again.")
+
+    async def _mark_scores(self, document: Document) -> None:
+        """Mark the request's hotel-day, after its change is written, for the scores to be rebuilt. A mark
+        that fails leaves the day's scores behind until the request's next change; the change stands."""
+        if self.score_marks is None:
+            return
+        location_id = str(document.get("location_id"))
+        try:
+            zone = None if document.get("score_day") else await self.repository.location(location_id)
+            day = score_day_of(document, zone_named((zone or {}).get("timezone")))
+            if day is not None:
+                await self.score_marks.touch(location_id, day)
+        except Exception as exc:  # noqa: BLE001 - the scores wait; the request's change must not fail for them
+            log.warning("scores not marked for a change", extra={"location_id": location_id, "error": repr(exc)})
 
     async def _add_entry(
         self, conversation_id: str, actor: Actor | None, fields: dict[str, Any]
@@ -738,9 +777,10 @@ class Inbox:
         done = event.model_copy(update={"actor_id": actor.agent_id if actor else None, "entry_id": entry_id})
         await publish_event(self.broker, done)
 
-    async def tell_chat_closed(self, session_id: str, entry_key: str) -> None:
-        """Tell the guest's widget, live, that the agent ended the chat (core NATS: nothing is kept)."""
-        ending = ChatToGuest(key=entry_key, session_id=session_id, kind="closed")
+    async def tell_chat_closed(self, session_id: str, entry_key: str, survey_token: str | None = None) -> None:
+        """Tell the guest's widget, live, that the agent ended the chat (core NATS: nothing is kept), with the
+        satisfaction survey's token when the hotel asks chat guests for a rating."""
+        ending = ChatToGuest(key=entry_key, session_id=session_id, kind="closed", survey_token=survey_token)
         await publish_core(self.broker, CHAT_TO_GUEST, ending, subject=Subjects.chat_to_guest(session_id))
 
     # --- reports from notify, and the snooze sweep ------------------------------------------------
@@ -872,4 +912,6 @@ def inbox_for(runtime: Runtime, settings: InboxSettings) -> Inbox:
         contacts_timeout=settings.contacts_timeout_seconds,
         alert_threshold=settings.alert_threshold,
         review_platforms=settings.review_platforms,
+        sla=Targets(SlaRepository(runtime.db, runtime.settings.mongo_flavour)),
+        score_marks=ScoreMarks(runtime.db),
     )

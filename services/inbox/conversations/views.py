@@ -4,13 +4,16 @@ Which conversations a view holds is `states.VIEWS`, one table for the lists and 
 module picks the entry of a tab or bucket and adds the agent's filters (a `ConversationQuery`,
 plain values), which the repository turns into its query. Counts come from each hotel's counters
 (counters/: a total and the changes not folded into it yet), kept equal to a recount; only filters
-the counters do not cover (assignee, label, priority, text) count the conversations themselves.
+the counters do not cover (assignee, label, priority, text, care group, due time) count the conversations
+themselves. A tab sorted by due time (`page_by_due`) lists the requests with a running target first,
+earliest due first, then the others by recent activity.
 """
 
 import asyncio
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from shared.auth import Actor
 from shared.db import Document
@@ -32,10 +35,27 @@ class Filters:
     label: str | None = None
     priority: Priority | None = None
     text: str | None = None
+    care_group: str | None = None
+    due: Literal["soon", "overdue"] | None = None
+    sort: Literal["activity", "due"] = "activity"
 
     @property
     def needs_scan_to_count(self) -> bool:
-        return any(v is not None for v in (self.assignee, self.label, self.priority, self.text))
+        narrowing = (self.assignee, self.label, self.priority, self.text, self.care_group, self.due)
+        return any(v is not None for v in narrowing)
+
+
+# "Due soon": a running target due within this time, or overdue.
+DUE_SOON = timedelta(minutes=60)
+
+
+def due_by(filters: Filters, now: datetime) -> datetime | None:
+    """The instant before which a request's earliest running target must be due to pass the due filter."""
+    if filters.due == "soon":
+        return now + DUE_SOON
+    if filters.due == "overdue":
+        return now
+    return None
 
 
 async def visible_locations(repository: ConversationRepository, actor: Actor, filters: Filters) -> list[str] | None:
@@ -64,8 +84,11 @@ VIEW_OF_TAB = {
 VIEW_OF_BUCKET = {bucket: f"bucket_{bucket.value}" for bucket in Bucket}
 
 
-def conversation_query(filters: Filters, actor: Actor, locations: list[str] | None, view: str) -> ConversationQuery:
-    """What the list or count of the view `view` (a key of `states.VIEWS`) reads, with the agent's filters."""
+def conversation_query(
+    filters: Filters, actor: Actor, locations: list[str] | None, view: str, now: datetime | None = None
+) -> ConversationQuery:
+    """What the list or count of the view `view` (a key of `states.VIEWS`) reads, with the agent's filters
+    (a due filter compares with `now`)."""
     assigned: bool | None = None
     assignee_id: str | None = None
     if filters.assignee == "me":
@@ -84,6 +107,8 @@ def conversation_query(filters: Filters, actor: Actor, locations: list[str] | No
         priority=filters.priority.value if filters.priority else None,
         text=filters.text,
         alerts_first=view in ALERTS_FIRST,
+        care_group_id=filters.care_group,
+        due_by=due_by(filters, now or datetime.now(UTC)),
     )
 
 
@@ -105,6 +130,24 @@ async def page(
     locations = await visible_locations(repository, actor, filters)
     query = conversation_query(filters, actor, locations, listed_view(filters))
     return await repository.page(query, before=before, before_alert=before_alert, limit=limit), query
+
+
+async def page_by_due(
+    repository: ConversationRepository,
+    actor: Actor,
+    filters: Filters,
+    *,
+    after_due: tuple[datetime, str] | None,
+    before: tuple[datetime, str] | None,
+    now: datetime,
+    limit: int,
+) -> list[Document]:
+    """The `limit` conversations of the tab (or bucket) after the cursor, the earliest due first, those
+    without a running target last (most recent activity first): `after_due` is a cursor among the first,
+    `before` among the others."""
+    locations = await visible_locations(repository, actor, filters)
+    query = conversation_query(filters, actor, locations, listed_view(filters), now)
+    return await repository.page_by_due(query, after_due=after_due, before=before, limit=limit)
 
 
 def totals_of(groups: list[Document]) -> dict[str, int]:

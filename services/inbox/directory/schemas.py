@@ -2,9 +2,10 @@
 
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from shared.bus import LocationId
+from shared.business_hours import BusinessHours
 
 from ..conversations.schemas import Id, Label, Strict
 
@@ -17,6 +18,35 @@ Language = Literal["fr", "en"]
 # the hotel did not configure counts as "other", so a hotel has at most MAX_REPORT_LABELS + 1 series.
 MAX_REPORT_LABELS = 20
 AgentRole = Literal["agent", "manager", "admin"]
+# A "care" group is a central customer-care team spanning hotels: its agents see its hotels like any
+# group's, and a response-time policy's escalation may hand a request over to it.
+GroupKind = Literal["region", "brand", "care", "other"]
+SurveyChannel = Literal["email", "form", "chat"]
+_SURVEY_ORDER: tuple[SurveyChannel, ...] = ("email", "form", "chat")
+
+
+def _each_once(channels: list[SurveyChannel]) -> list[SurveyChannel]:
+    return [channel for channel in _SURVEY_ORDER if channel in channels]
+
+
+# The channels whose closed requests get a satisfaction survey (opt-in: empty, none), each once, in a fixed order.
+SurveyChannels = Annotated[list[SurveyChannel], Field(max_length=3), AfterValidator(_each_once)]
+
+
+def _opens_some_day(hours: BusinessHours) -> BusinessHours:
+    # Weekdays all left empty would be a desk that never opens (no target could ever fall due), not the
+    # around-the-clock desk that no weekly ranges at all mean.
+    if hours.weekly and not any(hours.weekly.values()):
+        raise ValueError("give at least one opening range, or no weekly ranges at all for around the clock")
+    return hours
+
+
+OpeningHours = Annotated[BusinessHours, AfterValidator(_opens_some_day)]
+BUSINESS_HOURS_DESCRIPTION = (
+    "When the hotel's desk answers, in its time zone: ranges per weekday (an end at or before the start runs "
+    "overnight) and closures; null, or no weekly ranges, means around the clock. Response-time targets count "
+    "business time only."
+)
 
 
 class LocationIn(Strict):
@@ -29,6 +59,8 @@ class LocationIn(Strict):
     sender_email: EmailStr | None = None
     language: Language = "fr"
     labels: list[Label] = Field(default=[], max_length=MAX_REPORT_LABELS)
+    business_hours: OpeningHours | None = Field(default=None, description=BUSINESS_HOURS_DESCRIPTION)
+    survey_channels: SurveyChannels = Field(default=[])
 
 
 class LocationPatch(Strict):
@@ -40,18 +72,23 @@ class LocationPatch(Strict):
     sender_email: EmailStr | None = None
     language: Language | None = None
     labels: list[Label] | None = Field(default=None, max_length=MAX_REPORT_LABELS)
+    # Managers may change these two of their own hotels; the rest is for admins.
+    business_hours: OpeningHours | None = Field(
+        default=None, description=BUSINESS_HOURS_DESCRIPTION + " A null sets around the clock."
+    )
+    survey_channels: SurveyChannels | None = None
 
 
 class GroupIn(Strict):
     id: LocationIdField
     name: Name
-    kind: Literal["region", "brand", "other"] = "region"
+    kind: GroupKind = "region"
     location_ids: list[LocationIdField] = Field(default=[], max_length=5000)
 
 
 class GroupPatch(Strict):
     name: Name | None = None
-    kind: Literal["region", "brand", "other"] | None = None
+    kind: GroupKind | None = None
     location_ids: list[LocationIdField] | None = Field(default=None, max_length=5000)
 
 

@@ -5,6 +5,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
 from zoneinfo import available_timezones
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from shared.auth import Actor, SessionEpochs, epochs_of
 from shared.bus import LocationChanged, LocationExists, LocationExistsRequest
+from shared.business_hours import BusinessHours, add_business_seconds, zone_of
 from shared.db import Document
 from shared.messaging import PublishFailedError, publish_event
 from shared.problems import Problem
@@ -48,8 +50,11 @@ _PLACEHOLDER = re.compile(r"(?P<lead>[ \t]*)\{(?P<name>[a-z_]+)(?:\|(?P<fallback
 _DE_BEFORE = re.compile(r"(?<!\w)([Dd])e[ \t]+$")
 _ELIDES = re.compile(r"[aeiouhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
 BAD_LOGIN = "The email or the password is wrong."
-# What a hotel may leave unset (PATCH with null): the rest always has a value.
-CLEARABLE_HOTEL_FIELDS = frozenset({"short_name", "sender_name", "sender_email"})
+# What a hotel may leave unset (PATCH with null): the rest always has a value. No business hours: around the clock.
+CLEARABLE_HOTEL_FIELDS = frozenset({"short_name", "sender_name", "sender_email", "business_hours"})
+# What a manager changes of their own hotels (directly or through their groups): when the desk answers and
+# which guests are asked for a rating. Names, senders, time zone and labels are the chain's, for admins.
+MANAGER_HOTEL_FIELDS = frozenset({"business_hours", "survey_channels"})
 
 
 def initials_of(name: str) -> str:
@@ -135,9 +140,12 @@ def short_name_of(name: str) -> str:
 
 
 def public_hotel(document: Document) -> Document:
-    """A hotel as the API shows it, with a short name (derived from the name when none was set)."""
+    """A hotel as the API shows it, with a short name (derived from the name when none was set), and its
+    business hours and survey channels even when it has never had any (around the clock, no survey)."""
     hotel = public(document)
     hotel["short_name"] = document.get("short_name") or short_name_of(str(document.get("name") or document["_id"]))
+    hotel["business_hours"] = document.get("business_hours")
+    hotel["survey_channels"] = list(document.get("survey_channels") or [])
     return hotel
 
 
@@ -258,6 +266,39 @@ def check_time_zone(value: str | None) -> None:
         )
 
 
+def check_business_hours(hours: BusinessHours | None, timezone: str | None, now: datetime | None = None) -> None:
+    """Refuse hours that never open (closures over every opening for two years): no target could fall due."""
+    if hours is None:
+        return
+    try:
+        add_business_seconds(hours, zone_of(timezone), now or datetime.now(UTC), 0)
+    except ValueError:
+        message = "these hours do not open within the next two years; shorten the closures."
+        raise Problem(
+            422,
+            "Invalid request",
+            f"business_hours: {message}",
+            errors=[{"field": "business_hours", "message": message}],
+        ) from None
+
+
+def may_edit_hotel(actor: Actor, location_id: str, fields: Iterable[str]) -> None:
+    """Admins change any hotel; managers their own hotels' business hours and survey channels, nothing else.
+    A manager naming a hotel not theirs is refused alike whether it exists or not."""
+    actor.require("manager")
+    if actor.sees_everything:
+        return
+    if not actor.can_see(location_id):
+        raise Problem(403, "Forbidden", "Managers change the settings of their own hotels only.")
+    if others := sorted(set(fields) - MANAGER_HOTEL_FIELDS):
+        named = ", ".join(others)
+        raise Problem(
+            403,
+            "Forbidden",
+            f"Managers may change only a hotel's business_hours and survey_channels; {named} are for admins.",
+        )
+
+
 def template_visible(actor: Actor, template: Document) -> bool:
     hotels = template.get("location_ids") or []
     return actor.sees_everything or not hotels or any(actor.can_see(h) for h in hotels)
@@ -321,7 +362,8 @@ class Directory:
     async def create_location(self, actor: Actor, body: LocationIn) -> Document:
         actor.require("admin")
         check_time_zone(body.timezone)
-        fields = body.model_dump(exclude={"id"})
+        check_business_hours(body.business_hours, body.timezone)
+        fields = body.model_dump(mode="json", exclude={"id"})  # closures' dates as ISO text, as BSON has no date
         try:
             document = await self.repository.insert("locations", {"_id": body.id, **fields})
         except AlreadyExistsError:
@@ -337,15 +379,19 @@ class Directory:
         return await self._hotel(document)
 
     async def update_location(self, actor: Actor, location_id: str, body: LocationPatch) -> Document:
-        actor.require("admin")
+        may_edit_hotel(actor, location_id, body.model_fields_set)
         check_time_zone(body.timezone)
+        check_business_hours(body.business_hours, body.timezone)
         # A null leaves a field as it is, but clears the optional ones (the short name is then derived
-        # again, and emails go under the hotel's name and the default address): the console's settings
-        # form sends a field an admin emptied as null.
+        # again, emails go under the hotel's name and the default address, the desk answers around the
+        # clock): the console's settings form sends a field an admin emptied as null.
+        # Each sent field whole, with its nested defaults (a closure's end and label): exclude_unset would
+        # drop those too. Closures' dates as ISO text (BSON has no date), as the calendar reads them back.
+        values = body.model_dump(mode="json")
         changes = {
-            key: value
-            for key, value in body.model_dump(exclude_unset=True).items()
-            if value is not None or key in CLEARABLE_HOTEL_FIELDS
+            key: values[key]
+            for key in sorted(body.model_fields_set)
+            if values[key] is not None or key in CLEARABLE_HOTEL_FIELDS
         }
         document = await self.repository.set("locations", location_id, changes)
         if document is None:

@@ -3,6 +3,8 @@
 // After the agent ends the chat, the hub says so on every reload (welcome.ended): the widget shows the end
 // and, for a guest who left no address, the email form. The guest's next message starts a new chat (a new
 // request): the hub answers "restarted" with the new session, which the widget keeps from then on.
+// A hotel that asks chat guests for a rating sends its survey token with the end (closed.survey): the widget
+// shows five buttons that post the rating to /survey/<token> (the hub records it once).
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -12,8 +14,8 @@
   var storageKey = "hub-chat-session-" + hotel;
   var lang = (document.documentElement.lang || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
   var t = {
-    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", joined: "Un membre de l'équipe vous répond.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider", file: "Joindre un fichier", fresh: "Nouvelle conversation", bot: "assistant virtuel" },
-    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", joined: "A member of the team is answering you.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK", file: "Attach a file", fresh: "New chat", bot: "virtual assistant" }
+    fr: { title: "Discuter avec l'hôtel", placeholder: "Votre message…", send: "Envoyer", closed: "La conversation est terminée.", joined: "Un membre de l'équipe vous répond.", ask: "Pour continuer par e-mail, laissez votre adresse :", name: "Prénom", email: "E-mail", ok: "Valider", file: "Joindre un fichier", fresh: "Nouvelle conversation", bot: "assistant virtuel", rate: "Êtes-vous satisfait de cette conversation ?", rated: "Merci pour votre note !", rateFailed: "Votre note n’a pas pu être envoyée." },
+    en: { title: "Chat with the hotel", placeholder: "Your message…", send: "Send", closed: "The chat has ended.", joined: "A member of the team is answering you.", ask: "To continue by email, leave your address:", name: "First name", email: "Email", ok: "OK", file: "Attach a file", fresh: "New chat", bot: "virtual assistant", rate: "Are you satisfied with this chat?", rated: "Thank you for your rating!", rateFailed: "Your rating could not be sent." }
   }[lang];
 
   var box = document.createElement("section");
@@ -107,6 +109,7 @@
         show(frame.from, frame.text, frame.files, frame.author);
       } else if (frame.type === "closed") {
         showEnded();
+        if (frame.survey) { askRating(frame.survey); }
       } else if (frame.type === "handed_over") {
         show("agent", t.joined);
         if (frame.identified) { identified = true; }  // the chatbot already has the guest's address
@@ -121,6 +124,39 @@
       }
     };
     socket.onclose = function () { setTimeout(connect, 3000); };
+  }
+
+  // The hotel asks for a rating after the chat (its survey): five buttons posting to /survey/<token>, once.
+  var rating = null;
+  function askRating(token) {
+    if (rating) { return; }
+    var ask = rating = document.createElement("div");
+    ask.setAttribute("role", "group");
+    ask.className = "hub-chat-rating";
+    ask.style.cssText = "display:flex;flex-wrap:wrap;gap:4px;padding:8px;border-top:1px solid #eee";
+    var question = document.createElement("p");
+    question.textContent = t.rate;
+    question.style.cssText = "flex-basis:100%;margin:0 0 4px";
+    ask.appendChild(question);
+    [1, 2, 3, 4, 5].forEach(function (value) {
+      var choice = document.createElement("button");
+      choice.type = "button";
+      choice.textContent = value + " ★";
+      choice.setAttribute("aria-label", value + "/5");
+      choice.style.cssText = "flex:1;padding:6px 0";
+      choice.onclick = function () {
+        var body = new URLSearchParams();
+        body.append("rating", String(value));
+        fetch(base.origin + "/survey/" + encodeURIComponent(token), { method: "POST", body: body })
+          .then(function (response) { return response.ok || response.status === 409; }, function () { return false; })
+          .then(function (done) {
+            ask.textContent = done ? t.rated : t.rateFailed;
+            if (done) { setTimeout(function () { ask.remove(); rating = null; }, 4000); }
+          });
+      };
+      ask.appendChild(choice);
+    });
+    box.insertBefore(ask, form);
   }
 
   function askEmail() {
@@ -151,6 +187,7 @@
     if (ended) {  // the hub opens the new chat with this message, and answers "restarted"
       ended = false;
       if (asking) { asking.remove(); asking = null; }
+      if (rating) { rating.remove(); rating = null; }
       show("agent", "— " + t.fresh + " —");
     }
     show("guest", text);

@@ -4,6 +4,8 @@ import { get, patch, post, whenSignedOut } from "./api.js";
 import * as conversation from "./conversation.js";
 import { $, clear, h } from "./dom.js";
 import * as autoreplies from "./autoreplies.js";
+import * as reports from "./reports.js";
+import * as policies from "./policies.js";
 import * as hotels from "./hotels.js";
 import { pickLanguage, setLanguage, t, translatePage } from "./i18n.js";
 import * as inbox from "./inbox.js";
@@ -90,8 +92,10 @@ async function start(me) {
   $("#login").hidden = true;
   $("#app").hidden = false;
   clear($("#me"), h("span.initials", { title: me.name }, me.initials), " ", me.name);
-  hotels.showEntry();  // admins only; another agent may sign in on this page
+  hotels.showEntry();  // managers and admins; another agent may sign in on this page
   autoreplies.showEntry();  // managers and admins
+  reports.showEntry();  // everyone: their hotels' scores
+  policies.showEntry();  // managers and admins
   // The list first (what the agent came for); the directory fills names, filters and time zones.
   const list = inbox.loadList();
   inbox.renderTabs();
@@ -134,6 +138,8 @@ function wire() {
   inbox.installFilters();
   hotels.install();
   autoreplies.install();
+  reports.install();
+  policies.install();
   on("open", (id) => conversation.open(id));
   on("opened", (current) => profile.render(current));
   on("listed", announceListed);

@@ -3,6 +3,7 @@
 import { get, patch, post, put } from "./api.js";
 import * as actions from "./actions.js";
 import { $, clear, externalLink, formatted, h } from "./dom.js";
+import { slaEntryText, slaSummary } from "./due.js";
 import { currentLanguage, formatWhen, t } from "./i18n.js";
 import { markOpen, patchItem, refreshSoon } from "./inbox.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
@@ -183,7 +184,7 @@ function header(conversation, zone) {
     conversation.bot_active ? h("span.bot", { id: "bot-badge", title: t("bot.handling") }, "🤖 ", t("bot.badge")) : null,
     conversation.rating ? h("span.rating", {}, t("conversation.rating", ratingOf(latestReview(), conversation.rating))) : null,
     (conversation.labels || []).map((label) => h("span.label", {}, label)));
-  return h("header.conversation-head", {}, h("div.subject-line", {}, subject, edit), meta);
+  return h("header.conversation-head", {}, h("div.subject-line", {}, subject, edit), meta, slaSummary(conversation, zone));
 }
 
 /** A review's automatic reply not sent yet: the agent may edit it, approve and publish it, or discard it. */
@@ -417,6 +418,13 @@ function entryView(entry, conversation, zone) {
         when(entry, zone), deliveryBadge(entry)), entry.note ? h("p.text", {}, entry.note) : null);
     case "contact_link":
       return event(base, t("entry.contact_link"), by, entry, zone);
+    case "survey":  // the satisfaction survey emailed to the guest after closing (surveys/)
+      return h("li.entry.event.survey", base, h("span", {}, "⭐ ", t("entry.survey_sent", { to: (entry.to || []).join(", ") })),
+        " ", when(entry, zone), deliveryBadge(entry));
+    case "sla":  // a response-time target missed, an escalation step run, the guest's survey rating (due.js)
+    case "escalation":
+    case "rating":
+      return event(base, slaEntryText(entry), by, entry, zone);
     case "auto_reply": {
       const due = entry.due_at ? formatWhen(entry.due_at, zone, { full: true }) : "";
       return h("li.entry.auto-reply", { dataset: { ...base.dataset, state: entry.state } },

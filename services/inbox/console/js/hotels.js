@@ -1,6 +1,7 @@
-// Admins' hotel settings: a hotel's names, and who its emails to guests come from and in which language
-// (the directory's hotel, PATCH /api/v1/locations/{id}); and its chatbot (/api/v1/locations/{id}/bot).
-// Agents and managers never see the entry.
+// Hotel settings (the directory's hotel, PATCH /api/v1/locations/{id}). Admins set a hotel's names, who its
+// emails to guests come from and in which language, and its chatbot (/api/v1/locations/{id}/bot); admins and
+// the hotel's managers set its business hours (what response-time targets count) and which channels' closed
+// requests get a satisfaction survey. Agents never see the entry.
 
 import { del, get, patch, put } from "./api.js";
 import { $, clear, h } from "./dom.js";
@@ -20,9 +21,13 @@ export function isAdmin() {
   return Boolean(state.me && state.me.role === "admin");
 }
 
-/** The top bar's entry, shown to admins only (the API refuses anyone else anyway). */
+function isManager() {
+  return Boolean(state.me && ["manager", "admin"].includes(state.me.role));
+}
+
+/** The top bar's entry, shown to managers and admins (the API refuses anyone else anyway). */
 export function showEntry() {
-  $("#hotel-settings").hidden = !isAdmin();
+  $("#hotel-settings").hidden = !isManager();
 }
 
 export function install() {
@@ -36,7 +41,8 @@ function hotelsByName() {
 /** The settings of a hotel (the one the list is filtered on, else the first by name), another one chosen in the dialog. */
 export function open(locationId) {
   const hotels = hotelsByName();
-  if (!isAdmin() || !hotels.length) return;
+  if (!isManager() || !hotels.length) return;
+  const admin = isAdmin();  // a manager sees and sends only the hours and the survey
   const modal = $("#modal");
   const chooser = h("select", { name: "hotel" },
     hotels.map((hotel) => h("option", { value: hotel.id }, hotel.name || hotel.id)));
@@ -56,14 +62,21 @@ export function open(locationId) {
     inputs.sender_name.placeholder = shown.name || "";
     language.value = shown.language === "en" ? "en" : "fr";
     showProblem(form, error, null);
-    bot.load(shown.id);
+    hours.load(shown);
+    survey.load(shown);
+    if (admin) bot.load(shown.id);
   };
 
   const bot = botSection(field);
+  const hours = hoursSection();
+  const survey = surveySection();
   const form = h("form.dialog-form.hotel-settings-form", {
     onsubmit: async (event) => {
       event.preventDefault();
-      const body = changes(shown, inputs, language);
+      showProblem(form, error, null);
+      const opening = hours.value();
+      if (opening === undefined) { hours.refuse(); return; }
+      const body = { ...(admin ? changes(shown, inputs, language) : {}), ...hours.changes(shown, opening), ...survey.changes(shown) };
       if (!Object.keys(body).length) { modal.close(); return; }
       const submit = form.querySelector("button[type=submit]");
       submit.disabled = true;
@@ -82,21 +95,151 @@ export function open(locationId) {
     },
   }, h("h2", {}, t("hotel.title")),
   field("hotel", chooser),
-  field("name", inputs.name),
-  field("short_name", inputs.short_name, t("hotel.short_name_hint")),
-  h("fieldset.hotel-emails", {}, h("legend", {}, t("hotel.emails")),
-    field("sender_name", inputs.sender_name, t("hotel.sender_name_hint")),
-    field("sender_email", inputs.sender_email),
-    field("language", language, t("hotel.language_hint"))),
+  admin ? [
+    field("name", inputs.name),
+    field("short_name", inputs.short_name, t("hotel.short_name_hint")),
+    h("fieldset.hotel-emails", {}, h("legend", {}, t("hotel.emails")),
+      field("sender_name", inputs.sender_name, t("hotel.sender_name_hint")),
+      field("sender_email", inputs.sender_email),
+      field("language", language, t("hotel.language_hint"))),
+  ] : null,
+  hours.section,
+  survey.section,
   error,
-  bot.section,
+  admin ? bot.section : null,
   h("div.dialog-buttons", {}, h("button", { type: "button", onclick: () => modal.close() }, t("common.cancel")),
     h("button.primary", { type: "submit" }, t("conversation.save"))));
   chooser.addEventListener("change", fill);
   fill();
   clear(modal, form);
   modal.showModal();
-  inputs.name.focus();
+  (admin ? inputs.name : chooser).focus();
+}
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const SURVEY_CHANNELS = ["email", "form", "chat"];
+const MAX_RANGES = 6;  // a day's ranges, as the API takes them
+
+/** Hours as the API stores them, reduced to what they mean: the days with ranges, in order, and the closures
+ * with their defaults; no hours at all reads as open around the clock without closures. */
+function normalHours(hours) {
+  const weekly = {};
+  for (const day of DAYS) {
+    const ranges = ((hours && hours.weekly) || {})[day] || [];
+    if (ranges.length) weekly[day] = ranges.map(({ start, end }) => ({ start, end }));
+  }
+  const closures = ((hours && hours.closures) || []).map(({ start, end, label }) => ({ start, end: end || null, label: label || "" }));
+  return { weekly, closures };
+}
+
+/** A time input shows midnight as 00:00; a range ending at midnight is sent as 24:00 (the end of its day). */
+const endForApi = (value) => (value === "00:00" ? "24:00" : value);
+const endForInput = (value) => (value === "24:00" ? "00:00" : value);
+
+/** The hotel's business hours: per weekday its opening ranges (an end at or before the start runs into the
+ * next day), or open around the clock; and its closures (holidays, works: whole days, first to last). */
+function hoursSection() {
+  const alwaysOpen = h("input", { type: "checkbox", name: "always_open" });
+  const days = Object.fromEntries(DAYS.map((day) => [day, h("ul.hours-ranges", { dataset: { day } })]));
+  const closures = h("ul.hours-closures");
+  const problem = h("small.error", { id: "hotel-business_hours-error", role: "alert", hidden: true });
+  const zone = h("small.hint");
+
+  const overnightNote = (row) => {
+    const start = row.querySelector("input[name=start]").value, end = row.querySelector("input[name=end]").value;
+    row.querySelector(".overnight").hidden = !(start && end && end <= start && end !== "00:00");
+  };
+  const addRange = (day, range = { start: "09:00", end: "18:00" }) => {
+    if (days[day].children.length >= MAX_RANGES) return;
+    const row = h("li.hours-range", {},
+      h("input", { type: "time", name: "start", required: true, value: range.start, "aria-label": t("hotel.hours_from") }), "–",
+      h("input", { type: "time", name: "end", required: true, value: endForInput(range.end), "aria-label": t("hotel.hours_to") }),
+      h("small.overnight.hint", { hidden: true }, t("hotel.hours_overnight")),
+      h("button.small", { type: "button", name: "remove_range", onclick: () => row.remove() }, t("hotel.hours_remove")));
+    row.addEventListener("input", () => overnightNote(row));
+    days[day].append(row);
+    overnightNote(row);
+  };
+  const addClosure = (closure = { start: "", end: null, label: "" }) => {
+    const row = h("li.hours-closure", {},
+      h("label", {}, h("span", {}, t("hotel.closure_start")), h("input", { type: "date", name: "closure_start", required: true, value: closure.start })),
+      h("label", {}, h("span", {}, t("hotel.closure_end")), h("input", { type: "date", name: "closure_end", value: closure.end || "" })),
+      h("label", {}, h("span", {}, t("hotel.closure_label")), h("input", { type: "text", name: "closure_label", maxlength: 100, value: closure.label })),
+      h("button.small", { type: "button", name: "remove_closure", onclick: () => row.remove() }, t("hotel.hours_remove")));
+    closures.append(row);
+  };
+  const week = h("div.hours-week", {}, DAYS.map((day) => h("div.hours-day", { dataset: { day } },
+    h("span.day-name", {}, t(`hotel.day_${day}`)), days[day],
+    h("button.small", { type: "button", name: "add_range", onclick: () => addRange(day) }, t("hotel.hours_add")))));
+  const showWeek = () => { week.hidden = alwaysOpen.checked; };
+  alwaysOpen.addEventListener("change", showWeek);
+
+  const section = h("fieldset.hotel-hours", { dataset: { field: "business_hours" } }, h("legend", {}, t("hotel.hours")),
+    h("small.hint", {}, t("hotel.hours_hint")), zone,
+    h("label.check", {}, alwaysOpen, h("span", {}, t("hotel.always_open"))),
+    week,
+    h("div.hours-closures-block", {}, h("span.subtitle", {}, t("hotel.closures")), h("small.hint", {}, t("hotel.closures_hint")),
+      closures, h("button.small", { type: "button", name: "add_closure", onclick: () => addClosure() }, t("hotel.closure_add"))),
+    problem);
+
+  const load = (hotel) => {
+    const hours = normalHours(hotel.business_hours);
+    zone.textContent = t("hotel.hours_zone", { zone: hotel.timezone || "Europe/Paris" });
+    alwaysOpen.checked = !Object.keys(hours.weekly).length;
+    for (const day of DAYS) {
+      days[day].replaceChildren();
+      for (const range of hours.weekly[day] || []) addRange(day, range);
+    }
+    closures.replaceChildren();
+    for (const closure of hours.closures) addClosure(closure);
+    problem.hidden = true;
+    showWeek();
+  };
+
+  /** The hours as the form has them; undefined when the week is not open 24/7 yet has no range at all
+   * (that would read as around the clock, the opposite of what the form shows). */
+  const value = () => {
+    const weekly = {};
+    if (!alwaysOpen.checked) {
+      for (const day of DAYS) {
+        const ranges = [...days[day].querySelectorAll("li.hours-range")].map((row) => ({
+          start: row.querySelector("input[name=start]").value,
+          end: endForApi(row.querySelector("input[name=end]").value),
+        }));
+        if (ranges.length) weekly[day] = ranges;
+      }
+      if (!Object.keys(weekly).length) return undefined;
+    }
+    const closed = [...closures.querySelectorAll("li.hours-closure")].map((row) => ({
+      start: row.querySelector("input[name=closure_start]").value,
+      end: row.querySelector("input[name=closure_end]").value || null,
+      label: row.querySelector("input[name=closure_label]").value.trim(),
+    }));
+    return { weekly, closures: closed };
+  };
+  const refuse = () => { problem.textContent = t("hotel.hours_none"); problem.hidden = false; };
+  const changes = (hotel, opening) =>
+    (JSON.stringify(opening) === JSON.stringify(normalHours(hotel.business_hours)) ? {} : { business_hours: opening });
+
+  return { section, load, value, refuse, changes };
+}
+
+/** Which channels' closed requests get a one-click satisfaction survey (none until a channel is ticked). */
+function surveySection() {
+  const boxes = Object.fromEntries(SURVEY_CHANNELS.map((channel) => [channel, h("input", { type: "checkbox", name: `survey_${channel}` })]));
+  const section = h("fieldset.hotel-survey", { dataset: { field: "survey_channels" } }, h("legend", {}, t("hotel.survey")),
+    h("small.hint", {}, t("hotel.survey_hint")),
+    SURVEY_CHANNELS.map((channel) => h("label.check", {}, boxes[channel], h("span", {}, t(`channel.${channel}`)))));
+  const chosen = () => SURVEY_CHANNELS.filter((channel) => boxes[channel].checked);
+  const load = (hotel) => {
+    const channels = hotel.survey_channels || [];
+    for (const channel of SURVEY_CHANNELS) boxes[channel].checked = channels.includes(channel);
+  };
+  const changes = (hotel) => {
+    const before = SURVEY_CHANNELS.filter((channel) => (hotel.survey_channels || []).includes(channel));
+    return before.join() === chosen().join() ? {} : { survey_channels: chosen() };
+  };
+  return { section, load, changes };
 }
 
 /** The hotel's chatbot: whether it has one, its name and webhook address to set (with the secret that
@@ -207,6 +350,10 @@ function showProblem(form, error, problem, fields = {}) {
   if (!problem) return;
   error.textContent = t("toast.error", { detail: problem.message });
   for (const { field, message } of (problem.problem && problem.problem.errors) || []) {
+    if (String(field).startsWith("business_hours") || String(field).startsWith("survey_channels")) {
+      showSectionProblem(form, String(field), message);
+      continue;
+    }
     const label = form.querySelector(`label.field[data-field="${CSS.escape(String(fields[field] || field))}"]`);
     if (!label) continue;
     label.querySelector("input, select").setAttribute("aria-invalid", "true");
@@ -214,4 +361,25 @@ function showProblem(form, error, problem, fields = {}) {
     under.textContent = message;
     under.hidden = false;
   }
+}
+
+/** An invalid part of the hours (a range's start or end, a closure's dates), marked where it is, and the
+ * message under the section: `business_hours.weekly.mon.0.end`, `business_hours.closures.1.start`. */
+function showSectionProblem(form, field, message) {
+  const [top, part, key, index, name] = field.split(".");
+  const section = form.querySelector(`fieldset[data-field="${CSS.escape(top)}"]`);
+  if (!section) return;
+  let input = null;
+  if (part === "weekly" && DAYS.includes(key)) {
+    const row = section.querySelectorAll(`ul.hours-ranges[data-day="${key}"] li.hours-range`)[Number(index)];
+    input = row && row.querySelector(`input[name="${name === "end" ? "end" : "start"}"]`);
+  } else if (part === "closures") {
+    const row = section.querySelectorAll("li.hours-closure")[Number(key)];
+    input = row && row.querySelector(`input[name="closure_${index === "end" ? "end" : index === "label" ? "label" : "start"}"]`);
+  }
+  if (input) input.setAttribute("aria-invalid", "true");
+  let under = section.querySelector(":scope > small.error");
+  if (!under) { under = h("small.error", { role: "alert" }); section.append(under); }
+  under.textContent = under.hidden || !under.textContent ? message : `${under.textContent} · ${message}`;
+  under.hidden = false;
 }

@@ -4,6 +4,7 @@ import { get, query } from "./api.js";
 import { $, clear, debounce, h } from "./dom.js";
 import { formatWhen, t } from "./i18n.js";
 import { CHANNEL_ICONS, emit, hotelZone, state, toast } from "./store.js";
+import { dueBadge } from "./due.js";
 import { alertLabel, conversationSnippet, conversationSubject } from "./texts.js";
 
 const VIEWS = ["inbox", "open", "on_hold", "closed", "spam", "all"];
@@ -15,8 +16,9 @@ let listRequest = 0;
 let countsRequest = 0;
 
 function listParams() {
-  const { view, bucket, location, group, channel, assignee, label, q } = state.filters;
-  return { view: bucket ? "inbox" : view, bucket, location, group, channel, assignee, label, q };
+  const { view, bucket, location, group, channel, assignee, label, q, due } = state.filters;
+  const sort = state.filters.sort === "due" ? "due" : "";  // the default order goes unsaid
+  return { view: bucket ? "inbox" : view, bucket, location, group, channel, assignee, label, q, sort, due };
 }
 
 function countParams() {
@@ -130,6 +132,9 @@ export function renderFilters() {
     option("me", t("filters.me"), f.assignee), option("nobody", t("filters.nobody"), f.assignee),
     option("someone", t("filters.someone"), f.assignee),
     state.agents.map((agent) => option(agent.id, agent.name, f.assignee)));
+  clear($("#filter-sort"), option("activity", t("sort.activity"), f.sort), option("due", t("sort.due"), f.sort));
+  clear($("#filter-due"), option("", t("filters.due"), f.due), option("soon", t("filters.due_soon"), f.due),
+    option("overdue", t("filters.overdue"), f.due));
   $("#filter-location").hidden = hotels.length < 2;
   $("#filter-group").hidden = state.groups.length === 0;
 }
@@ -141,6 +146,7 @@ export function installFilters() {
     return {
       location: data.get("location") || "", group: data.get("group") || "", channel: data.get("channel") || "",
       assignee: data.get("assignee") || "", label: (data.get("label") || "").trim(), q: (data.get("q") || "").trim(),
+      sort: data.get("sort") || "activity", due: data.get("due") || "",
     };
   };
   const apply = () => choose(typed());
@@ -189,9 +195,24 @@ function row(item, index) {
   h("span.tags", {}, hotelTag(item),
     item.bot_active ? h("span.bot", { title: t("bot.handling") }, "🤖 ", t("bot.badge")) : null,
     item.status !== "open" ? h("span.status", { dataset: { status: item.status } }, t(`status.${item.status}`)) : null,
+    dueBadge(item),
     (item.labels || []).map((label) => h("span.label", {}, label)),
     assignee ? h("span.initials", { title: assignee.name }, assignee.initials || "?") : null));
 }
+
+/** Due times move with the clock: each row's "due in…" is redrawn every minute, in place (a row rebuilt
+ * between a mouse-down and its mouse-up would swallow the click). */
+function refreshDueTimes() {
+  for (const element of document.querySelectorAll("#list .item")) {
+    const item = state.items.find((one) => one.id === element.dataset.id);
+    const shown = element.querySelector(".due");
+    const badge = item ? dueBadge(item) : null;
+    if (shown && badge) shown.replaceWith(badge);
+    else if (shown) shown.remove();
+    else if (badge) element.querySelector(".tags").append(badge);
+  }
+}
+setInterval(refreshDueTimes, 60000);
 
 export function renderList() {
   const list = $("#list");

@@ -12,7 +12,8 @@ export const state = {
   templates: [],
   labels: [],  // the labels in use in the hotels in view (GET /api/v1/conversations/labels)
   settings: { contact_reasons: [] },
-  filters: { view: "inbox", bucket: "", location: "", group: "", channel: "", assignee: "", label: "", q: "" },
+  filters: { view: "inbox", bucket: "", location: "", group: "", channel: "", assignee: "", label: "", q: "",
+    sort: "activity", due: "" },
   items: [],
   nextCursor: null,
   selected: -1,

@@ -1,0 +1,1 @@
+"""Scores per hotel and group: response rate, first-response times, targets met, CSAT (issue 24)."""

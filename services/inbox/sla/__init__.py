@@ -1,0 +1,1 @@
+"""Response-time targets of guest requests: policies, targets on each request, escalation."""
