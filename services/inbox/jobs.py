@@ -3,8 +3,9 @@
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from shared.bus import (
     utcnow,
@@ -52,22 +53,59 @@ def snooze_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, 
     return sweep
 
 
+async def _every(seconds: float, turn: Callable[[], Awaitable[int]], failed: str, done: str) -> None:
+    """Run `turn` every `seconds` until the service stops, logging `done` with its count when it did something."""
+    while not stopping():
+        await asyncio.sleep(seconds)
+        if stopping():
+            return
+        try:
+            count = await turn()
+        except Exception:
+            log.warning(failed, exc_info=True)
+            continue
+        if count:
+            log.info(done, extra={"count": count})
+
+
+class Keeper(Protocol):
+    """What holds a lease's work: a turn taken while holding it, and what to drop when losing it."""
+
+    async def turn(self) -> Any: ...
+    def step_down(self) -> None: ...
+
+
+async def _while_leased(runtime: Runtime, name: str, keeper: Keeper, seconds: float) -> None:
+    """Take turns of `keeper` in the replica that holds the lease `name`; the other replicas wait (two keepers at
+    once would only repeat each other), and a replica that loses the lease steps down."""
+    lease = Lease(runtime.broker, name, runtime.settings.stream_replicas)
+    try:
+        while not stopping():
+            if await lease.hold():
+                try:
+                    await keeper.turn()
+                except Exception:
+                    log.warning("%s: no turn this time", name, exc_info=True)
+            else:
+                keeper.step_down()
+            await asyncio.sleep(min(seconds, RENEW_SECONDS))
+    finally:
+        keeper.step_down()
+        await lease.release()
+
+
 def auto_reply_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
     """Publish the automatic review replies whose delay has passed, as often as the snooze sweep; every
     replica sweeps, the versioned update lets one of them send each."""
 
     async def sweep(runtime: Runtime) -> None:
-        while not stopping():
-            await asyncio.sleep(settings.snooze_sweep_seconds)
-            if stopping():
-                return
-            try:
-                sent = await auto_replies_for(runtime, settings).send_due(utcnow())
-            except Exception:
-                log.warning("automatic reply sweep failed", exc_info=True)
-                continue
-            if sent:
-                log.info("automatic review replies sent", extra={"count": sent})
+        replies = auto_replies_for(runtime, settings)
+        await _every(
+            settings.snooze_sweep_seconds,
+            lambda: replies.send_due(utcnow()),
+            "automatic reply sweep failed",
+            "automatic review replies sent",
+        )
 
     return sweep
 
@@ -78,51 +116,46 @@ def sla_sweep(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any
 
     async def sweep(runtime: Runtime) -> None:
         sweeper = sla_sweeper_for(runtime, settings)
-        while not stopping():
-            await asyncio.sleep(settings.snooze_sweep_seconds)
-            if stopping():
-                return
-            try:
-                acted = await sweeper.sweep(SYSTEM_CLOCK.now())
-            except Exception:
-                log.warning("SLA sweep failed", exc_info=True)
-                continue
-            if acted:
-                log.info("response-time targets missed or escalated", extra={"count": acted})
+        await _every(
+            settings.snooze_sweep_seconds,
+            lambda: sweeper.sweep(SYSTEM_CLOCK.now()),
+            "SLA sweep failed",
+            "response-time targets missed or escalated",
+        )
 
     return sweep
+
+
+@dataclass
+class _Counters:
+    """The per-hotel counters' keeper, over every hotel of the directory."""
+
+    keeper: CounterKeeper
+    directory: DirectoryRepository
+
+    async def hotels(self) -> list[str]:
+        return [str(location["_id"]) for location in await self.directory.all("locations")]
+
+    async def turn(self) -> None:
+        await self.keeper.turn(self.hotels)
+
+    def step_down(self) -> None:
+        self.keeper.step_down()
 
 
 def counters_keeper(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
     """Keep the per-hotel counters (counters/) in the replica that holds their lease: fold their changes
     every `counter_fold_seconds`, export the gauges every `count_metrics_seconds`, and reconcile them
-    with recounts every `reconcile_seconds` (and when the lease is taken). The other replicas wait."""
+    with recounts every `reconcile_seconds` (and when the lease is taken)."""
 
     async def keep(runtime: Runtime) -> None:
-        lease = Lease(runtime.broker, COUNTERS_LEASE, runtime.settings.stream_replicas)
         keeper = CounterKeeper(
             conversation_repository(runtime.db, runtime.settings.mongo_flavour),
             gauge_seconds=settings.count_metrics_seconds,
             reconcile_seconds=settings.reconcile_seconds,
         )
-        directory = DirectoryRepository(runtime.db)
-
-        async def hotels() -> list[str]:
-            return [str(location["_id"]) for location in await directory.all("locations")]
-
-        try:
-            while not stopping():
-                if await lease.hold():
-                    try:
-                        await keeper.turn(hotels)
-                    except Exception:
-                        log.warning("counters not kept this turn", exc_info=True)
-                else:
-                    keeper.step_down()
-                await asyncio.sleep(min(settings.counter_fold_seconds, RENEW_SECONDS))
-        finally:
-            keeper.step_down()
-            await lease.release()
+        counters = _Counters(keeper, DirectoryRepository(runtime.db))
+        await _while_leased(runtime, COUNTERS_LEASE, counters, settings.counter_fold_seconds)
 
     return keep
 
@@ -130,27 +163,11 @@ def counters_keeper(settings: InboxSettings) -> Callable[[Runtime], Coroutine[An
 def score_keeper(settings: InboxSettings) -> Callable[[Runtime], Coroutine[Any, Any, None]]:
     """Keep the scores per hotel-day (reports/) in the replica that holds their lease: rebuild the hotel-days
     marked by a change every `score_rebuild_seconds`, export the per-hotel score gauges every
-    `score_metrics_seconds`. The other replicas wait (two rebuilds at once would only repeat each other)."""
+    `score_metrics_seconds`."""
 
     async def keep(runtime: Runtime) -> None:
-        lease = Lease(runtime.broker, SCORES_LEASE, runtime.settings.stream_replicas)
         keeper = score_keeper_for(runtime, settings.score_metrics_seconds)
-        try:
-            while not stopping():
-                if await lease.hold():
-                    try:
-                        rebuilt = await keeper.turn()
-                    except Exception:
-                        log.warning("scores not rebuilt this turn", exc_info=True)
-                    else:
-                        if rebuilt:
-                            log.debug("scores rebuilt", extra={"count": rebuilt})
-                else:
-                    keeper.step_down()
-                await asyncio.sleep(min(settings.score_rebuild_seconds, RENEW_SECONDS))
-        finally:
-            keeper.step_down()
-            await lease.release()
+        await _while_leased(runtime, SCORES_LEASE, keeper, settings.score_rebuild_seconds)
 
     return keep
 
