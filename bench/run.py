@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run [--quick] [--conversations 1000000] [--locations 500]
                                   [--steps 15:20,50:30,100:60,200:20] [--drain-seconds 120]
-                                  [--skip agent-api,live-fanout] [--output bench/RESULTS.md]
+                                  [--skip agent-api,sla-sweep,live-fanout] [--output bench/RESULTS.md]
 
 On one stack (NATS fsyncing every write, FerretDB on PostgreSQL, ingest + inbox + contacts), in order:
 1. the raw limits: JetStream publish-with-ack, FerretDB inserts of a conversation + its first entry and
@@ -12,9 +12,11 @@ On one stack (NATS fsyncing every write, FerretDB on PostgreSQL, ingest + inbox 
 3. the agent API at `--conversations` in `--locations` hotels, loaded straight into the collections
    (bench/inbox_list.py);
 4. each process's resident memory: idle, after the pipeline, after the agent API;
-then, on its own stack, 5. the live streams' fan-out (bench/live_fanout.py, when it exists).
-Prints each table as it is measured and writes them all, with the machine and the targets of issue 19, to
-bench/RESULTS.md (rewritten after each part, so a run cut short keeps what it measured).
+5. the SLA sweep among `--conversations` more, seeded in a database of their own (bench/sla_sweep.py): its
+   query and `SlaSweeper.sweep` with 10, 100 and 1,000 due, beside one scan of the open requests;
+then, on its own stack, 6. the live streams' fan-out (bench/live_fanout.py, when it exists).
+Prints each table as it is measured and writes them all, with the machine and the targets of issues 19 and
+24, to bench/RESULTS.md (rewritten after each part, so a run cut short keeps what it measured).
 
 `--quick` (or BENCH_QUICK=1) runs 100,000 conversations in 100 hotels and short steps: for development.
 The full run takes about half an hour on 2 cores, most of it loading the million conversations. Never
@@ -33,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import inbox_list, pipeline, raw_limits
+from bench import inbox_list, pipeline, raw_limits, sla_sweep
 from bench.processes import rss_megabytes
 from bench.report import Table, Text, document, machine, mark, ms
 from bench.stack import HubStack, hub_stack
@@ -71,7 +73,9 @@ def options() -> Options:
     )
     parser.add_argument("--drain-seconds", type=float, help="longest wait for the backlog after a step (120; 30 quick)")
     parser.add_argument("--rounds", type=int, help="repetitions of each agent API query (30; 10 quick)")
-    parser.add_argument("--skip", default="", help="comma-separated parts to leave out: agent-api, live-fanout")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated parts to leave out: agent-api, sla-sweep, live-fanout"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     quick = bool(args.quick)
@@ -151,7 +155,7 @@ class Run:
         self.options.output.write_text(document("Benchmark results", preface, tables))
 
     def targets_table(self) -> Table:
-        return Table("Targets (issue 19)", ["target", "measured", "met"], rows=self.targets)
+        return Table("Targets (issues 19 and 24)", ["target", "measured", "met"], rows=self.targets)
 
 
 def agent_api_targets(result: inbox_list.AgentApiResult) -> list[list[str]]:
@@ -213,6 +217,10 @@ async def measure_stack(run: Run) -> None:
             memory.read("after the agent API", stack)
             run.targets += agent_api_targets(api)
             run.add(api.table())
+        if "sla-sweep" not in o.skip:
+            sweep = await sla_sweep.measure(stack.servers, o.conversations, o.locations, 3 if o.quick else 5)
+            run.targets += sla_sweep.targets(sweep)
+            run.add(sweep.table())
         run.targets += memory.targets()
         run.add(memory.table())
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.inbox.conversations.repository import sla_check_minute, with_derived
 from services.inbox.sla import decisions
 from services.inbox.sla.decisions import Calendar, Miss, Step
 from shared.business_hours import BusinessHours, TimeRange
@@ -249,3 +250,12 @@ class TestSweep:
         steps = [{"target": "first_response", "at_minutes": -30, "action": "notify_assignee", "group_id": None}]
         work = decisions.due_work(request(policy(escalation=steps)), T0 + timedelta(hours=3, minutes=31))
         assert work == Step(0, "first_response", "notify_assignee", None, "nearly_missed")
+
+
+def test_a_check_due_when_written_is_filed_under_the_writing_minute() -> None:
+    """FerretDB's sweep reads the minutes since it last swept: a check already due when written (a step
+    before a short target's due time) must be found in the minute it was written, not in a past one."""
+    written = datetime(2026, 12, 4, 3, 40, 30, tzinfo=UTC)
+    assert sla_check_minute(written + timedelta(hours=4), written) == "2026-12-04T07:40"
+    assert sla_check_minute(written - timedelta(minutes=20), written) == "2026-12-04T03:40"
+    assert with_derived({"sla_check_at": None})["sla_check_minute"] is None

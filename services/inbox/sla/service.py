@@ -2,6 +2,7 @@
 missed targets and runs the escalation steps due (each a versioned change of the request, so with every
 replica sweeping, each step runs once)."""
 
+import asyncio
 import logging
 import uuid
 from collections import Counter
@@ -26,6 +27,7 @@ from .targets import Targets, forget_policies
 log = logging.getLogger(__name__)
 
 CARE_KIND = "care"
+SETTLED_AT_ONCE = 16  # requests a sweep settles at once (each is a few round trips to the database and the bus)
 MAX_WORK_PER_REQUEST = 24  # a miss and ten steps per target, with room for a concurrent writer
 
 
@@ -169,17 +171,21 @@ class SlaSweeper:
     swept_to: datetime | None = None  # the `now` of this sweeper's last sweep that read every request due
 
     async def sweep(self, now: datetime) -> int:
-        """Act on the requests whose check time has come; how many changes were made."""
-        acted = 0
+        """Act on the requests whose check time has come, several at once; how many changes were made."""
         due = await self.targets.repository.due_checks(now, self.batch, since=self.swept_to)
         if len(due) < self.batch:  # a full batch leaves some for the next sweep, which reads from here again
             self.swept_to = max(now, self.swept_to or now)
-        for conversation_id in due:
-            try:
-                acted += await self._settle(conversation_id, now)
-            except Problem as problem:  # erased meanwhile, or changed by too many at once: next sweep
-                log.warning("SLA check skipped", extra={"conversation": conversation_id, "detail": problem.detail})
-        return acted
+        at_once = asyncio.Semaphore(SETTLED_AT_ONCE)
+
+        async def settle(conversation_id: str) -> int:
+            async with at_once:
+                try:
+                    return await self._settle(conversation_id, now)
+                except Problem as problem:  # erased meanwhile, or changed by too many at once: next sweep
+                    log.warning("SLA check skipped", extra={"conversation": conversation_id, "detail": problem.detail})
+                    return 0
+
+        return sum(await asyncio.gather(*(settle(conversation_id) for conversation_id in due)))
 
     async def _settle(self, conversation_id: str, now: datetime) -> int:
         acted = 0
