@@ -141,12 +141,13 @@ HOTEL_CSAT = Gauge(
     ["location"],
 )
 HOTEL_FIRST_RESPONSE_MEDIAN = Gauge(
-    "hub_inbox_hotel_first_response_median_minutes",
-    "Median first-response time, in whole business minutes, of a hotel's requests of the last 30 days.",
+    "hub_inbox_hotel_first_response_median_seconds",
+    "Median first-response time, in business time (whole minutes, as seconds), of a hotel's requests of the "
+    "last 30 days.",
     ["location"],
 )
 SCORE_DAYS_REBUILT = Counter(
-    "hub_inbox_score_days_rebuilt_total", "Scores of a hotel-day rebuilt from its requests after a change."
+    "hub_inbox_score_rebuilds_total", "Scores of a hotel-day rebuilt from its requests after a change."
 )
 
 

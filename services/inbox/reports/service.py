@@ -338,10 +338,15 @@ async def export_gauges(repository: ScoreRepository, now: datetime) -> None:
             (HOTEL_RESPONSE_RATE, row.response_rate),
             (HOTEL_WITHIN_TARGET, row.within_target_share),
             (HOTEL_CSAT, row.csat_average),
-            (HOTEL_FIRST_RESPONSE_MEDIAN, row.first_response_median_minutes),
+            (HOTEL_FIRST_RESPONSE_MEDIAN, minutes_as_seconds(row.first_response_median_minutes)),
         ):
             if value is not None:
                 gauge.labels(location=row.location_id).set(value)
+
+
+def minutes_as_seconds(minutes: int | None) -> int | None:
+    """Prometheus's base unit for a time is the second."""
+    return None if minutes is None else minutes * 60
 
 
 def clear_gauges() -> None:
