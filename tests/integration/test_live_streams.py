@@ -156,8 +156,17 @@ class TestNoSilentDrop:
         async with LiveStream(hub, agent(paris)) as idle:
             for number in range(15):
                 await publish_note(nc, paris, f"c{number}")
+
             # c0 to c9 fill the queue; c10 finds it full: cleared, one resync; c11 to c14 queue behind it.
-            await eventually(lambda: asyncio.sleep(0, idle.queue.qsize()), lambda size: size == 5)
+            # (The probe names every resync reason counted, so a failure says which one emptied the queue.)
+            def queued() -> tuple[int, dict[str, float]]:
+                reasons = {
+                    reason.value: sample("hub_inbox_live_resyncs_total", reason=reason.value)
+                    for reason in live.ResyncReason
+                }
+                return idle.queue.qsize(), reasons
+
+            await eventually(lambda: asyncio.sleep(0, queued()), lambda found: found[0] == 5)
             events = await received(idle, 5)
             assert await idle.next(timeout=0.3) is None
         assert events[0].name == "resync"

@@ -154,13 +154,14 @@ async def test_a_guest_message_and_its_reply_are_one_trace_across_ingest_inbox_a
     assert "night porter" in mail.email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
     # One trace: ingest's request and publish, inbox's handling, the reply's publish, notify's sending.
-    spans = await eventually(
-        lambda: traced.receiver.spans_of_trace(trace_id),
-        lambda found: (
-            {"ingest", "inbox", "notify"} <= services_of(found)
-            and any(s.service == "notify" and s.kind == CONSUMER for s in found)
-        ),
-    )
+    # Each service exports in its own batches: wait for notify's span and for the one it hangs from.
+    def complete(found: list[Span]) -> bool:
+        ids = {s.span_id for s in found}
+        return {"ingest", "inbox", "notify"} <= services_of(found) and any(
+            s.service == "notify" and s.kind == CONSUMER and s.parent_span_id in ids for s in found
+        )
+
+    spans = await eventually(lambda: traced.receiver.spans_of_trace(trace_id), complete)
     by_id = {span.span_id: span for span in spans}
     [form_span] = [s for s in spans if s.service == "ingest" and s.kind == SERVER]
     assert form_span.parent_span_id == "", "the trace starts at ingest (the gateway drops a client's traceparent)"

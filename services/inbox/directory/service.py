@@ -25,6 +25,7 @@ from shared.runtime import Runtime, RuntimeDep
 
 from ..access.audit import audit_entry
 from ..conversations.repository import conversation_repository
+from ..sla.targets import forget_hotels
 from .repository import CHAIN_SETTINGS_ID, AlreadyExistsError, DirectoryRepository
 from .schemas import (
     AgentIn,
@@ -396,6 +397,7 @@ class Directory:
         document = await self.repository.set("locations", location_id, changes)
         if document is None:
             raise not_found("hotel", location_id)
+        forget_hotels()  # the hours and time zone new targets are computed in (other replicas: within 30 s)
         await self._audit(actor, "location.update", f"location:{location_id}", changes)
         await self._announce(document)
         return await self._hotel(document)
@@ -412,6 +414,7 @@ class Directory:
             )
         except AlreadyExistsError:
             raise Problem(409, "Already exists", f"A group with the id {body.id!r} exists already.") from None
+        forget_hotels()  # the group's hotels follow its response-time policies from now
         await self._audit(actor, "location_group.create", f"location_group:{body.id}", body.model_fields_set)
         return public(document)
 
@@ -427,6 +430,7 @@ class Directory:
         document = await self.repository.set("location_groups", group_id, changes)
         if document is None:
             raise not_found("group", group_id)
+        forget_hotels()
         await self._audit(actor, "location_group.update", f"location_group:{group_id}", changes)
         if "location_ids" in changes:  # the group's agents see other hotels now: their tokens list the old ones
             for agent_id in await self.repository.agents_in_group(group_id):

@@ -1,6 +1,7 @@
 """A request's targets kept right as it changes: the policies and hotels' calendars in force (read again
-every `CACHE_SECONDS` in each process, at once after a policy is written here), the targets a new request
-gets, and the target fields any change to it sets besides (decisions.py holds the rules)."""
+every `CACHE_SECONDS` in each process, at once after a policy, a hotel or a group is written here), the
+targets a new request gets, and the target fields any change to it sets besides (decisions.py holds the
+rules)."""
 
 import time
 from collections.abc import Mapping
@@ -34,6 +35,9 @@ class _Remembered:
     policies: list[Document] | None = None
     policies_until: float = 0.0
     hotels: dict[str, tuple[float, Hotel]] = field(default_factory=dict)
+    # Counts what was forgotten: a read begun before a write ends after it, and must not be remembered
+    # then (it would bring back, for CACHE_SECONDS, what the write just replaced).
+    generation: int = 0
 
 
 _CACHE = _Remembered()  # shared by the Targets of this process (one per request handled)
@@ -42,10 +46,13 @@ _CACHE = _Remembered()  # shared by the Targets of this process (one per request
 def forget_policies() -> None:
     """A policy was written in this process: the next request reads them again."""
     _CACHE.policies, _CACHE.policies_until = None, 0.0
+    _CACHE.generation += 1
 
 
 def forget_hotels() -> None:
+    """A hotel's calendar or a group's hotels were written in this process: read them again."""
     _CACHE.hotels.clear()
+    _CACHE.generation += 1
 
 
 def calendar_of(location: Mapping[str, Any] | None) -> Calendar:
@@ -63,25 +70,30 @@ class Targets:
     repository: SlaRepository
 
     async def policies(self) -> list[Document]:
-        if _CACHE.policies is None or time.monotonic() >= _CACHE.policies_until:
-            _CACHE.policies = await self.repository.all_policies()
-            _CACHE.policies_until = time.monotonic() + CACHE_SECONDS
-        return _CACHE.policies
+        if _CACHE.policies is not None and time.monotonic() < _CACHE.policies_until:
+            return _CACHE.policies
+        generation = _CACHE.generation
+        policies = await self.repository.all_policies()
+        if generation == _CACHE.generation:
+            _CACHE.policies, _CACHE.policies_until = policies, time.monotonic() + CACHE_SECONDS
+        return policies
 
     async def hotel(self, location_id: str) -> Hotel:
         now = time.monotonic()
         remembered = _CACHE.hotels.get(location_id)
         if remembered is not None and remembered[0] > now:
             return remembered[1]
+        generation = _CACHE.generation
         location = await self.repository.location(location_id)
         hotel = Hotel(
             calendar=calendar_of(location),
             groups=tuple(await self.repository.groups_of(location_id)),
             name=str((location or {}).get("name") or location_id),
         )
-        if len(_CACHE.hotels) > 10000:
-            _CACHE.hotels.clear()
-        _CACHE.hotels[location_id] = (now + CACHE_SECONDS, hotel)
+        if generation == _CACHE.generation:
+            if len(_CACHE.hotels) > 10000:
+                _CACHE.hotels.clear()
+            _CACHE.hotels[location_id] = (now + CACHE_SECONDS, hotel)
         return hotel
 
     async def at_creation(
