@@ -204,9 +204,10 @@ class TestHostileEmail:
         ids=["encoded-words", "addresses", "parameters", "repeated", "parameters-in-parts"],
     )
     def test_huge_headers_are_read_in_bounded_time(self, header: bytes) -> None:
-        started = time.monotonic()
+        # CPU time of this process: the cost of the input, not the other processes sharing the cores.
+        started = time.process_time()
         parsed = parse(b"From: g@example.com\r\n" + header + b"\r\n\r\nbody")
-        assert time.monotonic() - started < 5
+        assert time.process_time() - started < 5
         assert_bounded_and_safe(parsed)
 
     @pytest.mark.parametrize(
@@ -229,11 +230,11 @@ class TestHostileEmail:
     )
     def test_line_part_and_header_bombs_are_refused_at_little_cost(self, raw: bytes, reason: str) -> None:
         tracemalloc.start()
-        started = time.monotonic()
+        started = time.process_time()
         try:
             with pytest.raises(UnreadableEmailError, match=reason):
                 parse(raw)
-            assert time.monotonic() - started < 2
+            assert time.process_time() - started < 2
             assert tracemalloc.get_traced_memory()[1] < 50_000_000, "peak allocations while reading it"
         finally:
             tracemalloc.stop()
@@ -246,7 +247,7 @@ class TestHostileEmail:
             + b"\r\nContent-Type: text/html\r\n\r\n"
             + b"<p onclick=x>" * 1_500_000
         )
-        started = time.monotonic()
+        started = time.process_time()
         parsed = parse(raw)
-        assert time.monotonic() - started < 30
+        assert time.process_time() - started < 30
         assert_bounded_and_safe(parsed)

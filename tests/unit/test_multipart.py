@@ -59,12 +59,13 @@ def test_fields_and_files_are_read() -> None:
     ids=["fields", "empty-lines", "nested-parts", "headers", "deep"],
 )
 def test_bombs_are_refused_at_little_cost(body: bytes, boundary: str, reason: str) -> None:
+    # CPU time of this process: the cost of the input, not the other processes sharing the cores.
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.process_time()
     try:
         with pytest.raises(Problem) as refused:
             decode_multipart(form(boundary), body)
-        assert time.monotonic() - started < 1
+        assert time.process_time() - started < 1
         assert tracemalloc.get_traced_memory()[1] < 50_000_000, "peak allocations while reading it"
     finally:
         tracemalloc.stop()
