@@ -5,6 +5,8 @@ import { applyResult, reloadIfOpen } from "./conversation.js";
 import { $, clear, debounce, h } from "./dom.js";
 import { fromZoned, t, toZonedInput, zonedParts } from "./i18n.js";
 import { loadLabels, refreshSoon } from "./inbox.js";
+import { presenceBadge } from "./me.js";
+import { mergeDialog } from "./merge.js";
 import { hotelZone, state, toast } from "./store.js";
 
 function url(conversation, action = "") {
@@ -76,6 +78,7 @@ export function bar(conversation) {
     button(t("action.forward"), () => handover(conversation, "forward"), { id: "forward-button" }),
     button(t("action.delegate"), () => handover(conversation, "delegate"), { id: "delegate-button" }),
     button(t("action.share"), () => handover(conversation, "share"), { id: "share-button" }),
+    button(t("merge.open"), () => mergeDialog(conversation), { id: "merge-button" }),
     conversation.status === "spam"
       ? button(t("action.not_spam"), () => run(del(url(conversation, "spam")), { close: false }), { id: "spam-button" })
       : button(`🚫 ${t("action.spam")}`, () => run(post(url(conversation, "spam")), { close: false }), { id: "spam-button" }),
@@ -92,15 +95,17 @@ async function assign(conversation) {
   // Who may take this request is the server's rule (the colleagues working on its hotel), asked each time.
   let colleagues = [];
   try {
-    colleagues = (await get(url(conversation, "assignees"))).items.filter((agent) => agent.id !== state.me.id);
+    const [options, agents] = await Promise.all([get(url(conversation, "assignees")), get("/api/v1/agents").catch(() => null)]);
+    if (agents) state.agents = agents;  // who is away or online now
+    colleagues = options.items.filter((agent) => agent.id !== state.me.id);
   } catch (error) {
     toast(t("toast.error", { detail: error.message }), { error: true });
   }
   dialog(t("action.assign"), h("div.choices", {},
     h("button.choice.primary", { type: "button", id: "assign-me", onclick: () => choose(state.me.id) },
       `${t("action.assign_me")} (${state.me.initials})`),
-    colleagues.map((agent) => h("button.choice", { type: "button", onclick: () => choose(agent.id) },
-      `${agent.name} (${agent.initials})`)),
+    colleagues.map((agent) => h("button.choice", { type: "button", dataset: { agent: agent.id }, onclick: () => choose(agent.id) },
+      `${agent.name} (${agent.initials})`, " ", presenceBadge(agent))),
     conversation.assignee ? h("button.choice", { type: "button", onclick: () => choose(null) }, t("action.unassign")) : null));
 }
 

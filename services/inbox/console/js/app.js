@@ -6,6 +6,8 @@ import { $, clear, h } from "./dom.js";
 import * as autoreplies from "./autoreplies.js";
 import * as reports from "./reports.js";
 import * as policies from "./policies.js";
+import * as rules from "./rules.js";
+import * as agentMenu from "./me.js";
 import * as hotels from "./hotels.js";
 import { pickLanguage, setLanguage, t, translatePage } from "./i18n.js";
 import * as inbox from "./inbox.js";
@@ -96,6 +98,8 @@ async function start(me) {
   autoreplies.showEntry();  // managers and admins
   reports.showEntry();  // everyone: their hotels' scores
   policies.showEntry();  // managers and admins
+  rules.showEntry();  // managers and admins
+  agentMenu.showEntry();  // the away switch as the agent left it
   // The list first (what the agent came for); the directory fills names, filters and time zones.
   const list = inbox.loadList();
   inbox.renderTabs();
@@ -140,6 +144,8 @@ function wire() {
   autoreplies.install();
   reports.install();
   policies.install();
+  rules.install();
+  agentMenu.install();
   on("open", (id) => conversation.open(id));
   on("opened", (current) => profile.render(current));
   on("listed", announceListed);
@@ -226,6 +232,8 @@ function onLiveEvent(name, event) {
   if (!name.startsWith("conversation.")) return;
   if (event.location_id && !visible(event.location_id)) return;
   inbox.refreshSoon();
+  // The request on screen was merged into another (by a colleague): its address now shows the survivor.
+  if (name === "conversation.merged" && event.merged_id === state.openId) { conversation.reloadIfOpen(state.openId); return; }
   if (name === "conversation.created") arrived.set(event.conversation_id, { subject: conversationSubject(event), at: Date.now() });
   // The guest card follows the request: a contact linked (the guest identified in the chat), or changed.
   if (event.conversation_id === state.openId && GUEST_CARD_EVENTS.includes(name)) profile.forget();

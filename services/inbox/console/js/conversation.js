@@ -6,6 +6,8 @@ import { $, clear, externalLink, formatted, h } from "./dom.js";
 import { slaEntryText, slaSummary } from "./due.js";
 import { currentLanguage, formatWhen, t } from "./i18n.js";
 import { markOpen, patchItem, refreshSoon } from "./inbox.js";
+import { splitDialog } from "./merge.js";
+import { ruleActionText } from "./rules.js";
 import { CHANNEL_ICONS, emit, hotelName, hotelZone, state, toast } from "./store.js";
 import { alertLabel, conversationSubject, entrySubject, entryText, platformName } from "./texts.js";
 
@@ -31,7 +33,7 @@ export async function open(id) {
   if (location.pathname !== `/conversations/${id}`) history.replaceState(null, "", `/conversations/${id}`);
   composer = buildComposer();
   const loaded = await load(id);
-  if (!loaded || state.openId !== id) return;
+  if (!loaded || state.openId !== loaded) return;
   emit("opened", state.detail.conversation);
   watchUnread();
   announce(false);
@@ -49,9 +51,14 @@ async function load(id) {
       cursor = more.next_timeline_cursor;
     }
     if (mine !== loadSeq || state.openId !== id) return false;
+    if (detail.conversation.id !== id) {  // merged into another request: its address answers with the survivor
+      state.openId = detail.conversation.id;
+      history.replaceState(null, "", `/conversations/${state.openId}`);
+      markOpen();
+    }
     state.detail = detail;
     render();
-    return true;
+    return state.openId;
   } catch (error) {
     if (mine === loadSeq) clear($("#conversation"), h("p.placeholder", {}, t("conversation.load_failed"), " ", error.message));
     return false;
@@ -256,6 +263,7 @@ function authorName(entry, conversation) {
   if (author.type === "guest") return author.name || guest.name || author.email || t("entry.guest");
   if (author.type === "agent") return author.name || "";
   if (author.type === "bot") return `🤖 ${author.name || ""} (${t("bot.badge")})`;  // the hotel's chatbot
+  if (author.type === "rule") return `⚙ ${t("entry.rule_author", { name: author.name || "" })}`;  // an automation rule
   if (author.type === "automatic") {  // a review's automatic reply, maybe approved by an agent
     return author.approved_by ? `${t("entry.automatic_reply")} (${t("entry.approved_by", { name: author.approved_by })})`
       : t("entry.automatic_reply");
@@ -374,7 +382,9 @@ function entryView(entry, conversation, zone) {
         h("p.text", {}, entryText(entry)), entry.public ? editedOnPlatform(entry) : null,
         entry.public ? publicReplyRemoval(entry, conversation) : null,
         inlineImages(entry), forwardedEmails(entry, zone),
-        attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null);
+        attachmentLinks(entry), inbound ? guestHtml(entry, conversation) : null,
+        inbound && !fromBot ? h("button.small.split-message", { type: "button", dataset: { entry: entry.id },
+          onclick: () => splitDialog(conversation, entry) }, t("split.open")) : null);
     }
     case "note":
       return h("li.entry.note", base, h("div.entry-head", {}, h("strong", {}, "🔒 ", t("entry.note"), " — ", by), when(entry, zone)),
@@ -431,6 +441,13 @@ function entryView(entry, conversation, zone) {
         h("div.entry-head", {}, h("strong", {}, "🤖 ", t(`auto_reply.${entry.state}`, { time: due })), when(entry, zone)),
         entry.text ? h("p.text", {}, entry.text) : null);
     }
+    case "merge":  // another request merged into this one, or this one into another (merge.js)
+    case "split":
+      return mergeEntry(base, entry, by, zone);
+    case "rule":  // an automation rule acted (rules.js)
+      return h("li.entry.event.rule", { dataset: { ...base.dataset, rule: entry.rule_id || "" } },
+        h("span", {}, "⚙ ", t("entry.rule", { name: entry.rule_name || "", action: ruleActionText(entry.action || {}) })), " ",
+        when(entry, zone));
     case "review_reply":  // the platform shows the hotel's public reply edited there, or taken down
       return h("li.entry.event.review-reply", { dataset: { ...base.dataset, state: entry.state, reply: entry.reply_entry_id || "" } },
         h("span", {}, "🌐 ", entry.state === "edited"
@@ -497,6 +514,24 @@ function reviewSource(review) {
   const link = externalLink(review.url, t("review.open", { platform: name }), " ↗");
   return h("p.review-source", { dataset: { platform: review.platform } },
     h("span.platform", {}, t("review.from", { platform: name })), link ? " · " : null, link);
+}
+
+/** A merge or a split on the timeline, with a way to the other request of a split. */
+function mergeEntry(base, entry, by, zone) {
+  let text;
+  let other = null;
+  if (entry.kind === "merge") {
+    text = entry.merged_into ? t("entry.merged_into") : t("entry.merged_from", { count: entry.moved || 0 });
+  } else if (entry.to_conversation_id) {
+    text = t("entry.split_to", { count: entry.moved || 0 });
+    other = entry.to_conversation_id;
+  } else {
+    text = t("entry.split_from");
+    other = entry.from_conversation_id || null;
+  }
+  return h("li.entry.event.merge", { dataset: { ...base.dataset, other: other || "" } },
+    h("span", {}, "⇄ ", text), " ", h("span.by", {}, t("entry.by", { name: by })), " ", when(entry, zone),
+    other ? [" ", h("button.link.small", { type: "button", onclick: () => emit("open", other) }, t("entry.open_request"))] : null);
 }
 
 function event(base, text, by, entry, zone) {
