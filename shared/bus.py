@@ -23,61 +23,65 @@ hub.outbound.review                                   OUTBOUND  OutboundMessage
 hub.outbound.email                                    OUTBOUND  OutboundMessage
     solicit -> notify-outbound
 hub.events.conversation.created.{hotel}               EVENTS    ConversationCreated
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.message_received.{hotel}      EVENTS    MessageReceived
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.reopened.{hotel}              EVENTS    ConversationReopened
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.status_changed.{hotel}        EVENTS    ConversationStatusChanged
-    inbox -> inbox-surveys, contacts-events, live UI
+    inbox -> inbox-surveys, inbox-rules, contacts-events, live UI
 hub.events.conversation.snooze_expired.{hotel}        EVENTS    SnoozeExpired
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.marked_spam.{hotel}           EVENTS    MarkedSpam
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.marked_not_spam.{hotel}       EVENTS    MarkedNotSpam
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.replied.{hotel}               EVENTS    ConversationReplied
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.chat_closed.{hotel}           EVENTS    ChatClosed
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.handed_over.{hotel}           EVENTS    HandedOver
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.read.{hotel}                  EVENTS    ConversationRead
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.assigned.{hotel}              EVENTS    ConversationAssigned
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.unassigned.{hotel}            EVENTS    ConversationUnassigned
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.updated.{hotel}               EVENTS    ConversationUpdated
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.note_added.{hotel}            EVENTS    NoteAdded
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.call_logged.{hotel}           EVENTS    CallLogged
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.reservation_recorded.{hotel}  EVENTS    ReservationRecorded
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.forwarded.{hotel}             EVENTS    ConversationForwarded
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.delegated.{hotel}             EVENTS    ConversationDelegated
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.shared.{hotel}                EVENTS    ConversationShared
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.contact_linked.{hotel}        EVENTS    ContactLinked
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.delivery_updated.{hotel}      EVENTS    DeliveryUpdated
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.solicitation_sent.{hotel}     EVENTS    SolicitationShown
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.solicitation_reply.{hotel}    EVENTS    SolicitationAnswered
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.erased.{hotel}                EVENTS    ConversationErased
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.sla_missed.{hotel}            EVENTS    SlaTargetMissed
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.escalated.{hotel}             EVENTS    ConversationEscalated
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.conversation.rated.{hotel}                 EVENTS    ConversationRated
-    inbox -> contacts-events, live UI
+    inbox -> inbox-rules, contacts-events, live UI
+hub.events.conversation.merged.{hotel}                EVENTS    ConversationMerged
+    inbox -> inbox-rules, contacts-events, live UI
+hub.events.conversation.split.{hotel}                 EVENTS    ConversationSplit
+    inbox -> inbox-rules, contacts-events, live UI
 hub.events.delivery.queued.{hotel}                    EVENTS    DeliveryQueued
     notify -> inbox-deliveries, contacts-events, live UI
 hub.events.delivery.sent.{hotel}                      EVENTS    DeliverySent
@@ -331,6 +335,8 @@ INBOX_SOLICITATIONS = ConsumerSpec(
 INBOX_SURVEYS = ConsumerSpec(
     durable="inbox-surveys", stream=EVENTS, filter_subject="hub.events.conversation.status_changed.*"
 )
+# Every conversation event: the automation rules run one pass on those that trigger them (rules/).
+INBOX_RULES = ConsumerSpec(durable="inbox-rules", stream=EVENTS, filter_subject="hub.events.conversation.*.*")
 SOLICIT_DELIVERY_FAILURES = ConsumerSpec(
     durable="solicit-delivery-failures", stream=EVENTS, filter_subject="hub.events.delivery.failed.*"
 )
@@ -350,6 +356,7 @@ DURABLE_CONSUMERS = (
     INBOX_REVIEWS,
     INBOX_SOLICITATIONS,
     INBOX_SURVEYS,
+    INBOX_RULES,
     SOLICIT_DELIVERY_FAILURES,
     SOLICIT_INBOUND,
     CONTACTS_EVENTS,
@@ -591,6 +598,9 @@ class ConversationEventBase(HotelEvent):
     actor_id: str | None = None  # None: the guest or the system (e.g. a snooze that expired)
     entry_id: str | None = None  # the timeline entry the change added, if any
     version: int | None = None  # the conversation's version the change was decided on
+    # The automation rules whose actions caused the change (inbox rules/): the rules engine runs no pass
+    # for such an event, which stops a rule re-triggering itself or two rules ping-ponging.
+    rule_ids: list[str] = []
 
     def dedup_key(self) -> str:
         return f"{self.type}:{self.conversation_id}:{self.version or 0}:{self.entry_id}"
@@ -808,6 +818,28 @@ class ConversationRated(ConversationEventBase):
         return f"{self.type}:{self.conversation_id}"  # a request is rated once
 
 
+class ConversationMerged(ConversationEventBase):
+    """Another request of the hotel (`merged_id`) was merged into this one (`conversation_id`, the survivor):
+    its timeline, thread references and reply tokens lead here now; it is `merged`, listed nowhere."""
+
+    type: Literal["conversation.merged"] = "conversation.merged"
+    merged_id: str
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.conversation_id}:{self.merged_id}"  # a request is merged away once
+
+
+class ConversationSplit(ConversationEventBase):
+    """A guest's message (maybe with the entries after it) was split out of `from_conversation_id` into this
+    new request (`conversation_id`), which replies to that message now reach."""
+
+    type: Literal["conversation.split"] = "conversation.split"
+    from_conversation_id: str
+
+    def dedup_key(self) -> str:
+        return f"{self.type}:{self.conversation_id}"  # a split opens its request once
+
+
 class SlaTargetMissed(ConversationEventBase):
     """A response-time target of the request passed its due time unmet (`first_response` or `resolution`)."""
 
@@ -857,6 +889,8 @@ ConversationEvent = (
     | SlaTargetMissed
     | ConversationEscalated
     | ConversationRated
+    | ConversationMerged
+    | ConversationSplit
 )
 
 
@@ -1196,6 +1230,8 @@ class ContactHotelsRequest(BusMessage):
     type: Literal["contacts.hotels"] = "contacts.hotels"
     contact_id: str
     hotels: list[LocationId] | None = None
+    # The automation rules' conditions on headquarters attributes: answered with the card, when asked.
+    with_attributes: bool = False
 
 
 class ContactHotels(BusMessage):
@@ -1206,6 +1242,7 @@ class ContactHotels(BusMessage):
     contact_id: str | None = None  # the survivor's id for a merged-away one
     display_name: str | None = None
     emails: list[str] = []
+    attributes: dict[str, Any] = {}  # headquarters attributes, with the card when `with_attributes` asked
 
 
 class ConversationBriefRequest(BusMessage):

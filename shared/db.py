@@ -50,6 +50,9 @@ OWNERSHIP: Mapping[str, tuple[str, ...]] = {
         "score_days",
         "score_dirty",
         "sla_policies",
+        "agent_presence",
+        "rr_turns",
+        "rules",
     ),
     "contacts": (
         "contacts",

@@ -33,6 +33,7 @@ TITLES: Mapping[str, str] = {
     "Length required": "Longueur requise",
     "Malformed JSON": "JSON mal formé",
     "Malformed form": "Formulaire mal formé",
+    "Merged": "Fusionnée",
     "No address": "Pas d'adresse",
     "No chatbot": "Pas de chatbot",
     "No connector": "Pas de connecteur",
@@ -265,6 +266,17 @@ DETAILS: Mapping[str, str] = {
     "escalation: {step.group_id!r} is no customer-care group.": (
         "escalation : {step.group_id!r} n'est pas un groupe de service client."
     ),
+    # automation rules
+    "Chain rules (no group) are for admins; managers read them only.": (
+        "Les règles d'automatisation de toute la chaîne (sans groupe) sont réservées aux administrateurs ; "
+        "les responsables peuvent seulement les lire."
+    ),
+    "Managers set the rules of their own groups only.": (
+        "Les responsables ne règlent les règles d'automatisation que pour leurs propres groupes."
+    ),
+    "No rule has the id {rule_id!r}.": "Aucune règle d'automatisation n'a l'identifiant {rule_id!r}.",
+    "The rule's fields do not fit together.": "Les champs de la règle d'automatisation ne sont pas compatibles.",
+    "Give either conversation_id or request.": "Indiquez soit conversation_id, soit request.",
     # automatic review replies
     "Chain-wide automatic replies (no hotel) are for admins.": (
         "Les réponses automatiques de toute la chaîne (sans hôtel) sont réservées aux administrateurs."
@@ -314,6 +326,24 @@ DETAILS: Mapping[str, str] = {
         "Un administrateur ne peut pas supprimer son propre compte ; demandez à un autre administrateur."
     ),
     "No conversation has the id {conversation_id!r}.": "Aucune demande n'a l'identifiant {conversation_id!r}.",
+    # inbox: merge and split (merging/)
+    "This request was merged into {survivor!r}; open that one.": (
+        "Cette demande a été fusionnée dans {survivor!r} ; ouvrez celle-ci."
+    ),
+    "This request was merged into {survivor!r}.": "Cette demande a été fusionnée dans {survivor!r}.",
+    "conversation_id: a request cannot be merged into itself.": (
+        "conversation_id : une demande ne peut pas être fusionnée avec elle-même."
+    ),
+    "Only two requests of the same hotel can be merged.": (
+        "Seules deux demandes du même hôtel peuvent être fusionnées."
+    ),
+    "entry_id: this request has no entry {entry_id!r}.": "entry_id : cette demande n'a pas d'entrée {entry_id!r}.",
+    "entry_id: only a guest's message can be split into a new request.": (
+        "entry_id : seul un message du client peut être scindé en une nouvelle demande."
+    ),
+    "entry_id: the request would keep no guest message; split a later one out.": (
+        "entry_id : la demande ne garderait aucun message du client ; scindez un message plus récent."
+    ),
     "No conversation of this chatbot has this id.": "Aucune conversation de ce chatbot n'a cet identifiant.",
     # inbox: attachments and conversations
     "No hotel you work for has the id {location_id!r}.": (
@@ -516,6 +546,11 @@ DETAILS: Mapping[str, str] = {
     "Input should be a valid URL, {error}": "la valeur doit être une URL valide ({error})",
     "Input should be a valid UUID, {error}": "la valeur doit être un UUID valide ({error})",
     "invalid value": "valeur invalide",
+    # Automation rules (services/inbox/rules/schemas.py), as the `{message}` of a value error
+    "exists takes no value": "exists ne prend pas de valeur",
+    "eq takes one value": "eq prend une seule valeur",
+    "in takes a list of 1 to 50 values": "in prend une liste de 1 à 50 valeurs",
+    "give either conversation_id or request": "indiquez soit conversation_id, soit request",
 }
 
 # English words a raise site puts into its sentence (`No {what} has the id ...`, `Only {allowed} ...`):

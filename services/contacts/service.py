@@ -133,6 +133,8 @@ async def hotels_of(repository: ContactRepository, request: ContactHotelsRequest
         answer.contact_id = str(contact["_id"])
         answer.display_name = name_of(contact)
         answer.emails = list(contact.get("emails") or [])
+        if request.with_attributes and isinstance(contact.get("attributes"), dict):
+            answer.attributes = dict(contact["attributes"])
     return answer
 
 

@@ -26,6 +26,7 @@ from .access import api as access_api
 from .attachments import api as attachments_api
 from .autoreplies import api as autoreplies_api
 from .autoreplies.repository import AUTO_REPLY_INDEXES
+from .availability.repository import AVAILABILITY_INDEXES
 from .bots import api as bots_api
 from .console import api as console_api
 from .conversations import api as conversations_api
@@ -36,9 +37,13 @@ from .directory import handlers as directory_handlers
 from .directory.repository import DIRECTORY_INDEXES
 from .live import api as live_api
 from .live.service import LiveHub
+from .merging import api as merging_api
 from .privacy import handlers as privacy_handlers
 from .reports import api as reports_api
 from .reports.repository import SCORE_INDEXES
+from .rules import api as rules_api
+from .rules import handlers as rules_handlers
+from .rules.repository import RULE_INDEXES
 from .settings import InboxSettings
 from .sla import api as sla_api
 from .sla.repository import SLA_INDEXES
@@ -65,7 +70,15 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
     http = http or InboxSettings()
     settings = settings or HubSettings()
     indexes: dict[str, list[IndexSpec]] = {}
-    parts = (indexes_for(settings.mongo_flavour), DIRECTORY_INDEXES, AUTO_REPLY_INDEXES, SCORE_INDEXES, SLA_INDEXES)
+    parts = (
+        indexes_for(settings.mongo_flavour),
+        DIRECTORY_INDEXES,
+        AUTO_REPLY_INDEXES,
+        SCORE_INDEXES,
+        SLA_INDEXES,
+        AVAILABILITY_INDEXES,
+        RULE_INDEXES,
+    )
     for part in parts:
         for collection, specs in part.items():  # the scores' index is on `conversations` too
             indexes.setdefault(collection, []).extend(specs)
@@ -78,12 +91,14 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
         solicitations_handlers,
         directory_handlers,
         surveys_handlers,
+        rules_handlers,
     ):
         handlers.register(runtime, http)
     app = create_app(
         runtime,
         [
             conversations_api.router,
+            merging_api.router,
             live_api.router,
             access_api.router,
             directory_api.router,
@@ -94,6 +109,7 @@ def build_app(settings: HubSettings | None = None, http: InboxSettings | None = 
             bots_api.router,
             console_api.router,
             surveys_api.router,
+            rules_api.router,
         ],
         title="Hub inbox",
         background=[

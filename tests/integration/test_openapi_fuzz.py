@@ -14,11 +14,11 @@ solicitation), so replying, assigning, merging, erasing... run past their 404.
 
 The stack is shared with the other integration tests, so the fuzzer keeps clear of what they see: it acts on
 its own resources or on generated ids; `PUT /api/v1/settings` (chain-wide) is fuzzed, then the settings found
-before are put back, and chain-wide automatic reply rules and the response-time policies it made are deleted;
-a sign-in naming the bootstrap admin is never sent (failed sign-ins lock the address other tests sign in as).
-Left out: `GET /api/v1/events`, a server-sent event stream that never ends. The chat's WebSocket, the widget
-script and the demo page are not in the OpenAPI; notify documents no operation (only /healthz, /readyz and
-/metrics), so its case is skipped.
+before are put back, and chain-wide automatic reply rules, the response-time policies and the automation rules
+it made are deleted; a sign-in naming the bootstrap admin is never sent (failed sign-ins lock the address
+other tests sign in as). Left out: `GET /api/v1/events`, a server-sent event stream that never ends. The
+chat's WebSocket, the widget script and the demo page are not in the OpenAPI; notify documents no operation
+(only /healthz, /readyz and /metrics), so its case is skipped.
 
 schemathesis' pytest loader `schemathesis.pytest.from_fixture` fails under pytest 9.2 (it sets the removed
 `Function._nodeid`), so each operation is driven by hypothesis from `operation.as_strategy()`.
@@ -188,6 +188,18 @@ def chain_sla_policies_kept(stack: Stack) -> Iterator[None]:
             httpx.delete(f"{url}/{policy['id']}", headers=ADMIN, timeout=10).raise_for_status()
 
 
+@pytest.fixture
+def automation_rules_kept(stack: Stack) -> Iterator[None]:
+    """A chain automation rule acts on every hotel's requests (a group rule on its group's): the rules the
+    fuzzer made are deleted."""
+    url = f"{stack.url('inbox')}/api/v1/rules"
+    before = {rule["id"] for rule in httpx.get(url, headers=ADMIN, timeout=10).raise_for_status().json()["items"]}
+    yield
+    for rule in httpx.get(url, headers=ADMIN, timeout=10).raise_for_status().json()["items"]:
+        if rule["id"] not in before:
+            httpx.delete(f"{url}/{rule['id']}", headers=ADMIN, timeout=10).raise_for_status()
+
+
 @pytest.fixture(scope="module")
 def own_resources(stack: Stack) -> dict[str, str]:
     """A hotel of the fuzzer's own with a guest's request in it, and the hotel's template, group, agent, the
@@ -247,7 +259,9 @@ def _sends_a_shared_sign_in(case: Case[Any]) -> bool:
     return case.operation.path == "/api/v1/auth/login" and BOOTSTRAP_ADMIN_EMAIL in str(case.body).lower()
 
 
-@pytest.mark.usefixtures("chain_settings_kept", "chain_auto_replies_kept", "chain_sla_policies_kept")
+@pytest.mark.usefixtures(
+    "chain_settings_kept", "chain_auto_replies_kept", "chain_sla_policies_kept", "automation_rules_kept"
+)
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_operation_answers_as_documented_and_never_a_server_error(
     stack: Stack, service: str, own_resources: dict[str, str]

@@ -129,6 +129,26 @@ CASES = [
         why="B's attachment",
     ),
     Case("inbox", "POST", f"{CONVERSATION}/notes", DENIED, body={"text": "Note"}),
+    Case("inbox", "POST", f"{CONVERSATION}/merge", DENIED, body={"conversation_id": "{own_conversation}"}),
+    Case(
+        "inbox",
+        "POST",
+        f"{CONVERSATION}/merge",
+        REFUSED,
+        body={"conversation_id": "{conversation}"},
+        ids={"conversation_id": "own_conversation"},
+        why="B's request merged into A's",
+    ),
+    Case("inbox", "POST", f"{CONVERSATION}/split", DENIED, body={"entry_id": "{entry}"}),
+    Case(
+        "inbox",
+        "POST",
+        f"{CONVERSATION}/split",
+        REFUSED,
+        body={"entry_id": "{entry}"},
+        ids={"conversation_id": "own_conversation"},
+        why="B's message",
+    ),
     Case("inbox", "DELETE", f"{CONVERSATION}/public-reply", DENIED),
     Case("inbox", "POST", f"{CONVERSATION}/auto-reply/approve", DENIED, body={}),
     Case("inbox", "POST", f"{CONVERSATION}/auto-reply/discard", DENIED),
@@ -156,6 +176,31 @@ CASES = [
     Case("inbox", "GET", "/api/v1/sla/policies/{policy_id}", DENIED),
     Case("inbox", "PATCH", "/api/v1/sla/policies/{policy_id}", DENIED, body={"name": "Mine"}),
     Case("inbox", "DELETE", "/api/v1/sla/policies/{policy_id}", DENIED),
+    # --- inbox: automation rules (agents 403; managers read chain rules and their groups') -----------------
+    Case("inbox", "GET", "/api/v1/rules", OWN, why="agents 403, managers without B's group rules"),
+    Case("inbox", "GET", "/api/v1/rules", OWN, params={"group_id": "{group}"}, why="B's group"),
+    Case(
+        "inbox",
+        "POST",
+        "/api/v1/rules",
+        REFUSED,
+        body={"name": "Mine", "group_id": "{group}", "on": ["created"], "actions": [{"type": "mark_spam"}]},
+        why="B's group",
+    ),
+    Case("inbox", "POST", "/api/v1/rules/dry-run", DENIED, body={"conversation_id": "{conversation}"}),
+    Case(
+        "inbox",
+        "POST",
+        "/api/v1/rules/dry-run",
+        DENIED,
+        body={"request": {"location_id": "{location}", "channel": "email", "subject": "{secret}"}},
+        why="a sample request of B's hotel",
+    ),
+    Case("inbox", "GET", "/api/v1/rules/{rule_id}", DENIED, ids={"rule_id": "automation_rule"}),
+    Case(
+        "inbox", "PATCH", "/api/v1/rules/{rule_id}", DENIED, body={"name": "Mine"}, ids={"rule_id": "automation_rule"}
+    ),
+    Case("inbox", "DELETE", "/api/v1/rules/{rule_id}", DENIED, ids={"rule_id": "automation_rule"}),
     # --- inbox: scores per hotel and group -------------------------------------------------------------
     Case("inbox", "GET", "/api/v1/reports/response-times", WITHOUT_B),
     Case("inbox", "GET", "/api/v1/reports/response-times", DENIED, params={"group_id": "{group}"}, why="B's group"),
@@ -282,6 +327,8 @@ CASES = [
         body={"name": "Spy", "email": "spy@test.hotel", "location_ids": ["{location}"], "password": PASSWORD},
     ),
     Case("inbox", "GET", "/api/v1/agents/me", OWN),
+    Case("inbox", "PUT", "/api/v1/agents/me/away", OWN, body={"away": False}),
+    Case("inbox", "PATCH", "/api/v1/agents/{agent_id}", DENIED, body={"away": True}, why="away"),
     Case("inbox", "GET", "/api/v1/agents/{agent_id}", DENIED),
     Case("inbox", "PATCH", "/api/v1/agents/{agent_id}", DENIED, body={"language": "en"}),
     Case(
@@ -582,6 +629,14 @@ async def _build(stack: Stack, nc: NatsClient) -> Hotel:
         auto_reply_rule = await created(http, f"{inbox}/auto-replies", rule)
         policy = {"name": secret, "group_id": str(group["id"]), "first_response_minutes": 60}
         sla_policy = await created(http, f"{inbox}/sla/policies", policy)
+        automation = {
+            "name": secret,
+            "group_id": str(group["id"]),
+            "enabled": False,  # B's rule must not change the requests other cases look at
+            "on": ["created"],
+            "actions": [{"type": "add_labels", "labels": [secret]}],
+        }
+        automation_rule = await created(http, f"{inbox}/rules", automation)
         ids = {
             "location": b,
             "group": str(group["id"]),
@@ -595,6 +650,7 @@ async def _build(stack: Stack, nc: NatsClient) -> Hotel:
             "token": str(token["id"]),
             "auto_reply_rule": str(auto_reply_rule["id"]),
             "sla_policy": str(sla_policy["id"]),
+            "automation_rule": str(automation_rule["id"]),
             "unknown": uuid.uuid4().hex,
             "own_location": a,
             "own_conversation": str(ours["conversation"]["id"]),

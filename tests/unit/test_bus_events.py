@@ -56,6 +56,8 @@ EXAMPLE_FIELDS: dict[str, dict[str, Any]] = {
         "notified": ["a2"],
     },
     "conversation.rated": {"rating": 4, "channel": "email", "contact_id": "k1"},
+    "conversation.merged": {"merged_id": "c0"},
+    "conversation.split": {"from_conversation_id": "c0"},
     "delivery.queued": {"key": "entry:e1", "conversation_id": "c1"},
     "delivery.sent": {"key": "entry:e1", "conversation_id": "c1"},
     "delivery.failed": {"key": "entry:e1", "conversation_id": "c1", "reason": "550"},

@@ -33,6 +33,8 @@ def legacy_view_query(filters: views.Filters, actor: Actor, locations: list[str]
         query["status"] = {"$in": ["open", "on_hold"]}
     elif filters.view in status_of_view:
         query["status"] = status_of_view[filters.view]
+    else:  # all: every listed status, a request merged into another being in no view (merging/)
+        query["status"] = {"$ne": "merged"}
     if filters.view in {View.INBOX, View.OPEN, View.ON_HOLD} or filters.bucket is not None:
         query["bot_active"] = False
     if filters.bucket == Bucket.ON_HOLD:
@@ -65,7 +67,7 @@ def matches(query: dict[str, Any], conversation: dict[str, Any]) -> bool:
     for name, wanted in query.items():
         value = conversation.get(name)
         if isinstance(wanted, dict):
-            if value not in wanted["$in"]:
+            if ("$in" in wanted and value not in wanted["$in"]) or ("$ne" in wanted and value == wanted["$ne"]):
                 return False
         elif value != wanted:
             return False

@@ -172,3 +172,47 @@ class TestResync:
             assert (agents.queue.qsize(), admins.queue.qsize()) == (1, 1), "one resync each"
             assert await drained(agents) == ['{"reason": "subscription_behind"}']
             assert await drained(admins) == ['{"reason": "reconnected"}']
+
+
+class _Presence:
+    """Records the beats a stream writes."""
+
+    def __init__(self) -> None:
+        self.beats: list[str] = []
+
+    async def beat(self, agent_id: str, now: object) -> None:
+        self.beats.append(agent_id)
+
+
+class TestPresence:
+    """Issue 25: an open stream says its agent's console is open, at once and then every BEAT_SECONDS."""
+
+    async def _beats(self, monkeypatch: pytest.MonkeyPatch, actor: Actor, checks: int) -> list[str]:
+        monkeypatch.setattr(live, "SESSION_RECHECK_SECONDS", 0.01)
+        monkeypatch.setattr(live, "BEAT_SECONDS", 0.0)  # every turn of the loop
+        presence = _Presence()
+        stream = live.LiveStream(hub(), actor, cast(Any, _Sessions(checks=checks)), presence=cast(Any, presence))
+
+        async def connected() -> bool:
+            return False
+
+        [frame async for frame in live.frames(stream, connected)]
+        return presence.beats
+
+    async def test_an_open_stream_beats_for_its_agent(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert await self._beats(monkeypatch, AGENT, checks=3) == ["a1"] * 3
+
+    async def test_a_stream_beats_once_per_beat_interval(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(live, "SESSION_RECHECK_SECONDS", 0.01)
+        presence = _Presence()
+        stream = live.LiveStream(hub(), AGENT, cast(Any, _Sessions(checks=5)), presence=cast(Any, presence))
+
+        async def connected() -> bool:
+            return False
+
+        [frame async for frame in live.frames(stream, connected)]
+        assert presence.beats == ["a1"], "one beat at opening, the next only BEAT_SECONDS later"
+
+    async def test_an_api_tokens_stream_is_nobodys_console(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        token = AGENT.model_copy(update={"kind": "api"})
+        assert await self._beats(monkeypatch, token, checks=3) == []

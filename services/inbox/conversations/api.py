@@ -63,7 +63,12 @@ async def count_conversations(inbox: InboxDep, actor: ActorDep, filters: Filters
     return await queries.counts(inbox, actor, filters)
 
 
-@router.get("/{conversation_id}", response_model=schemas.ConversationDetail, response_model_exclude_unset=True)
+@router.get(
+    "/{conversation_id}",
+    response_model=schemas.ConversationDetail,
+    response_model_exclude_unset=True,
+    responses={308: {"description": "Merged into another request: `Location` is the survivor's URL."}},
+)
 async def get_conversation(
     conversation_id: ConversationId,
     inbox: InboxDep,

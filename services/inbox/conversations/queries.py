@@ -165,8 +165,18 @@ async def labels(inbox: Inbox, actor: Actor, query: schemas.ListFilters) -> sche
 async def detail(
     inbox: Inbox, conversation_id: str, actor: Actor, limit: int, cursor: str | None
 ) -> schemas.ConversationDetail:
-    """One conversation with a page of its timeline, oldest first."""
+    """One conversation with a page of its timeline, oldest first; a request merged into another answers
+    308 to the survivor's URL."""
     document = await inbox.visible(conversation_id, actor)
+    if document.get("merged_into"):
+        survivor = await inbox.surviving(conversation_id)
+        raise Problem(
+            308,
+            "Merged",
+            f"This request was merged into {survivor!r}.",
+            headers={"Location": f"/api/v1/conversations/{survivor}"},
+            merged_into=survivor,
+        )
     after = decode_cursor(cursor) if cursor else None
     entries = await inbox.repository.entries(str(document["_id"]), after=after, limit=limit + 1)
     shown, has_more = entries[:limit], len(entries) > limit

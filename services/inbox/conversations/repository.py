@@ -24,7 +24,7 @@ from shared.db import Document, IndexSpec
 from shared.settings import MongoFlavour
 
 from ..counters.repository import COUNTER_INDEXES, CounterRepository, transition, view_groups
-from .states import Status, ViewCondition
+from .states import LISTED, Status, ViewCondition
 
 COMMON_INDEXES: dict[str, list[IndexSpec]] = {
     "conversations": [
@@ -227,7 +227,7 @@ class ConversationQuery:
     def after_alerts(self) -> list["ConversationQuery"]:
         """The parts of an alerts-first list that follow its alerts, merged by activity: its open
         requests without an alert, and its other statuses whatever their alert."""
-        statuses = self.condition.statuses if self.condition.statuses is not None else frozenset(Status)
+        statuses = self.condition.statuses if self.condition.statuses is not None else LISTED
         parts = []
         if Status.OPEN in statuses:
             parts.append(replace(self.condition, statuses=frozenset({Status.OPEN}), alert=False))
@@ -251,6 +251,9 @@ def conversation_filter(query: ConversationQuery) -> Document:
     if statuses is not None:
         ordered = [status.value for status in Status if status in statuses]
         found["status"] = ordered[0] if len(ordered) == 1 else {"$in": ordered}
+    else:
+        # Any listed status: a merged request is in no view (few are: checked after the hotel's equality).
+        found["status"] = {"$ne": Status.MERGED.value}
     for flag in ("bot_active", "alert", "unread"):
         wanted = getattr(query.condition, flag)
         if wanted is not None:
@@ -467,6 +470,24 @@ class ConversationRepository(ABC):
             if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
                 raise
 
+    async def lead_references(self, from_id: str, to_id: str) -> int:
+        """Have every reference of one conversation lead to another (a merge): one update on an equality."""
+        result = await self.thread_refs.update_many({"conversation_id": from_id}, {"$set": {"conversation_id": to_id}})
+        return result.modified_count
+
+    async def point_references(self, references: Iterable[str], conversation_id: str) -> None:
+        """Have these references lead to the conversation, whichever they led to before (a split's messages)."""
+        for reference in dict.fromkeys(references):
+            await self.thread_refs.update_one(
+                {"_id": reference}, {"$set": {"conversation_id": conversation_id}}, upsert=True
+            )
+
+    async def merged_into(self, conversation_id: str) -> str | None:
+        """The request a conversation was merged into (None: not merged, or no such conversation)."""
+        found = await self.conversations.find_one({"_id": conversation_id}, {"merged_into": 1})
+        merged_into = None if found is None else found.get("merged_into")
+        return None if merged_into is None else str(merged_into)
+
     async def of_contact_at(self, contact_id: str, location_id: str, limit: int = 1000) -> list[str]:
         """The ids of a contact's requests at one hotel (an equality on the indexed contact, then the hotel)."""
         cursor = self.conversations.find({"contact_id": contact_id, "location_id": location_id}, {"_id": 1})
@@ -610,6 +631,25 @@ class ConversationRepository(ABC):
 
     async def redact_entry(self, entry_id: str, changes: Mapping[str, Any]) -> None:
         await self.timeline.update_one({"_id": entry_id}, {"$set": dict(changes)})
+
+    async def move_entries(self, from_id: str, to_id: str) -> int:
+        """Move every timeline entry of one conversation to another (a merge), each keeping its id, key and
+        time: one update on the indexed conversation's equality."""
+        result = await self.timeline.update_many({"conversation_id": from_id}, {"$set": {"conversation_id": to_id}})
+        return result.modified_count
+
+    async def move_entry(self, entry_id: str, from_id: str, to_id: str) -> bool:
+        """Move one entry (a split), an equality on its id and its conversation: False if it is not there."""
+        moved = await self.timeline.update_one(
+            {"_id": entry_id, "conversation_id": from_id}, {"$set": {"conversation_id": to_id}}
+        )
+        return moved.modified_count == 1
+
+    async def all_entries(self, conversation_id: str, limit: int = 10000) -> list[Document]:
+        """A conversation's whole timeline, oldest first (what a split chooses from), without the bodies."""
+        fields = {"html": 0, "review": 0, "forwarded": 0}
+        cursor = self.timeline.find({"conversation_id": conversation_id}, fields).sort([("at", 1), ("_id", 1)])
+        return [entry async for entry in cursor.limit(limit)]
 
     async def entries(self, conversation_id: str, *, after: tuple[datetime, str] | None, limit: int) -> list[Document]:
         query: Document = {"conversation_id": conversation_id}

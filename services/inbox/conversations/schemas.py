@@ -284,7 +284,10 @@ class ConversationOut(Stored):
     id: str
     location_id: str
     channel: str = Field(description="email, chat, review, phone, form…: where the guest wrote from.")
-    status: Literal["open", "on_hold", "closed", "spam"]
+    status: Literal["open", "on_hold", "closed", "spam", "merged"]
+    merged_into: str | None = Field(
+        default=None, description="With status merged: the request it was merged into, which its URL leads to."
+    )
     subject: str | None = None
     subject_key: str | None = Field(default=None, description=SYSTEM_KEY)
     subject_values: dict[str, str | int] = {}
@@ -585,6 +588,37 @@ class EscalationEntry(EntryBase):
     delivery: Delivery | None = Field(default=None, description="The email to the agents, when one went.")
 
 
+class MergeEntry(EntryBase):
+    """Two requests were merged: on the survivor (`merged_id`, the request merged into it) and on the request
+    merged away (`merged_into`)."""
+
+    kind: Literal["merge"]
+    merged_id: str | None = None
+    merged_into: str | None = None
+    moved: int = Field(default=0, description="How many entries of the request merged away joined this timeline.")
+
+
+class SplitEntry(EntryBase):
+    """A guest's message (and maybe what followed it) was split into a new request: on the original
+    (`to_conversation_id`) and on the new request (`from_conversation_id`)."""
+
+    kind: Literal["split"]
+    entry_id: str = Field(description="The guest's message split out.")
+    moved: int = Field(default=0, description="How many entries went to the new request.")
+    to_conversation_id: str | None = None
+    from_conversation_id: str | None = None
+
+
+class RuleEntry(EntryBase):
+    """An automation rule took an action on the request (rules/): the rule, and the action as it is written."""
+
+    kind: Literal["rule"]
+    rule_id: str
+    rule_name: str
+    action: dict[str, Any] = Field(description="The action: {type, ...} as the rule has it (e.g. add_labels).")
+    delivery: Delivery | None = Field(default=None, description="A notify_email action's email.")
+
+
 TimelineEntry = Annotated[
     MessageEntry
     | StatusEntry
@@ -605,7 +639,10 @@ TimelineEntry = Annotated[
     | SurveyEntry
     | RatingEntry
     | SlaEntry
-    | EscalationEntry,
+    | EscalationEntry
+    | MergeEntry
+    | SplitEntry
+    | RuleEntry,
     Field(discriminator="kind"),
 ]
 TIMELINE_ENTRY: TypeAdapter[TimelineEntry] = TypeAdapter(TimelineEntry)

@@ -80,7 +80,15 @@ from . import handovers, reply_removal, states
 from .alerts import AlertReason, alert_of, raised_by_words
 from .repository import DERIVED_FIELDS, ConversationRepository, conversation_repository
 from .states import Status
-from .threading import ThreadLookup, email_ref, lookup_for, opened_references, reply_references, tagged
+from .threading import (
+    MAX_MERGE_HOPS,
+    ThreadLookup,
+    email_ref,
+    lookup_for,
+    opened_references,
+    reply_references,
+    tagged,
+)
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +238,18 @@ def _not_found(conversation_id: str) -> Problem:
     return Problem(404, "Not found", f"No conversation has the id {conversation_id!r}.")
 
 
+def merged_away(document: Document) -> Problem:
+    """The answer to an action on a request merged into another: act on the survivor."""
+    survivor = str(document.get("merged_into"))
+    return Problem(
+        409,
+        "Merged",
+        f"This request was merged into {survivor!r}; open that one.",
+        merged_into=survivor,
+        status_now=Status.MERGED.value,
+    )
+
+
 @dataclass
 class Inbox:
     repository: ConversationRepository
@@ -327,13 +347,15 @@ class Inbox:
                 message, lookup.new_thread_key, alert, new_id, contact, surely_new=stored
             )
             conversation_id = str(document["_id"])
+            if document.get("merged_into"):  # the thread's request was merged into another since
+                conversation_id = await self.surviving(conversation_id)
             if conversation_id != new_id:
                 # Another replica opened this thread first: the entry joins its conversation.
                 await self.repository.update_entry(message.key, {"conversation_id": conversation_id})
         else:
             stored = await self.repository.add_entry(self._inbound_entry(conversation_id, message))
         if not created:
-            await self._apply_guest_message(conversation_id, message, alert)
+            conversation_id = await self._apply_guest_message(conversation_id, message, alert)
             if not message.automatic:  # an auto-responder tells nothing of who the guest is
                 await self._link_contact_if_missing(conversation_id, message)
         opened = opened_references(message, conversation_id) if created else []
@@ -357,6 +379,18 @@ class Inbox:
                 occurred_at=message.received_at,
             )
         return Received(conversation_id=conversation_id, created=created, stored=stored), created_event
+
+    async def surviving(self, conversation_id: str) -> str:
+        """The request a thread's messages go to: this one, or the one it was merged into (followed through
+        at most `MAX_MERGE_HOPS` merges)."""
+        current = conversation_id
+        for _ in range(MAX_MERGE_HOPS):
+            merged_into = await self.repository.merged_into(current)
+            if merged_into is None:
+                return current
+            current = merged_into
+        log.warning("a merge chain longer than expected", extra={"conversation": conversation_id, "at": current})
+        return current
 
     async def _conversation_of_token(self, token: str, location_id: str) -> str | None:
         conversation_id = tokens.verify(REPLY_TOKEN_PURPOSE, token, self.secret)
@@ -497,22 +531,27 @@ class Inbox:
 
     async def _apply_guest_message(
         self, conversation_id: str, message: InboundMessage, alert: AlertReason | None
-    ) -> None:
-        """The conversation after the guest's message. An automatic reply joins it as a message and changes
-        nothing else: no reopening, no unread mark, no new last activity, snippet or last Message-ID (an
-        agent's answer goes to the guest's own last message, not to their out-of-office)."""
+    ) -> str:
+        """The conversation after the guest's message (returns its id). An automatic reply joins it as a
+        message and changes nothing else: no reopening, no unread mark, no new last activity, snippet or last
+        Message-ID (an agent's answer goes to the guest's own last message, not to their out-of-office).
+        A request merged into another meanwhile hands the message (its entry too) to the survivor."""
         for _ in range(MAX_ATTEMPTS):
             document = await self.repository.get(conversation_id)
             if document is None:  # pragma: no cover - conversations are never deleted
                 raise LookupError(conversation_id)
+            if document.get("merged_into"):
+                conversation_id = await self.surviving(conversation_id)
+                await self.repository.update_entry(message.key, {"conversation_id": conversation_id})
+                continue
             if message.key in document.get("applied_keys", []):
-                return
+                return conversation_id
             changes: dict[str, Any] = {"message_count": int(document.get("message_count", 0)) + 1}
             if message.automatic:
                 if await self.repository.update_if_version(
                     conversation_id, int(document["version"]), changes, applied_key=message.key, before=document
                 ):
-                    return
+                    return conversation_id
                 continue
             status = states.guest_writes(Status(document["status"]))
             changes |= {"status": status.value, "unread": status != Status.SPAM or bool(document.get("unread"))}
@@ -554,7 +593,7 @@ class Inbox:
                     await self.repository.add_entry(entry)
                     reopened = ConversationReopened(**about(document), status=status.value, entry_id=str(entry["_id"]))
                     await publish_event(self.broker, reopened)
-                return
+                return conversation_id
         raise RuntimeError(f"conversation {conversation_id} kept changing; the message will be retried")
 
     def _inbound_entry(self, conversation_id: str, message: InboundMessage) -> Document:
@@ -635,6 +674,10 @@ class Inbox:
                 if found is None:
                     raise _not_found(conversation_id)
                 document = found
+            if document.get("merged_into"):  # nothing changes a request merged into another
+                if actor is None:
+                    return document, []
+                raise merged_away(document)
             try:
                 change = decide(document)
             except states.IllegalTransitionError as exc:

@@ -15,6 +15,13 @@ class Status(StrEnum):
     ON_HOLD = "on_hold"
     CLOSED = "closed"
     SPAM = "spam"
+    # Merged into another request (merging/): it keeps its id, which leads to the survivor, and counts in no
+    # view, no list and no score; nothing changes it any more.
+    MERGED = "merged"
+
+
+# Every status a request can be listed in: all but merged.
+LISTED = frozenset(status for status in Status if status is not Status.MERGED)
 
 
 class IllegalTransitionError(Exception):
@@ -28,6 +35,7 @@ AGENT_MOVES: Mapping[Status, frozenset[Status]] = {
     Status.ON_HOLD: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset({Status.OPEN, Status.ON_HOLD}),
     Status.SPAM: frozenset(),
+    Status.MERGED: frozenset(),
 }
 INBOX = frozenset({Status.OPEN, Status.ON_HOLD})
 
@@ -105,7 +113,8 @@ def bot_active_after(status: Status, bot_active: bool, has_bot: bool) -> bool:
 @dataclass(frozen=True)
 class ViewCondition:
     """What a conversation must be to count in a view: a status among `statuses` (None: any) and, where
-    given, these values of its flags. A missing flag counts as false."""
+    given, these values of its flags. A missing flag counts as false. No status given means any listed one:
+    a merged request is in no view."""
 
     statuses: frozenset[Status] | None = None
     bot_active: bool | None = None
@@ -113,7 +122,7 @@ class ViewCondition:
     unread: bool | None = None
 
     def holds_for(self, conversation: Mapping[str, Any]) -> bool:
-        if self.statuses is not None and Status(conversation["status"]) not in self.statuses:
+        if Status(conversation["status"]) not in (LISTED if self.statuses is None else self.statuses):
             return False
         flags = {"bot_active": self.bot_active, "alert": self.alert, "unread": self.unread}
         return all(wanted is None or bool(conversation.get(flag)) == wanted for flag, wanted in flags.items())

@@ -15,6 +15,9 @@ thread to a sister hotel opens a request *there*). Form and call keys have alway
 (`form:<hotel>:…`, `phone:<hotel>:…`); email, review and chat references stored before they did
 (`msgid:…`, `review:…`, `chat:…`) are still looked up, and the repository accepts such an older
 reference only when its conversation belongs to the message's hotel (`find_thread`).
+
+A request merged into another (merging/) keeps its references, tokens and tags, which lead on to the
+survivor: whatever finds a merged request follows its `merged_into` (`Inbox.surviving`).
 """
 
 from collections.abc import Iterable
@@ -22,6 +25,10 @@ from dataclasses import dataclass, field
 
 from shared.bus import Channel, InboundMessage
 from shared.mail_threads import reference_tag, references_of_answer, subject_tags
+
+# A thread that finds a request merged into another follows `merged_into` to the survivor, at most this
+# many merges deep (a merge never leads back: a merged request cannot take another in).
+MAX_MERGE_HOPS = 5
 
 
 @dataclass(frozen=True)

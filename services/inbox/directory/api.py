@@ -74,6 +74,13 @@ async def me(actor: ActorDep, directory: DirectoryDep) -> dict[str, Any]:
     return await directory.me(actor)
 
 
+@router.put("/agents/me/away")
+async def set_away(body: schemas.Away, actor: ActorDep, directory: DirectoryDep) -> dict[str, Any]:
+    """The agent's own away switch: while away, round-robin rules assign them nothing (other
+    assignments still reach them). Admins also set it for anyone with `PATCH /agents/{agent_id}`."""
+    return await directory.set_away(actor, body.away)
+
+
 @router.post("/agents", status_code=201)
 async def create_agent(body: schemas.AgentIn, actor: ActorDep, directory: DirectoryDep) -> dict[str, Any]:
     return await directory.create_agent(actor, body)

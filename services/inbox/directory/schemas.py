@@ -120,6 +120,13 @@ class AgentPatch(Strict):
     password: Password | None = None
     # Admins only: a disabled agent cannot sign in and their sessions end at once.
     disabled: bool | None = None
+    # Admins only here (an agent sets their own with `PUT /agents/me/away`): an away agent takes no
+    # round-robin turn.
+    away: bool | None = None
+
+
+class Away(Strict):
+    away: bool = Field(description="True: away, the round-robin rules assign this agent nothing until false again.")
 
 
 class TemplateIn(Strict):

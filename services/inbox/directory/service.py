@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 
 from shared.auth import Actor, SessionEpochs, epochs_of
-from shared.bus import LocationChanged, LocationExists, LocationExistsRequest
+from shared.bus import LocationChanged, LocationExists, LocationExistsRequest, utcnow
 from shared.business_hours import BusinessHours, add_business_seconds, zone_of
 from shared.db import Document
 from shared.messaging import PublishFailedError, publish_event
@@ -24,6 +24,7 @@ from shared.problems import Problem
 from shared.runtime import Runtime, RuntimeDep
 
 from ..access.audit import audit_entry
+from ..availability.service import presence_for
 from ..conversations.repository import conversation_repository
 from ..sla.targets import forget_hotels
 from .repository import CHAIN_SETTINGS_ID, AlreadyExistsError, DirectoryRepository
@@ -112,7 +113,12 @@ def hash_password(password: str) -> str:
 
 
 def public_agent(document: Document) -> Document:
-    return {"id": document["_id"], **{k: v for k, v in document.items() if k not in {"_id", "password_hash"}}}
+    hidden = {"_id", "password_hash"}
+    return {
+        "id": document["_id"],
+        **{k: v for k, v in document.items() if k not in hidden},
+        "away": bool(document.get("away")),
+    }
 
 
 def public(document: Document) -> Document:
@@ -440,9 +446,11 @@ class Directory:
     # --- agents -----------------------------------------------------------------------------------
 
     async def agents(self, actor: Actor) -> list[Document]:
-        """Colleagues an agent can assign requests to: those sharing one of their hotels (everyone, for admins)."""
-        agents = await self.repository.all("agents", limit=5000)
-        return [public_agent(a) for a in agents if is_colleague(actor, a)]
+        """Colleagues an agent can assign requests to: those sharing one of their hotels (everyone, for
+        admins), each `online` when their console's live stream is open."""
+        agents = [a for a in await self.repository.all("agents", limit=5000) if is_colleague(actor, a)]
+        online = await presence_for(self.runtime).online([str(a["_id"]) for a in agents], utcnow())
+        return [{**public_agent(a), "online": a["_id"] in online} for a in agents]
 
     async def me(self, actor: Actor) -> Document:
         document = await self.repository.get("agents", actor.agent_id)
@@ -492,6 +500,14 @@ class Directory:
         if SESSION_ENDING_FIELDS & set(changes) or "password_hash" in changes:
             await end_sessions(self.repository, self.epochs, agent_id)
             document = await self.repository.get("agents", agent_id) or document
+        return public_agent(document)
+
+    async def set_away(self, actor: Actor, away: bool) -> Document:
+        """The agent's own away switch: while away, round-robin rules assign them nothing."""
+        document = await self.repository.set("agents", actor.agent_id, {"away": away})
+        if document is None:
+            raise not_found("agent", actor.agent_id)
+        await self._audit(actor, "agent.away", f"agent:{actor.agent_id}", ["away"])
         return public_agent(document)
 
     async def end_agent_sessions(self, actor: Actor, agent_id: str) -> None:

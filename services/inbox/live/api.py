@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 
 from shared.auth import ActorDep, sessions_of
 
+from ..availability.service import PresenceDep
 from ..conversations.api import ConversationId, InboxDep
 from ..conversations.schemas import Viewing
 from . import service as live
@@ -30,14 +31,15 @@ async def viewing(conversation_id: ConversationId, body: Viewing, inbox: InboxDe
 
 
 @router.get("/events")
-async def live_events(request: Request, hub: LiveHubDep, actor: ActorDep) -> StreamingResponse:
+async def live_events(request: Request, hub: LiveHubDep, actor: ActorDep, presence: PresenceDep) -> StreamingResponse:
     """Server-Sent Events: every change the agent may see, as it happens (the console's live updates).
     Each event is named by its type (`conversation.assigned`, `conversation.viewing`…); its data is the
     event as JSON, with `conversation_id`, `location_id` and `actor_id`. The stream closes, with a last
     `session.ended` event, within seconds of sign-out or of a change of the agent's rights. A `resync`
     event (data: `{"reason": …}`) says that events could not be delivered (the client read too slowly, or
-    the bus was away): reload the lists, the counts and the open request."""
-    stream = live.LiveStream(hub, actor, sessions_of(request))
+    the bus was away): reload the lists, the counts and the open request. While the stream is open, the
+    agent shows as online in the agents list (`online`)."""
+    stream = live.LiveStream(hub, actor, sessions_of(request), presence=presence)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(
         live.frames(stream, request.is_disconnected), media_type="text/event-stream", headers=headers

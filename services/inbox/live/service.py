@@ -42,10 +42,12 @@ from shared.bus import (
     ConversationViewing,
     Subjects,
     decode_event,
+    utcnow,
 )
 from shared.messaging import publish_core
 from shared.runtime import Runtime
 
+from ..availability.service import BEAT_SECONDS, Presence
 from ..conversations.schemas import Viewing
 from ..conversations.service import Inbox
 from ..metrics import LIVE_HOTEL_SUBSCRIPTIONS, LIVE_RESYNCS, LIVE_SLOW_CONSUMER, LIVE_STREAMS
@@ -149,6 +151,8 @@ class LiveStream:
     hub: "LiveHub"
     actor: Actor
     sessions: Sessions | None = None  # None: a stream that never ends by itself (tests of the bus)
+    # Where the stream says its agent's console is open (online), every BEAT_SECONDS; None: nowhere.
+    presence: Presence | None = None
     queue: asyncio.Queue[LiveEvent] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE))
     # A resync is queued and not read yet: the console refetches after reading it, which covers any event
     # dropped meanwhile, so there is nothing more to tell it.
@@ -189,6 +193,11 @@ class LiveStream:
         if event.name == RESYNC:
             self.resync_pending = False
         return event
+
+    async def beat(self) -> None:
+        """Say the agent's console is open (an agent's stream: an API token is nobody's console)."""
+        if self.presence is not None and self.actor.kind == "agent":
+            await self.presence.beat(self.actor.agent_id, utcnow())
 
     async def ended(self) -> str | None:
         """Why the stream's session is over (signed out, rights changed), or None while it holds."""
@@ -351,15 +360,20 @@ async def _unsubscribe(feed: Feed) -> None:
 
 async def frames(stream: LiveStream, is_disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
     """The SSE body: a retry hint, then events and keep-alives until the client goes or the session ends
-    (then a last `session.ended` event: the console signs in again rather than reconnecting)."""
+    (then a last `session.ended` event: the console signs in again rather than reconnecting). While it is
+    open, the agent is online: a presence beat at once, then every BEAT_SECONDS."""
     async with stream:
         yield "retry: 3000\n\n"
         quiet_since = time.monotonic()
+        beaten_at: float | None = None
         while not await is_disconnected():
             reason = await stream.ended()
             if reason is not None:
                 yield LiveEvent(SESSION_ENDED, json.dumps({"detail": reason})).frame()
                 return
+            if beaten_at is None or time.monotonic() - beaten_at >= BEAT_SECONDS:
+                await stream.beat()
+                beaten_at = time.monotonic()
             event = await stream.next(timeout=SESSION_RECHECK_SECONDS)
             if event is not None:
                 yield event.frame()

@@ -9,7 +9,7 @@ recounts, saves, then removes the mark only if its token is still the one it rea
 during the recount is recounted next turn.
 
 Definitions:
-- a request counts unless it is spam (status) or an automatic reply (`automatic`);
+- a request counts unless it is spam or merged into another (status) or an automatic reply (`automatic`);
 - first-response time: `first_response_business_seconds` in whole business minutes (rounded down); a
   request answered before that field existed counts its calendar time since creation;
 - median and p90: nearest rank on those whole minutes (the value at rank ceil(p/100 * n), 1-based);
@@ -85,8 +85,8 @@ class Tally:
 
 
 def counts(request: Mapping[str, Any]) -> bool:
-    """Whether a request counts in the scores: not spam, not an automatic reply."""
-    return request.get("status") != "spam" and not request.get("automatic")
+    """Whether a request counts in the scores: not spam, not merged into another, not an automatic reply."""
+    return request.get("status") not in {"spam", "merged"} and not request.get("automatic")
 
 
 def first_response_minutes(request: Mapping[str, Any]) -> int | None:

@@ -23,7 +23,7 @@ from shared.db import Document
 
 TargetName = Literal["first_response", "resolution"]
 TARGETS: tuple[TargetName, ...] = ("first_response", "resolution")
-STOPPED_STATUSES = frozenset({"closed", "spam"})  # no target runs on them (they keep their state)
+STOPPED_STATUSES = frozenset({"closed", "spam", "merged"})  # no target runs on them (they keep their state)
 SLA_FIELDS = ("first_response_at", "status")  # the changes that move targets
 PARIS = ZoneInfo("Europe/Paris")  # the calendar of a hotel without a time zone (as `zone_of` says)
 

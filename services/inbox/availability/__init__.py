@@ -1,0 +1,1 @@
+"""Who can take a request now: agents' presence (an open console) and the round-robin's claimed turns."""
