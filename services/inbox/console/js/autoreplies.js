@@ -4,10 +4,10 @@
 import { del, get, post } from "./api.js";
 import { $, clear, h } from "./dom.js";
 import { t } from "./i18n.js";
-import { hotelName, state, toast } from "./store.js";
+import { hotelName, isManager, state, toast } from "./store.js";
 
 export function showEntry() {
-  $("#auto-replies").hidden = !(state.me && ["manager", "admin"].includes(state.me.role));
+  $("#auto-replies").hidden = !isManager();
 }
 
 export function install() {

@@ -4,7 +4,7 @@
 
 import { h } from "./dom.js";
 import { formatWhen, t } from "./i18n.js";
-import { state } from "./store.js";
+import { groupName, state } from "./store.js";
 
 const TARGETS = ["first_response", "resolution"];
 const STOPPED = ["closed", "spam"];  // no target runs on them
@@ -42,11 +42,6 @@ export function dueBadge(item, now = Date.now()) {
   }
   const paused = TARGETS.some((name) => ((item.sla || {})[name] || {}).state === "paused");
   return paused ? h("span.due", { dataset: { due: "paused" } }, t("due.paused")) : null;
-}
-
-function groupName(groupId) {
-  const group = state.groups.find((g) => g.id === groupId);
-  return (group && group.name) || groupId || "";
 }
 
 /** "Escalated: first response overdue, handed to <group>": why the request was escalated, and what was done. */

@@ -7,7 +7,7 @@ import { del, get, patch, put } from "./api.js";
 import { $, clear, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { renderFilters, renderList } from "./inbox.js";
-import { state, toast } from "./store.js";
+import { isManager, state, toast } from "./store.js";
 
 // [field, input type, longest value] as the API takes them; a field an admin empties is sent as null,
 // which clears it: the short name is then derived from the name again, and emails go under the hotel's
@@ -19,10 +19,6 @@ const BOT_FIELDS = { name: "bot_name" };
 
 export function isAdmin() {
   return Boolean(state.me && state.me.role === "admin");
-}
-
-function isManager() {
-  return Boolean(state.me && ["manager", "admin"].includes(state.me.role));
 }
 
 /** The top bar's entry, shown to managers and admins (the API refuses anyone else anyway). */

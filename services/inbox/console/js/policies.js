@@ -6,7 +6,7 @@
 import { del, get, patch, post } from "./api.js";
 import { $, clear, h } from "./dom.js";
 import { t } from "./i18n.js";
-import { state, toast } from "./store.js";
+import { groupName, isManager, state, toast } from "./store.js";
 
 const PATH = "/api/v1/sla/policies";
 const CHANNELS = ["email", "form", "chat", "review", "phone"];
@@ -14,21 +14,12 @@ const TARGETS = ["first_response", "resolution"];
 const ACTIONS = ["notify_assignee", "notify_managers", "to_group"];
 const MAX_STEPS = 10;
 
-function isManager() {
-  return Boolean(state.me && ["manager", "admin"].includes(state.me.role));
-}
-
 export function showEntry() {
   $("#sla-policies").hidden = !isManager();
 }
 
 export function install() {
   $("#sla-policies").addEventListener("click", () => open());
-}
-
-function groupName(groupId) {
-  const group = (state.groups || []).find((candidate) => candidate.id === groupId);
-  return group ? group.name || group.id : groupId;
 }
 
 /** 240 -> "4 h", 90 -> "90 min": business time as a manager reads it. */

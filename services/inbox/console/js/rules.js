@@ -7,7 +7,7 @@
 import { del, get, patch, post } from "./api.js";
 import { $, clear, h } from "./dom.js";
 import { currentLanguage, formatWhen, hasMessage, t } from "./i18n.js";
-import { state, toast } from "./store.js";
+import { groupName, isManager, state, toast } from "./store.js";
 
 const PATH = "/api/v1/rules";
 export const TRIGGERS = ["created", "guest_message", "status_changed", "label_added", "assigned", "priority_changed"];
@@ -41,21 +41,12 @@ const CONDITIONS = {
 export const ACTIONS = ["assign_agent", "assign_round_robin", "set_priority", "add_labels", "reply_template", "mark_spam",
   "hold", "notify_email"];
 
-function isManager() {
-  return Boolean(state.me && ["manager", "admin"].includes(state.me.role));
-}
-
 export function showEntry() {
   $("#rules").hidden = !isManager();
 }
 
 export function install() {
   $("#rules").addEventListener("click", () => open());
-}
-
-function groupName(groupId) {
-  const group = (state.groups || []).find((candidate) => candidate.id === groupId);
-  return group ? group.name || group.id : groupId;
 }
 
 /** The documented order: chain rules first, then group rules; then position, name, id. */

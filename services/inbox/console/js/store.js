@@ -43,6 +43,16 @@ export function hotelName(locationId) {
   return (hotel && hotel.name) || locationId;
 }
 
+export function groupName(groupId) {
+  const group = (state.groups || []).find((candidate) => candidate.id === groupId);
+  return (group && group.name) || groupId || "";
+}
+
+/** Managers and admins see the settings pages (the API refuses anyone else anyway). */
+export function isManager() {
+  return Boolean(state.me && ["manager", "admin"].includes(state.me.role));
+}
+
 export const CHANNEL_ICONS = { email: "✉", form: "📝", chat: "💬", review: "★", phone: "☎" };
 
 // Toasts: information (done, new requests) shows for a few seconds in one slot, the newest replacing
