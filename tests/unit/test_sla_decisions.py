@@ -117,6 +117,18 @@ class TestFollow:
         assert after["sla"][target]["state"] == state
         assert after["sla"][target]["due_at"] == due
 
+    def test_answered_late_before_any_sweep_is_missed_when_it_fell_due(self) -> None:
+        before = request()  # 4 h first response, still "running": no sweep marked it
+        late = T0 + timedelta(hours=5)
+        target = decisions.follow(before, {"first_response_at": late}, late, OPEN)["sla"]["first_response"]
+        assert (target["state"], target["missed_at"], target["met_at"]) == ("missed", T0 + timedelta(hours=4), late)
+
+    def test_closed_late_before_any_sweep_misses_the_resolution(self) -> None:
+        before = request(policy(resolution_minutes=480))
+        late = T0 + timedelta(hours=9)
+        target = decisions.follow(before, {"status": "closed"}, late, OPEN)["sla"]["resolution"]
+        assert (target["state"], target["missed_at"]) == ("missed", T0 + timedelta(hours=8))
+
     def test_first_response_business_seconds_always(self) -> None:
         before = {"status": "open", "created_at": T0, "first_response_at": None, "sla": None}
         friday = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)

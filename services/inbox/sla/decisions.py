@@ -168,6 +168,10 @@ def _met(target: Document | None, now: datetime) -> Document | None:
         return target
     if target["state"] == "missed":  # a missed target stays missed, answered late
         return {**target, "met_at": now}
+    due = target.get("due_at")
+    if target["state"] == "running" and isinstance(due, datetime) and due < now:
+        # Late, before the sweep marked it: missed all the same, when it fell due.
+        return {**target, "state": "missed", "missed_at": due, "met_at": now}
     return {**target, "state": "met", "met_at": now}
 
 
