@@ -189,8 +189,13 @@ def listens(rule: Mapping[str, Any], triggers: Iterable[str], facts: Facts) -> b
     """An enabled rule listening to one of the triggers, for this hotel (a group rule: its group's hotels)."""
     if not rule.get("enabled", True) or not set(rule.get("on") or []) & set(triggers):
         return False
+    return applies_to(rule, facts.groups)
+
+
+def applies_to(rule: Mapping[str, Any], hotel_groups: Iterable[str]) -> bool:
+    """Whether the rule is for this hotel: a chain rule, or a rule of one of the hotel's groups."""
     group_id = rule.get("group_id")
-    return group_id is None or group_id in facts.groups
+    return group_id is None or group_id in set(hotel_groups)
 
 
 def triggers_of(event: ConversationEvent | UnknownEvent) -> set[str]:

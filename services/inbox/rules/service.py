@@ -282,7 +282,10 @@ class Rules:
             return
         rules = await cached_rules(self.repository)
         listening = [r for r in rules if r.get("enabled", True) and set(r.get("on") or []) & triggers]
-        if not listening:  # no request read for an event no rule listens to
+        if listening:  # other groups' rules are not this hotel's (its groups are cached)
+            groups = (await self.targets.hotel(event.location_id)).groups
+            listening = [r for r in listening if decisions.applies_to(r, groups)]
+        if not listening:  # no request read for an event no rule of its hotel listens to
             return
         document = await self.inbox.repository.get(event.conversation_id)
         if document is None or document.get("status") == states.Status.MERGED.value:
