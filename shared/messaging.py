@@ -20,6 +20,7 @@ from faststream._internal.middlewares import BaseMiddleware
 from faststream.message import StreamMessage
 from faststream.nats import JStream, NatsBroker, PullSub
 from nats import errors as nats_errors
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import OutboundBufferLimitError
@@ -506,6 +507,16 @@ async def publish_core(broker: NatsBroker, publication: Publication, message: Bu
         msg = f"{type(message).__name__} on {subject} does not fit the core publication {publication.subject}"
         raise TypeError(msg)
     await broker.publish(message, subject)
+
+
+async def server_has_read(connection: NatsClient) -> None:
+    """Return once the NATS server has read every command this connection sent before (SUB, UNSUB, PUB).
+
+    nats-py's `flush` writes its PING straight to the socket, ahead of the commands still queued for the
+    client's flusher task, so its PONG proves nothing about them. The flusher writes them before that
+    first PONG can be read (it is already scheduled), so a second round trip comes back after them."""
+    await connection.flush()
+    await connection.flush()
 
 
 async def rpc(broker: NatsBroker, call: Rpc[RequestT, ReplyT], request: RequestT, *, timeout: float) -> ReplyT:

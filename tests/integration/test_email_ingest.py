@@ -17,6 +17,7 @@ from pymongo import AsyncMongoClient
 from services.ingest.email_intake import email_key
 from services.ingest.email_parsing import parse
 from shared import signatures, tokens
+from shared.messaging import server_has_read
 from tests.integration.conftest import ADMIN, HOTEL_MAIL_DOMAIN, REPLY_DOMAIN, TEST_SECRET, WEBHOOK_SECRET, Stack
 from tests.integration.inbox_helpers import AgentApi
 from tests.support.polling import eventually
@@ -235,7 +236,7 @@ async def test_answers_to_solicitations_go_to_solicit_not_to_the_inbox(
         received.append(json.loads(msg.data))
 
     subscription = await nc.subscribe(f"hub.inbound.solicitation.{location}", cb=collect)
-    await nc.flush()
+    await server_has_read(nc)
     answer = guest_email(location, f"sol@{location}", From="Plumber <plumber@example.com>", To=address)
     assert (await asyncio.to_thread(send, stack, answer.as_bytes(), [address]))[0] == 250
     await eventually(lambda: asyncio.sleep(0, result=list(received)), lambda r: len(r) == 1)

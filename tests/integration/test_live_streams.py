@@ -20,6 +20,7 @@ from services.inbox.live.service import EVERYWHERE, LiveHub, LiveStream
 from services.inbox.main import build_app
 from shared import bus
 from shared.auth import Actor
+from shared.messaging import server_has_read
 from shared.runtime import Runtime
 from shared.settings import HubSettings
 from tests.support import servers
@@ -109,11 +110,11 @@ class TestOneSubscriptionPerHotel:
         assert not hub.streams
         # The server forgot the subscriptions too: a note published now never reaches the connection.
         assert hub.connection is not None
-        await hub.connection.flush()
+        await server_has_read(hub.connection)
         before = hub.connection.stats["in_msgs"]
         await publish_note(nc, paris)
-        await nc.flush()
-        await hub.connection.flush()
+        await server_has_read(nc)  # the server routed the note, and queued the hub's PONG after it if sent
+        await server_has_read(hub.connection)
         assert hub.connection.stats["in_msgs"] == before
 
     async def test_admins_share_one_subscription_to_everything_beside_the_hotels(self, hub: LiveHub) -> None:
@@ -186,7 +187,7 @@ class TestNoSilentDrop:
         async with LiveStream(hub, agent(paris)) as behind, LiveStream(hub, agent(lyon)) as elsewhere:
             for number in range(200):  # read in a few chunks, each parsed without yielding to the callbacks
                 await publish_note(nc, paris, f"c{number}")
-            await nc.flush()
+            await server_has_read(nc)
             await eventually(lambda: asyncio.sleep(0, behind.resync_pending), bool)
             first = await behind.next(timeout=5)
             assert first is not None

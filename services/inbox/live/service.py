@@ -44,7 +44,7 @@ from shared.bus import (
     decode_event,
     utcnow,
 )
-from shared.messaging import publish_core
+from shared.messaging import publish_core, server_has_read
 from shared.runtime import Runtime
 
 from ..availability.service import BEAT_SECONDS, Presence
@@ -263,7 +263,7 @@ class LiveHub:
                         self.feeds[hotel] = await self._subscribe(connection, hotel)
                     self.feeds[hotel].streams.add(stream)
                 self._observe()
-            await connection.flush()
+            await server_has_read(connection)
         except BaseException:
             await self.leave(stream)
             raise
