@@ -14,9 +14,11 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from pymongo import AsyncMongoClient
 
-from tests.integration.conftest import ADMIN, Stack, agent_headers
+from shared import bus
+from tests.integration.conftest import ADMIN, Stack, agent_headers, create_hotel
 from tests.integration.inbox_helpers import AgentApi, publish_inbound
 from tests.support.polling import eventually
+from tests.unit.test_bus_events import example
 
 pytestmark = pytest.mark.integration
 
@@ -110,6 +112,37 @@ async def test_a_rule_fires_on_a_new_request(
     fired = await eventually(lambda: rule_of(http, stack, rule["id"]), lambda r: r["fired"] == 1)
     assert fired["loop_guard"]["stopped"] == 0
     untouched = await admin.get(other)
+    assert rule_entries(untouched) == []
+    assert untouched["conversation"]["labels"] == []
+
+
+async def test_an_event_naming_another_hotel_runs_no_rule_on_the_request(
+    stack: Stack, http: httpx.AsyncClient, nc: NatsClient, region: Region
+) -> None:
+    """An event speaks for its hotel: one that names the rule's hotel but another hotel's request (a forged or
+    mistaken event) changes nothing there."""
+    admin = AgentApi(http, stack.url("inbox"), ADMIN)
+    await add_rule(
+        http,
+        stack,
+        region,
+        name="Heating",
+        group_id=region.group,
+        conditions=[{"field": "text", "op": "contains_any", "value": ["chauffage"]}],
+        actions=[{"type": "add_labels", "labels": ["heating"]}],
+    )
+    elsewhere = create_hotel(stack, f"hotel-{uuid.uuid4().hex[:10]}")
+    theirs = await new_request(nc, admin, elsewhere, "Chambre 3", "Le chauffage est en panne.")
+    forged = example(bus.ConversationCreated, hotel=region.location).model_copy(
+        update={"conversation_id": theirs, "entry_id": uuid.uuid4().hex}
+    )
+    await nc.jetstream().publish(
+        forged.bus_subject, forged.model_dump_json().encode(), headers={"Nats-Msg-Id": forged.dedup_key()}
+    )
+    # A request of the rule's own hotel, published after, shows the rules consumer got that far.
+    mine = await new_request(nc, admin, region.location, "Chambre 4", "Le chauffage est en panne.")
+    await eventually(lambda: admin.get(mine), lambda d: len(rule_entries(d)) == 1)
+    untouched = await admin.get(theirs)
     assert rule_entries(untouched) == []
     assert untouched["conversation"]["labels"] == []
 

@@ -290,6 +290,12 @@ class Rules:
         document = await self.inbox.repository.get(event.conversation_id)
         if document is None or document.get("status") == states.Status.MERGED.value:
             return
+        if document.get("location_id") != event.location_id:  # an event speaks for its own hotel only
+            log.warning(
+                "event's hotel is not its request's: no rule runs",
+                extra={"conversation": event.conversation_id, "hotel": event.location_id},
+            )
+            return
         if isinstance(event, MessageReceived) and decisions.opened_with(document, event.message_key):
             return
         facts = await self.facts_of(document, listening)
