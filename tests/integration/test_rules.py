@@ -66,6 +66,21 @@ async def add_rule(http: httpx.AsyncClient, stack: Stack, region: Region, **rule
     return made
 
 
+async def heating_rule(
+    http: httpx.AsyncClient, stack: Stack, region: Region, *actions: dict[str, Any]
+) -> dict[str, Any]:
+    """The region's group rule acting on requests that mention "chauffage"."""
+    return await add_rule(
+        http,
+        stack,
+        region,
+        name="Heating",
+        group_id=region.group,
+        conditions=[{"field": "text", "op": "contains_any", "value": ["chauffage"]}],
+        actions=list(actions),
+    )
+
+
 async def rule_of(http: httpx.AsyncClient, stack: Stack, rule_id: str) -> dict[str, Any]:
     answer = await http.get(f"{stack.url('inbox')}/api/v1/rules/{rule_id}", headers=ADMIN)
     assert answer.status_code == 200, answer.text
@@ -90,14 +105,8 @@ async def test_a_rule_fires_on_a_new_request(
     stack: Stack, http: httpx.AsyncClient, nc: NatsClient, region: Region
 ) -> None:
     admin = AgentApi(http, stack.url("inbox"), ADMIN)
-    rule = await add_rule(
-        http,
-        stack,
-        region,
-        name="Heating",
-        group_id=region.group,
-        conditions=[{"field": "text", "op": "contains_any", "value": ["chauffage"]}],
-        actions=[{"type": "add_labels", "labels": ["heating"]}, {"type": "set_priority", "priority": "high"}],
+    rule = await heating_rule(
+        http, stack, region, {"type": "add_labels", "labels": ["heating"]}, {"type": "set_priority", "priority": "high"}
     )
     heating = await new_request(nc, admin, region.location, "Chambre 12", "Le CHAUFFAGE ne marche pas.")
     other = await new_request(nc, admin, region.location, "Chambre 14", "Merci pour tout.")
@@ -122,15 +131,7 @@ async def test_an_event_naming_another_hotel_runs_no_rule_on_the_request(
     """An event speaks for its hotel: one that names the rule's hotel but another hotel's request (a forged or
     mistaken event) changes nothing there."""
     admin = AgentApi(http, stack.url("inbox"), ADMIN)
-    await add_rule(
-        http,
-        stack,
-        region,
-        name="Heating",
-        group_id=region.group,
-        conditions=[{"field": "text", "op": "contains_any", "value": ["chauffage"]}],
-        actions=[{"type": "add_labels", "labels": ["heating"]}],
-    )
+    await heating_rule(http, stack, region, {"type": "add_labels", "labels": ["heating"]})
     elsewhere = create_hotel(stack, f"hotel-{uuid.uuid4().hex[:10]}")
     theirs = await new_request(nc, admin, elsewhere, "Chambre 3", "Le chauffage est en panne.")
     forged = example(bus.ConversationCreated, hotel=region.location).model_copy(
