@@ -185,15 +185,11 @@ def ordered(rules: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(rules, key=order_key)
 
 
-def listens(rule: Mapping[str, Any], triggers: Iterable[str], facts: Facts) -> bool:
-    """An enabled rule listening to one of the triggers, for this hotel (a group rule: its group's hotels)."""
+def listens(rule: Mapping[str, Any], triggers: Iterable[str], hotel_groups: Iterable[str]) -> bool:
+    """An enabled rule listening to one of the triggers, for this hotel: a chain rule, or a rule of one of
+    the hotel's groups."""
     if not rule.get("enabled", True) or not set(rule.get("on") or []) & set(triggers):
         return False
-    return applies_to(rule, facts.groups)
-
-
-def applies_to(rule: Mapping[str, Any], hotel_groups: Iterable[str]) -> bool:
-    """Whether the rule is for this hotel: a chain rule, or a rule of one of the hotel's groups."""
     group_id = rule.get("group_id")
     return group_id is None or group_id in set(hotel_groups)
 
@@ -229,7 +225,7 @@ def opened_with(document: Mapping[str, Any], message_key: str) -> bool:
 def would_fire(rules: Iterable[Mapping[str, Any]], triggers: Iterable[str], facts: Facts) -> list[Mapping[str, Any]]:
     """The rules an event would run (the loop guard stops them when the event came from rules)."""
     triggers = set(triggers)
-    return [rule for rule in ordered(rules) if listens(rule, triggers, facts) and matches(rule, facts)]
+    return [rule for rule in ordered(rules) if listens(rule, triggers, facts.groups) and matches(rule, facts)]
 
 
 # --- actions and the plan ---------------------------------------------------------------------------------
@@ -337,7 +333,7 @@ def plan(rules: Sequence[Mapping[str, Any]], triggers: Iterable[str], facts: Fac
     triggers = set(triggers)
     fired: list[Fired] = []
     for rule in ordered(rules):
-        if not listens(rule, triggers, facts) or not matches(rule, facts):
+        if not listens(rule, triggers, facts.groups) or not matches(rule, facts):
             continue
         taken = Fired(rule)
         for action in rule.get("actions") or []:

@@ -281,10 +281,10 @@ class Rules:
         if not triggers or isinstance(event, UnknownEvent):
             return
         rules = await cached_rules(self.repository)
-        listening = [r for r in rules if r.get("enabled", True) and set(r.get("on") or []) & triggers]
-        if listening:  # other groups' rules are not this hotel's (its groups are cached)
-            groups = (await self.targets.hotel(event.location_id)).groups
-            listening = [r for r in listening if decisions.applies_to(r, groups)]
+        if not rules:  # a chain without rules pays nothing more per event
+            return
+        groups = (await self.targets.hotel(event.location_id)).groups  # cached per process
+        listening = [r for r in rules if decisions.listens(r, triggers, groups)]
         if not listening:  # no request read for an event no rule of its hotel listens to
             return
         document = await self.inbox.repository.get(event.conversation_id)
